@@ -1,0 +1,209 @@
+"""The embedded stack: Redis, the broker and every service as local processes, tracked by pid files under var/.
+
+`up` starts only what is not already running, `status` never hangs on a dead server, `down` stops exactly
+the processes recorded in the pid files, in reverse start order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import orjson
+import redis
+
+from carbonlink.servers import pid_alive, port_open, spawn, start_broker, start_redis, stop_pid
+from shared.kafka import create_topics
+from shared.redis_health import health_pattern
+from shared.settings import Settings
+
+SERVICES = ("matching", "settlement", "bridge", "order_entry")
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentStatus:
+    name: str
+    pid: int | None
+    address: str
+    healthy: bool
+    detail: str
+
+
+class Stack:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.var_dir = settings.var_dir.resolve()
+
+    # --- pid files -----------------------------------------------------------------------------------------------
+
+    def _pidfile(self, component: str) -> Path:
+        return self.var_dir / "pids" / f"{component}.json"
+
+    def _record(self, component: str, pid: int, address: str) -> None:
+        path = self._pidfile(component)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(orjson.dumps({"pid": pid, "address": address, "started": _start_ticks(pid)}))
+
+    def running_pid(self, component: str) -> int | None:
+        """The recorded pid if that very process (same start time, so not a reused pid) still runs."""
+        path = self._pidfile(component)
+        if not path.exists():
+            return None
+        record = orjson.loads(path.read_bytes())
+        pid = record["pid"]
+        if pid_alive(pid) and _start_ticks(pid) == record.get("started"):
+            return pid
+        return None
+
+    def components(self) -> list[str]:
+        return ["redis", "broker", *self._service_components()]
+
+    def _service_components(self) -> list[str]:
+        names: list[str] = []
+        for service in SERVICES:
+            if service == "matching":
+                names += [f"matching-{i}" for i in range(self.settings.matching_instances)]
+            else:
+                names.append(service)
+        return names
+
+    # --- up / down -----------------------------------------------------------------------------------------------
+
+    def up(self, *, say=print, timeout: float = 30.0) -> None:
+        s = self.settings
+        logs = self.var_dir / "logs"
+        if pid := self.running_pid("redis"):
+            say(f"redis already running (pid {pid})")
+        else:
+            proc = start_redis(host=s.redis_host, port=s.redis_port, data_dir=self.var_dir / "redis",
+                               log_path=logs / "redis.log")
+            self._record("redis", proc.pid, f"{s.redis_host}:{s.redis_port}")
+            say(f"redis started (pid {proc.pid}, {s.redis_host}:{s.redis_port}, append-only)")
+        if pid := self.running_pid("broker"):
+            say(f"broker already running (pid {pid})")
+        else:
+            proc = start_broker(host=s.kafka_host, port=s.kafka_port, log_path=logs / "broker.log")
+            self._record("broker", proc.pid, s.kafka_bootstrap)
+            say(f"broker started (pid {proc.pid}, {s.kafka_bootstrap}, memory storage)")
+        created = asyncio.run(create_topics(s))
+        if created:
+            say(f"topics created: {', '.join(created)}")
+        env = {**os.environ, **self._settings_environment()}
+        for component in self._service_components():
+            if pid := self.running_pid(component):
+                say(f"{component} already running (pid {pid})")
+                continue
+            module = "services." + component.split("-")[0]
+            pid = spawn([sys.executable, "-m", module], log_path=logs / f"{component}.log",
+                        env={**env, "CARBONLINK_INSTANCE": component})
+            self._record(component, pid, s.order_entry_url if component == "order_entry" else "")
+            say(f"{component} started (pid {pid})")
+        self.wait_healthy(timeout=timeout)
+
+    def _settings_environment(self) -> dict[str, str]:
+        """The stack's own settings, handed to every service it starts (they read nothing else)."""
+        values = self.settings.model_dump(mode="json")
+        env = {f"CARBONLINK_{name.upper()}": str(value) for name, value in values.items()}
+        env["CARBONLINK_VAR_DIR"] = str(self.var_dir)
+        return env
+
+    def wait_healthy(self, *, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            unhealthy = [c for c in self.status() if not c.healthy]
+            if not unhealthy:
+                return
+            if time.monotonic() > deadline:
+                names = ", ".join(f"{c.name} ({c.detail})" for c in unhealthy)
+                raise RuntimeError(f"not healthy after {timeout:.0f}s: {names}; logs in {self.var_dir / 'logs'}")
+            time.sleep(0.25)
+
+    def down(self, *, say=print) -> None:
+        for component in reversed(self.components()):
+            pid = self.running_pid(component)
+            if pid:
+                stop_pid(pid)
+                say(f"{component} stopped (pid {pid})")
+            self._pidfile(component).unlink(missing_ok=True)
+
+    # --- status --------------------------------------------------------------------------------------------------
+
+    def status(self) -> list[ComponentStatus]:
+        s = self.settings
+        rows = [self._server_status("redis", s.redis_host, s.redis_port, self._redis_ping),
+                self._server_status("broker", s.kafka_host, s.kafka_port, lambda: True)]
+        beats = self._heartbeats()
+        for component in self._service_components():
+            pid = self.running_pid(component)
+            if pid is None:
+                rows.append(ComponentStatus(component, None, "", False, "not running"))
+                continue
+            beat = beats.get(component)
+            if component == "order_entry":
+                rows.append(self._order_entry_status(pid))
+            elif beat is None:
+                rows.append(ComponentStatus(component, pid, "", False, "no heartbeat in Redis"))
+            elif not beat.get("kafka_ok"):
+                rows.append(ComponentStatus(component, pid, "", False, "broker unreachable"))
+            else:
+                rows.append(ComponentStatus(component, pid, "", True, f"heartbeat {time.time() - beat['at']:.1f}s ago"))
+        return rows
+
+    def _server_status(self, name: str, host: str, port: int, probe) -> ComponentStatus:
+        pid = self.running_pid(name)
+        address = f"{host}:{port}"
+        if not port_open(host, port, timeout=0.5):
+            return ComponentStatus(name, pid, address, False, "not listening")
+        try:
+            ok = probe()
+        except Exception as err:
+            return ComponentStatus(name, pid, address, False, str(err)[:80])
+        return ComponentStatus(name, pid, address, ok, "ok" if ok else "not answering")
+
+    def _redis_client(self) -> redis.Redis:
+        return redis.Redis(host=self.settings.redis_host, port=self.settings.redis_port,
+                           socket_timeout=1, socket_connect_timeout=1)
+
+    def _redis_ping(self) -> bool:
+        with self._redis_client() as client:
+            return bool(client.ping())
+
+    def _heartbeats(self) -> dict[str, dict]:
+        try:
+            with self._redis_client() as client:
+                beats = {}
+                for service in SERVICES:
+                    for key in client.scan_iter(health_pattern(service)):
+                        raw = client.get(key)
+                        if raw:
+                            beat = orjson.loads(raw)
+                            beats[beat["instance"]] = beat
+                return beats
+        except redis.RedisError:
+            return {}
+
+    def _order_entry_status(self, pid: int) -> ComponentStatus:
+        url = self.settings.order_entry_url
+        try:
+            response = httpx.get(f"{url}/healthz", timeout=2.0)
+            body = response.json()
+        except (httpx.HTTPError, ValueError) as err:
+            return ComponentStatus("order_entry", pid, url, False, f"/healthz: {type(err).__name__}")
+        if response.status_code == 200:
+            return ComponentStatus("order_entry", pid, url, True, "ok")
+        failing = [name for name, c in body.get("components", {}).items() if not c.get("healthy")]
+        return ComponentStatus("order_entry", pid, url, False, "sees unhealthy: " + ", ".join(failing))
+
+
+def _start_ticks(pid: int) -> int | None:
+    """The process start time in clock ticks since boot (field 22 of /proc/PID/stat)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat.rsplit(") ", 1)[1].split()[19])

@@ -1,0 +1,39 @@
+"""Which directed rule applies to a delivery, among all agreements (unilateral, bilateral, multilateral)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from .agreement import LinkageAgreement, LinkStatus
+from .units import UnitClass
+
+_STATUS_RANK = {LinkStatus.ACTIVE: 2, LinkStatus.SUSPENDED: 1, LinkStatus.TERMINATED: 0}
+
+
+def covers(agreement: LinkageAgreement, unit_class: UnitClass) -> bool:
+    """Whether the rule's qualitative limits admit this unit class."""
+    rule = agreement.eligibility
+    return (
+        unit_class.unit_type in rule.unit_types
+        and (rule.min_vintage is None or unit_class.vintage >= rule.min_vintage)
+        and (rule.max_vintage is None or unit_class.vintage <= rule.max_vintage)
+        and unit_class.origin in agreement.eligible_origins
+    )
+
+
+def find_agreement(
+    agreements: Iterable[LinkageAgreement], *, from_registry: str, to_registry: str, unit_class: UnitClass, time: int
+) -> LinkageAgreement | None:
+    """The directed rule from ``from_registry`` into ``to_registry`` that best fits the delivery, or None.
+
+    Among the rules for the pair, prefer one in force at ``time``, then one admitting the unit class, then the
+    most active status, then the latest ``effective_from``, then the greatest link id. A rule that does not
+    fit is still returned when it is the only one, so that evaluation refuses with the precise reason.
+    """
+    candidates = [a for a in agreements if (a.from_registry, a.to_registry) == (from_registry, to_registry)]
+    if not candidates:
+        return None
+    return max(
+        candidates,
+        key=lambda a: (a.is_effective(time), covers(a, unit_class), _STATUS_RANK[a.status], a.effective_from, a.link_id),
+    )

@@ -1,0 +1,62 @@
+"""Snapshot format of a MatchingEngine: a plain JSON-serialisable dict, and its parsing back into parts.
+
+Resting orders are listed in the engine's order-table order with their priority; each price level's queue
+is rebuilt by sorting on priority (a level's queue is always in priority order).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.matching.core.book import Order
+from services.matching.core.instrument import InstrumentRules
+
+FORMAT = 1
+
+_ORDER_FIELDS = ("order_id", "account", "registry", "side", "price", "remaining", "order_type", "time_in_force",
+                 "expire_at", "stp", "priority")
+
+
+@dataclass(frozen=True, slots=True)
+class EngineState:
+    rules: InstrumentRules
+    phase: str
+    seq: int
+    trade_seq: int
+    reference_price: int | None
+    last_trade_price: int | None
+    breaker: dict | None
+    orders: list[Order]
+    known_order_ids: set[str]
+
+
+def dump(engine) -> dict:
+    """The engine's state (duck-typed, to keep this module free of the engine import)."""
+    return {
+        "format": FORMAT,
+        "rules": engine.rules.to_dict(),
+        "phase": engine.phase,
+        "seq": engine.seq,
+        "trade_seq": engine.trade_seq,
+        "reference_price": engine.reference_price,
+        "last_trade_price": engine.last_trade_price,
+        "breaker": engine.breaker.to_dict() if engine.breaker is not None else None,
+        "orders": [[getattr(order, name) for name in _ORDER_FIELDS] for order in engine.orders.values()],
+        "known_order_ids": sorted(engine.known_order_ids),
+    }
+
+
+def parse(data: dict) -> EngineState:
+    if data.get("format") != FORMAT:
+        raise ValueError(f"unsupported matching snapshot format {data.get('format')!r}")
+    return EngineState(
+        rules=InstrumentRules.from_dict(data["rules"]),
+        phase=data["phase"],
+        seq=data["seq"],
+        trade_seq=data["trade_seq"],
+        reference_price=data["reference_price"],
+        last_trade_price=data["last_trade_price"],
+        breaker=data["breaker"],
+        orders=[Order(*fields) for fields in data["orders"]],
+        known_order_ids=set(data["known_order_ids"]),
+    )

@@ -1,0 +1,39 @@
+"""`GET /healthz`: Redis, the broker and the heartbeat of every other service, each reported on its own."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from shared.redis_health import health_pattern
+
+router = APIRouter()
+
+PEERS = ("matching", "settlement", "bridge")
+
+
+@router.get("/healthz", tags=["health"])
+async def healthz(request: Request) -> JSONResponse:
+    ctx = request.app.state.ctx
+    components: dict[str, dict] = {"order_entry": {"healthy": True}}
+    try:
+        await asyncio.wait_for(ctx.redis.ping(), timeout=1.0)
+        components["redis"] = {"healthy": True}
+    except Exception as err:
+        components["redis"] = {"healthy": False, "error": type(err).__name__}
+    components["broker"] = {"healthy": ctx.kafka_ok}
+    if components["redis"]["healthy"]:
+        for peer in PEERS:
+            beats = []
+            async for key in ctx.redis.scan_iter(health_pattern(peer)):
+                raw = await ctx.redis.get(key)
+                if raw:
+                    beats.append(orjson.loads(raw))
+            fresh = [b for b in beats if b.get("kafka_ok") and time.time() - b["at"] < ctx.settings.heartbeat_ttl_s]
+            components[peer] = {"healthy": bool(fresh), "instances": len(beats)}
+    healthy = all(c["healthy"] for c in components.values())
+    return JSONResponse({"healthy": healthy, "components": components}, status_code=200 if healthy else 503)

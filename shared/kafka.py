@@ -1,0 +1,154 @@
+"""Kafka helpers tuned to what both brokers support: no idempotent producer, no transactions, manual commits.
+
+Consumers commit only after the effect is durable, and every message that does not parse goes to the
+dead-letter topic with the reason while the consumer keeps going.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from pydantic import ValidationError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from shared.envelope import Envelope, decode, encode
+from shared.messages import DeadLettered, Message, UnknownMessageType, envelope_for, payload_of
+from shared.settings import Settings
+from shared.topics import ALL_TOPICS, DEADLETTER, partitions_for
+
+log = logging.getLogger(__name__)
+
+#: Errors that mean "a server is away": retry the batch later, never dead-letter it.
+TRANSIENT_ERRORS = (KafkaError, RedisConnectionError, RedisTimeoutError, ConnectionError, OSError)
+
+
+def make_producer(settings: Settings, *, client_id: str) -> AIOKafkaProducer:
+    return AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap, client_id=client_id, acks="all",
+        enable_idempotence=False, linger_ms=1, request_timeout_ms=10_000,
+    )
+
+
+def make_consumer(settings: Settings, *topics: str, group_id: str, client_id: str) -> AIOKafkaConsumer:
+    return AIOKafkaConsumer(
+        *topics, bootstrap_servers=settings.kafka_bootstrap, group_id=group_id, client_id=client_id,
+        enable_auto_commit=False, auto_offset_reset="earliest",
+        fetch_max_wait_ms=settings.fetch_max_wait_ms, max_poll_records=1000,
+        session_timeout_ms=6000, heartbeat_interval_ms=500, rebalance_timeout_ms=6000,
+    )
+
+
+async def create_topics(settings: Settings) -> list[str]:
+    """Create every catalogued topic that is missing (the embedded broker would auto-create with 4 partitions)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, request_timeout_ms=10_000)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [
+            NewTopic(topic.name, partitions_for(topic, settings.default_partitions), 1)
+            for topic in ALL_TOPICS if topic.name not in existing
+        ]
+        if wanted:
+            try:
+                await admin.create_topics(wanted)
+            except TopicAlreadyExistsError:
+                pass
+        return [topic.name for topic in wanted]
+    finally:
+        await admin.close()
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One parsed message with where it came from."""
+
+    record: ConsumerRecord
+    envelope: Envelope
+    message: Message
+
+
+async def publish(producer: AIOKafkaProducer, topic: str, key: str, message: Message, *, event_id: str,
+                  occurred_at: int, correlation_id: str = "", wait: bool = False) -> None:
+    """Queue one message (or, with `wait`, until the broker acknowledged it)."""
+    envelope = envelope_for(message, event_id=event_id, occurred_at=occurred_at, correlation_id=correlation_id)
+    if wait:
+        await producer.send_and_wait(topic, encode(envelope), key=key.encode())
+    else:
+        await producer.send(topic, encode(envelope), key=key.encode())
+
+
+async def dead_letter(producer: AIOKafkaProducer, record: ConsumerRecord, reason: str) -> None:
+    raw = record.value.decode("utf-8", errors="replace") if record.value is not None else ""
+    letter = DeadLettered(
+        source_topic=record.topic, partition=record.partition, offset=record.offset, reason=reason[:2000],
+        raw=raw[:100_000],
+    )
+    log.warning("dead-lettered %s[%s]@%s: %s", record.topic, record.partition, record.offset, reason[:200])
+    await publish(producer, DEADLETTER.name, record.topic, letter,
+                  event_id=f"dlq:{record.topic}:{record.partition}:{record.offset}", occurred_at=record.timestamp)
+
+
+def parse(record: ConsumerRecord) -> Delivery | str:
+    """The parsed delivery, or the reason it does not parse."""
+    try:
+        envelope = decode(record.value or b"")
+        return Delivery(record, envelope, payload_of(envelope))
+    except ValidationError as err:
+        return f"invalid message: {err.error_count()} error(s): {err.errors(include_url=False)[:3]}"
+    except UnknownMessageType as err:
+        return str(err)
+    except ValueError as err:
+        return f"not JSON: {err}"
+
+
+BatchHandler = Callable[[list[Delivery]], Awaitable[None]]
+
+
+async def consume(consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, handle: BatchHandler,
+                  stop: asyncio.Event, *, max_records: int = 1000) -> None:
+    """Fetch, dead-letter what does not parse, hand the rest to `handle` per partition batch, then commit.
+
+    A transient error (Redis or the broker away) leaves the batch uncommitted, waits and seeks back so
+    the batch is redelivered: the handlers are idempotent, so a retry is safe.
+    """
+    backoff = 0.2
+    while not stop.is_set():
+        try:
+            batches = await consumer.getmany(timeout_ms=100, max_records=max_records)
+        except KafkaError as err:
+            log.error("fetch failed, retrying: %s", err)
+            await asyncio.sleep(backoff)
+            continue
+        for tp, records in batches.items():
+            while True:
+                try:
+                    await _handle_partition_batch(records, producer, handle)
+                    await consumer.commit({tp: records[-1].offset + 1})
+                    backoff = 0.2
+                    break
+                except TRANSIENT_ERRORS as err:
+                    log.error("server unavailable while handling %s, retrying in %.1fs: %s", tp, backoff, err)
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, 5.0)
+                    if stop.is_set():
+                        return
+
+
+async def _handle_partition_batch(records: Iterable[ConsumerRecord], producer: AIOKafkaProducer,
+                                  handle: BatchHandler) -> None:
+    deliveries: list[Delivery] = []
+    for record in records:
+        parsed = parse(record)
+        if isinstance(parsed, str):
+            await dead_letter(producer, record, parsed)
+        else:
+            deliveries.append(parsed)
+    if deliveries:
+        await handle(deliveries)

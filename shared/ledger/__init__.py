@@ -1,0 +1,43 @@
+"""The registry ledger: double-entry unit and cash balances in Redis, every movement one atomic Lua call."""
+
+from shared.ledger.entries import Plan, TradeSides
+from shared.ledger.model import (
+    AccountType,
+    AdjustRecord,
+    Code,
+    CounterChange,
+    CreateRecord,
+    DrainRecord,
+    Entry,
+    EntryKind,
+    LimitCheck,
+    Posting,
+    PostResult,
+    currency_asset,
+    registry_of,
+    system_account,
+    unit_asset,
+)
+from shared.ledger.redis_ledger import AsyncLedger, Ledger
+
+__all__ = [
+    "AccountType",
+    "AdjustRecord",
+    "AsyncLedger",
+    "Code",
+    "CounterChange",
+    "CreateRecord",
+    "DrainRecord",
+    "Entry",
+    "EntryKind",
+    "Ledger",
+    "LimitCheck",
+    "Plan",
+    "PostResult",
+    "Posting",
+    "TradeSides",
+    "currency_asset",
+    "registry_of",
+    "system_account",
+    "unit_asset",
+]

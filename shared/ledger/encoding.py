@@ -1,0 +1,105 @@
+"""The one argument encoding of ``post.lua``, shared by the sync and asyncio ledgers, and result decoding."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+import orjson
+
+from shared import redis_keys
+from shared.ledger.model import AdjustRecord, CreateRecord, DrainRecord, Entry, PostResult, registry_of
+
+POST_LUA = files("shared.ledger").joinpath("post.lua").read_text(encoding="utf-8")
+
+
+def _accounts_of(entry: Entry) -> set[str]:
+    accounts = {p.account for p in entry.postings} | {c.account for c in entry.limits}
+    for op in entry.records:
+        if isinstance(op, DrainRecord) and op.account is not None:
+            accounts.add(op.account)
+        elif isinstance(op, CreateRecord) and "account" in op.fields:
+            accounts.add(op.fields["account"])
+        elif isinstance(op, AdjustRecord) and "account" in op.expect:
+            accounts.add(op.expect["account"])
+    return accounts
+
+
+def _record_json(op: CreateRecord | AdjustRecord | DrainRecord) -> dict[str, object]:
+    if isinstance(op, CreateRecord):
+        return {"op": "create", "key": op.key, "fields": {k: str(v) for k, v in op.fields.items()}}
+    if isinstance(op, AdjustRecord):
+        return {
+            "op": "adjust",
+            "key": op.key,
+            "field": op.field,
+            "delta": str(op.delta),
+            "expect": dict(op.expect),
+            "delete_at_zero": op.delete_at_zero,
+        }
+    expect = {} if op.account is None else {"account": op.account}
+    return {"op": "drain", "key": op.key, "expect": expect, "missing_ok": op.missing_ok}
+
+
+def encode(entry: Entry) -> tuple[list[str], bytes]:
+    """The KEYS (every key touched, for Redis Cluster) and ARGV[1] (the entry as JSON) of one ``post.lua`` call.
+
+    Amounts travel as decimal strings: Lua numbers are doubles, so the script parses and range-checks them.
+    """
+    accounts = _accounts_of(entry)
+    account_keys = {
+        account: {
+            "bal": redis_keys.balance_key(account),
+            "acct": redis_keys.account_key(account),
+            "limit": redis_keys.holding_limits_key(account),
+            "registry": registry_of(account),
+        }
+        for account in sorted(accounts)
+    }
+    journals = {reg: redis_keys.journal_key(reg) for reg in sorted({k["registry"] for k in account_keys.values()})}
+    counters = []
+    for c in entry.counters:
+        counter: dict[str, object] = {"key": c.key, "field": c.field, "delta": str(c.delta)}
+        if c.cap is not None:
+            counter["cap"] = str(c.cap)
+        if c.code is not None:
+            counter["code"] = c.code
+        counters.append(counter)
+    request = {
+        "entry_id": entry.entry_id,
+        "entry_key": redis_keys.entry_key(entry.entry_id),
+        "kind": str(entry.kind),
+        "time": str(entry.time),
+        "postings": [
+            {"account": p.account, "asset": p.asset, "bucket": p.bucket, "delta": str(p.delta)} for p in entry.postings
+        ],
+        "records": [_record_json(op) for op in entry.records],
+        "counters": counters,
+        "limits": [{"account": c.account, "asset": c.asset, "limit": str(c.limit)} for c in entry.limits],
+        "declare_assets": list(entry.declare_assets),
+        "accounts": account_keys,
+        "journals": journals,
+        "assets_key": redis_keys.ASSETS,
+        "meta": orjson.dumps(entry.meta).decode(),
+    }
+    keys = {request["entry_key"], redis_keys.ASSETS, *journals.values()}
+    for k in account_keys.values():
+        keys.update((k["bal"], k["acct"], k["limit"]))
+    keys.update(op.key for op in entry.records)
+    keys.update(c.key for c in entry.counters)
+    return sorted(keys), orjson.dumps(request)
+
+
+def decode(reply: list[bytes | str | int]) -> PostResult:
+    """A ``post.lua`` reply → PostResult."""
+    raw, duplicate = reply
+    data = orjson.loads(raw)
+    return PostResult(
+        ok=bool(data["ok"]),
+        entry_id=data["entry_id"],
+        kind=data.get("kind", ""),
+        code=data.get("code"),
+        message=data.get("message", ""),
+        details=data.get("details") or {},
+        journal_ids=data.get("journal_ids") or {},
+        duplicate=bool(int(duplicate)),
+    )

@@ -1,0 +1,316 @@
+"""Every command and event that crosses Kafka: one pydantic model per message type, defined once.
+
+Commands are imperative (`SubmitOrder`), events past tense (`TradeExecuted`). `MESSAGE_TYPES` maps the
+envelope's `type` to its payload model; `payload_of` parses an envelope's payload into that model.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.envelope import Envelope
+
+Id = Annotated[str, Field(min_length=1, max_length=200)]
+Tonnes = Annotated[int, Field(gt=0, le=10**12)]
+Minor = Annotated[int, Field(ge=0, le=10**15)]
+
+
+class Side(StrEnum):
+    BUY = "BUY"
+    SELL = "SELL"
+
+
+class OrderType(StrEnum):
+    LIMIT = "LIMIT"
+    MARKET = "MARKET"
+    POST_ONLY = "POST_ONLY"
+
+
+class TimeInForce(StrEnum):
+    GTC = "GTC"
+    DAY = "DAY"
+    GTD = "GTD"
+    IOC = "IOC"
+    FOK = "FOK"
+
+
+class Phase(StrEnum):
+    CLOSED = "CLOSED"
+    PRE_OPEN = "PRE_OPEN"
+    OPENING_AUCTION = "OPENING_AUCTION"
+    CONTINUOUS = "CONTINUOUS"
+    HALTED = "HALTED"
+    CLOSING_AUCTION = "CLOSING_AUCTION"
+
+
+class SelfTradePrevention(StrEnum):
+    NONE = "NONE"
+    CANCEL_RESTING = "CANCEL_RESTING"
+    CANCEL_INCOMING = "CANCEL_INCOMING"
+    CANCEL_BOTH = "CANCEL_BOTH"
+
+
+class Message(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --- commands on orders.commands -------------------------------------------------------------------------------
+
+class ConfigureInstrument(Message):
+    """List an instrument or change its rules; in the command stream so replay rebuilds the same book."""
+
+    instrument: Id
+    registry: Id
+    currency: str = Field(min_length=3, max_length=3)
+    unit_asset: Id
+    tick: int = Field(ge=1)
+    lot: int = Field(ge=1)
+    min_quantity: int = Field(ge=1)
+    max_quantity: int | None = Field(default=None, ge=1)
+    band: str | None = None
+    reference_price: int | None = Field(default=None, ge=1)
+    circuit_breaker_move: str | None = None
+    circuit_breaker_window_ms: int | None = Field(default=None, ge=1)
+    self_trade_prevention: SelfTradePrevention = SelfTradePrevention.CANCEL_INCOMING
+
+
+class SubmitOrder(Message):
+    order_id: Id
+    client_order_id: Id
+    instrument: Id
+    account: Id
+    side: Side
+    order_type: OrderType
+    time_in_force: TimeInForce
+    price: Minor | None = None
+    quantity: Tonnes
+    expire_at: int | None = Field(default=None, ge=0)
+
+
+class CancelOrder(Message):
+    order_id: Id
+    instrument: Id
+
+
+class AmendOrder(Message):
+    order_id: Id
+    instrument: Id
+    price: Minor | None = None
+    quantity: int | None = Field(default=None, gt=0, le=10**12)
+
+
+class MassCancel(Message):
+    instrument: Id
+    account: str | None = None
+    registry: str | None = None
+    reason: str = "MASS_CANCEL"
+
+
+class ChangePhase(Message):
+    instrument: Id
+    phase: Phase
+    reference_price: int | None = Field(default=None, ge=1)
+
+
+class AdvanceClock(Message):
+    """Business time moves on: GTD orders whose expiry has passed expire."""
+
+    instrument: Id
+    now: int = Field(ge=0)
+
+
+# --- events on orders.events and market.data -------------------------------------------------------------------
+
+class OrderAccepted(Message):
+    order_id: str
+    instrument: str
+    account: str
+    side: Side
+    order_type: OrderType
+    time_in_force: TimeInForce
+    price: int | None
+    quantity: int
+
+
+class OrderRejected(Message):
+    order_id: str
+    instrument: str
+    account: str
+    side: Side | None
+    reason: str
+    remaining_quantity: int = 0
+
+
+class OrderCancelled(Message):
+    order_id: str
+    instrument: str
+    account: str
+    side: Side
+    reason: str
+    remaining_quantity: int
+
+
+class OrderExpired(Message):
+    order_id: str
+    instrument: str
+    account: str
+    side: Side
+    remaining_quantity: int
+
+
+class OrderAmended(Message):
+    order_id: str
+    instrument: str
+    account: str
+    side: Side
+    price: int | None
+    quantity: int
+    lost_priority: bool
+
+
+class TradeExecuted(Message):
+    trade_id: str
+    instrument: str
+    trade_seq: int
+    price: int
+    quantity: int
+    buy_order_id: str
+    sell_order_id: str
+    buy_account: str
+    sell_account: str
+    maker_order_id: str
+    aggressor_side: Side | None
+    buy_leaves_quantity: int
+    sell_leaves_quantity: int
+
+
+class PhaseChanged(Message):
+    instrument: str
+    phase: Phase
+    reason: str = ""
+
+
+class BookDelta(Message):
+    instrument: str
+    side: Side
+    price: int
+    quantity: int
+    order_count: int
+
+
+# --- settlement and bridge -------------------------------------------------------------------------------------
+
+class TradeSettled(Message):
+    trade_id: str
+    instrument: str
+    buy_account: str
+    sell_account: str
+    price: int
+    quantity: int
+    delivered_quantity: int
+    delivered_asset: str
+    entry_ids: list[str]
+    cross_registry: bool
+
+
+class TradeFailed(Message):
+    trade_id: str
+    instrument: str
+    buy_account: str
+    sell_account: str
+    quantity: int
+    reason_code: int
+    reason: str
+    message: str
+
+
+class DeliveryRequested(Message):
+    """Settlement asks the bridge to move a matched trade's units across registries."""
+
+    trade_id: str
+    instrument: str
+    currency: str
+    unit_asset: str
+    price: int
+    quantity: int
+    buy_order_id: str
+    sell_order_id: str
+    buy_account: str
+    sell_account: str
+    buyer_cash: int
+    seller_cash: int
+    buyer_fee: int
+    seller_fee: int
+    matched_at: int
+
+
+class DeliveryDecided(Message):
+    trade_id: str
+    instrument: str
+    outcome: Literal["APPROVED", "REFUSED"]
+    link_id: str | None
+    reason_code: int
+    reason: str
+    message: str
+    sent_quantity: int = 0
+    delivered_quantity: int = 0
+    delivered_asset: str = ""
+    levy_quantity: int = 0
+    cancelled_quantity: int = 0
+    remainder_quantity: int = 0
+    entry_id: str = ""
+
+
+class BridgeCheckRecorded(Message):
+    trade_id: str
+    link_id: str | None
+    checks: list[dict[str, Any]]
+    outcome: str
+    reason_code: int
+
+
+class ServiceHeartbeat(Message):
+    service: str
+    instance: str
+    pid: int
+
+
+class DeadLettered(Message):
+    source_topic: str
+    partition: int
+    offset: int
+    reason: str
+    raw: str
+
+
+MESSAGE_TYPES: dict[str, type[Message]] = {
+    model.__name__: model
+    for model in (
+        ConfigureInstrument, SubmitOrder, CancelOrder, AmendOrder, MassCancel, ChangePhase, AdvanceClock,
+        OrderAccepted, OrderRejected, OrderCancelled, OrderExpired, OrderAmended, TradeExecuted, PhaseChanged,
+        BookDelta, TradeSettled, TradeFailed, DeliveryRequested, DeliveryDecided, BridgeCheckRecorded,
+        ServiceHeartbeat, DeadLettered,
+    )
+}
+
+
+class UnknownMessageType(ValueError):
+    pass
+
+
+def payload_of(envelope: Envelope) -> Message:
+    """The typed payload; raises UnknownMessageType or a pydantic ValidationError."""
+    model = MESSAGE_TYPES.get(envelope.type)
+    if model is None:
+        raise UnknownMessageType(f"unknown message type {envelope.type!r}")
+    return model.model_validate(envelope.payload)
+
+
+def envelope_for(message: Message, *, event_id: str, occurred_at: int, correlation_id: str = "") -> Envelope:
+    return Envelope(
+        event_id=event_id, type=type(message).__name__, occurred_at=occurred_at,
+        correlation_id=correlation_id, payload=message.model_dump(mode="json"),
+    )

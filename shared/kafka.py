@@ -36,7 +36,7 @@ def make_producer(settings: Settings, *, client_id: str) -> AIOKafkaProducer:
     )
 
 
-def make_consumer(settings: Settings, *topics: str, group_id: str, client_id: str) -> AIOKafkaConsumer:
+def make_consumer(settings: Settings, *topics: str, group_id: str | None, client_id: str) -> AIOKafkaConsumer:
     return AIOKafkaConsumer(
         *topics, bootstrap_servers=settings.kafka_bootstrap, group_id=group_id, client_id=client_id,
         enable_auto_commit=False, auto_offset_reset="earliest",

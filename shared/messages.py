@@ -177,20 +177,49 @@ class TradeExecuted(Message):
     trade_seq: int
     price: int
     quantity: int
+    aggressor_side: Side | None
+    maker_order_id: str
+    taker_order_id: str
+    maker_account: str
+    taker_account: str
     buy_order_id: str
     sell_order_id: str
     buy_account: str
     sell_account: str
-    maker_order_id: str
-    aggressor_side: Side | None
     buy_leaves_quantity: int
     sell_leaves_quantity: int
 
 
+class CommandRejected(Message):
+    """A cancel, amend, phase or clock command refused; any order it named lives on unchanged."""
+
+    instrument: str
+    command: str
+    order_id: str | None
+    reason: str
+
+
 class PhaseChanged(Message):
     instrument: str
+    previous: Phase
     phase: Phase
     reason: str = ""
+
+
+class ReferencePriceChanged(Message):
+    instrument: str
+    price: int
+
+
+class TradingHalted(Message):
+    """The circuit breaker tripped: a fill at `price` would have moved more than allowed from `anchor_price`."""
+
+    instrument: str
+    order_id: str
+    price: int
+    anchor_price: int
+    low: int
+    high: int
 
 
 class BookDelta(Message):
@@ -290,8 +319,8 @@ MESSAGE_TYPES: dict[str, type[Message]] = {
     model.__name__: model
     for model in (
         ConfigureInstrument, SubmitOrder, CancelOrder, AmendOrder, MassCancel, ChangePhase, AdvanceClock,
-        OrderAccepted, OrderRejected, OrderCancelled, OrderExpired, OrderAmended, TradeExecuted, PhaseChanged,
-        BookDelta, TradeSettled, TradeFailed, DeliveryRequested, DeliveryDecided, BridgeCheckRecorded,
+        OrderAccepted, OrderRejected, OrderCancelled, OrderExpired, OrderAmended, TradeExecuted, CommandRejected,
+        PhaseChanged, ReferencePriceChanged, TradingHalted, BookDelta, TradeSettled, TradeFailed, DeliveryRequested, DeliveryDecided, BridgeCheckRecorded,
         ServiceHeartbeat, DeadLettered,
     )
 }

@@ -48,3 +48,22 @@ def kafka_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPro
 @pytest.fixture(scope="session")
 def kafka_bootstrap(kafka_server: ServerProcess) -> str:
     return f"{kafka_server.host}:{kafka_server.port}"
+
+
+@pytest.fixture(scope="session")
+def running_stack(tmp_path_factory: pytest.TempPathFactory):
+    """A whole embedded stack (Redis, broker, every service as a process) on free ports, for end-to-end tests.
+
+    Shared by the session: tests isolate themselves by using their own instruments and accounts.
+    """
+    from carbonlink.stack import Stack
+    from shared.settings import Settings
+
+    settings = Settings(var_dir=tmp_path_factory.mktemp("stack") / "var", kafka_port=free_port(),
+                        redis_port=free_port(), order_entry_port=free_port())
+    stack = Stack(settings)
+    try:
+        stack.up(say=lambda _: None, timeout=60)
+        yield stack
+    finally:
+        stack.down(say=lambda _: None)

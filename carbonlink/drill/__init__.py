@@ -1,0 +1,1 @@
+"""Simulation drills: scenario files, the analytical equilibrium benchmark, and (later) the runner."""

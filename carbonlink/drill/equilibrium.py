@@ -180,6 +180,8 @@ def solve(markets: Sequence[Market], arcs: Sequence[Arc] = ()) -> Equilibrium:
     if solution is None:
         solution = _rounded_solution(by_id, arcs, approximate)
     prices, flows = solution
+    if exact:
+        flows = _without_circulations(arcs, flows)
     return _outcome(by_id, arcs, prices, flows, exact=exact)
 
 
@@ -390,6 +392,48 @@ def _is_equilibrium(
         if (flow > 0 and gap < 0) or (not at_cap and gap > 0):
             return False
     return True
+
+
+def _without_circulations(arcs: Sequence[Arc], flows: list[Fraction]) -> list[Fraction]:
+    """Remove flow going round a cycle whose rates multiply to 1 (e.g. A→B and B→A at 1:1).
+
+    Such a circulation changes no market's net import and, at equilibrium prices, leaves every arc
+    on it arbitraging, so the result is an equilibrium too, without the redundant gross flows.
+    """
+    flows = list(flows)
+    while (cycle := _circulation(arcs, flows)) is not None:
+        reach, amounts = Fraction(1), []
+        for index in cycle:
+            amounts.append(flows[index] / reach)
+            reach *= arcs[index].rate
+        amount, reach = min(amounts), Fraction(1)
+        for index in cycle:
+            flows[index] -= amount * reach
+            reach *= arcs[index].rate
+    return flows
+
+
+def _circulation(arcs: Sequence[Arc], flows: list[Fraction]) -> list[int] | None:
+    """Arc indices of a cycle of flowing arcs whose rates multiply to 1, or None."""
+    flowing = [index for index, flow in enumerate(flows) if flow > 0]
+
+    def extend(path: list[int], product: Fraction) -> list[int] | None:
+        start, here = arcs[path[0]].origin, arcs[path[-1]].destination
+        if here == start:
+            return path if product == 1 else None
+        visited = {arcs[index].origin for index in path}
+        for index in flowing:
+            if arcs[index].origin == here and arcs[index].destination not in visited - {start}:
+                found = extend([*path, index], product * arcs[index].rate)
+                if found is not None:
+                    return found
+        return None
+
+    for first in flowing:
+        found = extend([first], arcs[first].rate)
+        if found is not None:
+            return found
+    return None
 
 
 def _rounded_solution(

@@ -45,7 +45,8 @@ def _duplicates(scenario: Scenario) -> Iterator[tuple[Loc, str]]:
             seen.add(key)
     seen_entities: set[str] = set()
     for index, group in enumerate(scenario.traders):
-        for number, entity in enumerate(group.compliance.entities or [] if group.compliance else []):
+        specs = group.compliance.entities if group.compliance and group.compliance.entities else []
+        for number, entity in enumerate(specs):
             if entity.id is not None:
                 if entity.id in seen_entities:
                     yield ("traders", index, "compliance", "entities", number, "id"), f"duplicate id {entity.id!r}"

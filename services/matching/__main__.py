@@ -1,11 +1,7 @@
-"""`python -m services.matching`: run the matching service until SIGTERM."""
+"""`python -m services.matching`: run one matching instance until SIGTERM."""
 
-from shared.runtime import ServiceContext, main_entry
-
-
-async def main(ctx: ServiceContext) -> None:
-    await ctx.stop.wait()
-
+from services.matching.service import main
+from shared.runtime import main_entry
 
 if __name__ == "__main__":
     main_entry("matching", main)

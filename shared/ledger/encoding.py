@@ -75,6 +75,7 @@ def encode(entry: Entry) -> tuple[list[str], bytes]:
         "records": [_record_json(op) for op in entry.records],
         "counters": counters,
         "limits": [{"account": c.account, "asset": c.asset, "limit": str(c.limit)} for c in entry.limits],
+        "amounts": [str(a) for a in entry.amounts],
         "declare_assets": list(entry.declare_assets),
         "accounts": account_keys,
         "journals": journals,

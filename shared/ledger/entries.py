@@ -55,7 +55,10 @@ def issue(*, entry_id: str, registry: str, unit_class: str, qty: int, to_account
         entry_id=entry_id,
         kind=EntryKind.ISSUE,
         time=time,
-        postings=_move(source=system_account(registry, AccountType.ISSUANCE), target=to_account, asset=unit_class, qty=qty),
+        amounts=(qty,),
+        postings=_move(
+            source=system_account(registry, AccountType.ISSUANCE), target=to_account, asset=unit_class, qty=qty
+        ),
         declare_assets=(unit_class,),
     )
 
@@ -70,6 +73,7 @@ def allocate(*, entry_id: str, registry: str, unit_class: str, qty: int, to_acco
         time=time,
         postings=base.postings,
         counters=(counter,),
+        amounts=base.amounts,
         declare_assets=base.declare_assets,
     )
 
@@ -80,6 +84,7 @@ def transfer(*, entry_id: str, from_account: str, to_account: str, asset: str, q
         entry_id=entry_id,
         kind=EntryKind.TRANSFER,
         time=time,
+        amounts=(qty,),
         postings=_move(source=from_account, target=to_account, asset=asset, qty=qty),
     )
 
@@ -91,6 +96,7 @@ def deposit(*, entry_id: str, account: str, currency: str, amount: int, time: in
         entry_id=entry_id,
         kind=EntryKind.DEPOSIT,
         time=time,
+        amounts=(amount,),
         postings=_move(source=gateway, target=account, asset=currency_asset(currency), qty=amount),
     )
 
@@ -102,6 +108,7 @@ def withdraw(*, entry_id: str, account: str, currency: str, amount: int, time: i
         entry_id=entry_id,
         kind=EntryKind.WITHDRAW,
         time=time,
+        amounts=(amount,),
         postings=_move(source=account, target=gateway, asset=currency_asset(currency), qty=amount),
     )
 
@@ -113,6 +120,7 @@ def charge_fee(*, entry_id: str, account: str, currency: str, amount: int, time:
         entry_id=entry_id,
         kind=EntryKind.FEE,
         time=time,
+        amounts=(amount,),
         postings=_move(source=account, target=fees, asset=currency_asset(currency), qty=amount),
     )
 
@@ -124,6 +132,7 @@ def retire(*, entry_id: str, account: str, unit_class: str, qty: int, time: int)
         entry_id=entry_id,
         kind=EntryKind.RETIRE,
         time=time,
+        amounts=(qty,),
         postings=_move(source=account, target=target, asset=unit_class, qty=qty),
     )
 
@@ -135,6 +144,7 @@ def cancel_units(*, entry_id: str, account: str, unit_class: str, qty: int, time
         entry_id=entry_id,
         kind=EntryKind.CANCEL,
         time=time,
+        amounts=(qty,),
         postings=_move(source=account, target=target, asset=unit_class, qty=qty),
     )
 
@@ -168,6 +178,7 @@ def surrender(*, entry_id: str, account: str, unit_class: str, qty: int, period:
                 qty=qty,
             ),
             counters=tuple(CounterChange(usage, cap.field, qty, cap.cap, cap.code) for cap in caps),
+            amounts=(qty,),
             meta={"period": period},
         )
 
@@ -200,6 +211,7 @@ def reserve_for_order(
         time=time,
         postings=(Posting(account, asset, A, -amount), Posting(account, asset, R, amount)),
         records=(CreateRecord(redis_keys.reservation_key(order_id), fields),),
+        amounts=(amount,),
         meta={"order_id": order_id},
     )
 
@@ -236,7 +248,9 @@ class TradeSides:
     sell_leaves: int
 
 
-def settle_domestic_trade(*, trade: TradeSides, price: int, buyer_is_maker: bool, fees: FeeSchedule, registry: str, time: int) -> Plan:
+def settle_domestic_trade(
+    *, trade: TradeSides, price: int, buyer_is_maker: bool, fees: FeeSchedule, registry: str, time: int
+) -> Plan:
     """Delivery versus payment of a domestic fill, in one entry ``settle:{trade_id}``.
 
     From the buyer's reservation: the fill's portion (price × qty + buyer fee + price improvement, the last
@@ -250,7 +264,7 @@ def settle_domestic_trade(*, trade: TradeSides, price: int, buyer_is_maker: bool
     def build(read: Sequence[Mapping[str, str]]) -> Entry:
         buy, _ = read
         if not _positive(trade.qty, price):
-            return _invalid_amount(entry_id, EntryKind.SETTLE, time, trade)
+            return Entry(entry_id=entry_id, kind=EntryKind.SETTLE, time=time, amounts=(trade.qty, price))
         try:
             fill = rules.fill_cash(
                 fees,
@@ -277,6 +291,7 @@ def settle_domestic_trade(*, trade: TradeSides, price: int, buyer_is_maker: bool
             kind=EntryKind.SETTLE,
             time=time,
             postings=tuple(p for p in postings if p.delta != 0),
+            amounts=(trade.qty, price),
             records=_consume_orders(trade, keys, buy_portion=fill.buyer.consumed),
             meta={
                 "trade_id": trade.trade_id,
@@ -303,7 +318,7 @@ def hold_for_bridge(*, trade: TradeSides, fees: FeeSchedule, time: int) -> Plan:
     def build(read: Sequence[Mapping[str, str]]) -> Entry:
         buy, _ = read
         if not _positive(trade.qty):
-            return _invalid_amount(entry_id, EntryKind.HOLD, time, trade)
+            return Entry(entry_id=entry_id, kind=EntryKind.HOLD, time=time, amounts=(trade.qty,))
         try:
             limit_price = int(buy["limit_price"])
             portion = rules.fill_portion(
@@ -336,6 +351,7 @@ def hold_for_bridge(*, trade: TradeSides, fees: FeeSchedule, time: int) -> Plan:
             kind=EntryKind.HOLD,
             time=time,
             records=_consume_orders(trade, keys, buy_portion=portion) + holds,
+            amounts=(trade.qty,),
             meta={"trade_id": trade.trade_id, "qty": trade.qty},
         )
 
@@ -391,17 +407,6 @@ def _refused(entry_id: str, kind: EntryKind, time: int, key: str, *, reason: str
         time=time,
         records=(AdjustRecord(key, "remaining", -1, expect={"fill_fits_order": "yes"}),),
         meta={"reason": reason},
-    )
-
-
-def _invalid_amount(entry_id: str, kind: EntryKind, time: int, trade: TradeSides) -> Entry:
-    """An entry the script refuses with INVALID_AMOUNT: a fill's quantity or price is not a positive integer."""
-    return Entry(
-        entry_id=entry_id,
-        kind=kind,
-        time=time,
-        postings=(Posting(trade.seller_account, trade.unit_class, R, 0),),
-        meta={"trade_id": trade.trade_id},
     )
 
 

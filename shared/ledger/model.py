@@ -167,7 +167,11 @@ RecordOp = CreateRecord | AdjustRecord | DrainRecord
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """One atomic, idempotent ledger movement, identified by the caller's ``entry_id``."""
+    """One atomic, idempotent ledger movement, identified by the caller's ``entry_id``.
+
+    ``amounts`` are the business amounts the postings derive from (a quantity, a price, a deposit); each must
+    be a positive integer, so a negative request is refused as INVALID_AMOUNT rather than run backwards.
+    """
 
     entry_id: str
     kind: EntryKind
@@ -176,6 +180,7 @@ class Entry:
     records: tuple[RecordOp, ...] = ()
     counters: tuple[CounterChange, ...] = ()
     limits: tuple[LimitCheck, ...] = ()
+    amounts: tuple[int, ...] = ()
     declare_assets: tuple[str, ...] = ()
     meta: Mapping[str, object] = field(default_factory=dict)
 

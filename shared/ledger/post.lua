@@ -37,7 +37,13 @@ local function is_currency(asset)
   return string.sub(asset, 1, 2) == 'C:'
 end
 
--- 1. amounts and buckets of the given postings
+-- 1. business amounts, then amounts and buckets of the given postings
+for i, text in ipairs(req.amounts) do
+  local amount = int(text)
+  if amount == nil or amount <= 0 then
+    return refuse('INVALID_AMOUNT', 'an amount must be a positive integer', {amount = tostring(text)})
+  end
+end
 local postings = {}
 for i, p in ipairs(req.postings) do
   local delta = int(p.delta)

@@ -80,6 +80,18 @@ def _async_admin_method(builder: Callable[..., list[registry_admin.Command]]) ->
     return method
 
 
+def _built(batch: Sequence[Entry | Plan], reads: list[dict[str, str]]) -> list[Entry]:
+    """The batch's entries, each plan built from its slice of the batched reads."""
+    out, cursor = [], 0
+    for work in batch:
+        if isinstance(work, Entry):
+            out.append(work)
+        else:
+            out.append(work.build(reads[cursor : cursor + len(work.reads)]))
+            cursor += len(work.reads)
+    return out
+
+
 class Ledger:
     """The ledger through a synchronous ``redis.Redis`` client (bytes or decoded responses both work).
 
@@ -110,6 +122,15 @@ class Ledger:
         if isinstance(work, Entry):
             return self.post(work)
         return self.post(work.build(self._read(work.reads)))
+
+    def run_many(self, batch: Sequence[Entry | Plan]) -> list[PostResult]:
+        """Run entries and plans in two round trips: every plan's reads first, then every entry.
+
+        A plan therefore sees the records as they were before the batch: do not batch a plan with the entry
+        that creates the record it reads (the plans here read only fields a record never changes).
+        """
+        reads = self._read([key for work in batch if isinstance(work, Plan) for key in work.reads])
+        return self.post_many(_built(batch, reads))
 
     def balances(self, account_id: str) -> dict[str, tuple[int, int]]:
         """{asset: (available, reserved)} of an account."""
@@ -158,6 +179,10 @@ class AsyncLedger:
         if isinstance(work, Entry):
             return await self.post(work)
         return await self.post(work.build(await self._read(work.reads)))
+
+    async def run_many(self, batch: Sequence[Entry | Plan]) -> list[PostResult]:
+        reads = await self._read([key for work in batch if isinstance(work, Plan) for key in work.reads])
+        return await self.post_many(_built(batch, reads))
 
     async def balances(self, account_id: str) -> dict[str, tuple[int, int]]:
         return views.balances(await self._client.hgetall(redis_keys.balance_key(account_id)))

@@ -53,6 +53,14 @@ class Eligibility:
     max_vintage: int | None = None
     origins: frozenset[str] | None = None
 
+    def __post_init__(self) -> None:
+        if not self.unit_types:
+            raise ValueError("at least one unit type must be eligible")
+        if self.min_vintage is not None and self.max_vintage is not None and self.min_vintage > self.max_vintage:
+            raise ValueError("min_vintage must not be after max_vintage")
+        if self.origins is not None and not self.origins:
+            raise ValueError("origins must name at least one registry (None: the sending registry)")
+
 
 @dataclass(frozen=True, slots=True)
 class QuantityLimits:
@@ -81,7 +89,10 @@ class QuantityLimits:
 
 @dataclass(frozen=True, slots=True)
 class Conversion:
-    """One sent unit counts as ``exchange_rate x (1 - discount)`` receiving units; ``delivered_type`` None keeps the type."""
+    """One sent unit counts as ``exchange_rate x (1 - discount)`` receiving units.
+
+    ``delivered_type`` is the type the buyer receives (e.g. CONVERTED, like Korea's KCU); None keeps the type.
+    """
 
     exchange_rate: Fraction = Fraction(1)
     discount: Fraction = Fraction(0)
@@ -173,7 +184,9 @@ def unilateral(*, link_id: str, from_registry: str, to_registry: str, **terms: o
     )
 
 
-def bilateral(*, link_id: str, registries: tuple[str, str], **terms: object) -> tuple[LinkageAgreement, LinkageAgreement]:
+def bilateral(
+    *, link_id: str, registries: tuple[str, str], **terms: object
+) -> tuple[LinkageAgreement, LinkageAgreement]:
     """Mutual recognition: the two directed rules of one link, with the same terms each way."""
     a, b = registries
     return (

@@ -61,7 +61,11 @@ class SettlementCalendar:
 
     @classmethod
     def windows(
-        cls, *, weekdays: set[Weekday] | frozenset[Weekday], opens_at_minute: int = 0, closes_at_minute: int = MINUTES_PER_DAY
+        cls,
+        *,
+        weekdays: set[Weekday] | frozenset[Weekday],
+        opens_at_minute: int = 0,
+        closes_at_minute: int = MINUTES_PER_DAY,
     ) -> SettlementCalendar:
         """Settle only on these UTC weekdays, optionally only within a time-of-day window."""
         return cls(frozenset(weekdays), opens_at_minute, closes_at_minute)

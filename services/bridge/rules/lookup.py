@@ -27,7 +27,8 @@ def find_agreement(
     """The directed rule from ``from_registry`` into ``to_registry`` that best fits the delivery, or None.
 
     Among the rules for the pair, prefer one in force at ``time``, then one admitting the unit class, then the
-    most active status, then the latest ``effective_from``, then the greatest link id. A rule that does not
+    most active status, then the latest ``effective_from``, then the greatest link id (then the full
+    terms, so that the choice never depends on the order of ``agreements``). A rule that does not
     fit is still returned when it is the only one, so that evaluation refuses with the precise reason.
     """
     candidates = [a for a in agreements if (a.from_registry, a.to_registry) == (from_registry, to_registry)]
@@ -35,5 +36,7 @@ def find_agreement(
         return None
     return max(
         candidates,
-        key=lambda a: (a.is_effective(time), covers(a, unit_class), _STATUS_RANK[a.status], a.effective_from, a.link_id),
+        key=lambda a: (
+            a.is_effective(time), covers(a, unit_class), _STATUS_RANK[a.status], a.effective_from, a.link_id, repr(a)
+        ),
     )

@@ -14,7 +14,8 @@ from .decision import Approved
 
 @dataclass(frozen=True, slots=True)
 class DirectedFlow:
-    """Totals for one direction: ``consumed`` left sellers' accounts; ``gross`` = delivered + levy + cancelled arrived."""
+    """Totals for one direction: ``consumed`` units left sellers' accounts (sending registry's units) and ``gross``
+    = delivered + levy + cancelled arrived (receiving registry's units)."""
 
     from_registry: str
     to_registry: str

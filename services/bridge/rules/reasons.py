@@ -56,7 +56,11 @@ _MESSAGES: dict[ReasonCode, str] = {
     ReasonCode.ZERO_DELIVERED_AFTER_CONVERSION: "Nothing would be delivered after conversion and levies.",
     ReasonCode.PERIOD_CAP_EXCEEDED: "The link's cap for this period would be exceeded.",
     ReasonCode.ACCOUNT_CAP_EXCEEDED: "The buyer's cap on this link for this period would be exceeded.",
-    ReasonCode.OBLIGATION_SHARE_EXCEEDED: "The share of the buyer's compliance obligation these units may cover would be exceeded.",
-    ReasonCode.LOCAL_ORIGIN_SHARE_BREACHED: "The minimum share of local-origin units in the buyer's counted units would be breached.",
+    ReasonCode.OBLIGATION_SHARE_EXCEEDED: (
+        "The share of the buyer's compliance obligation these units may cover would be exceeded."
+    ),
+    ReasonCode.LOCAL_ORIGIN_SHARE_BREACHED: (
+        "The minimum share of local-origin units in the buyer's counted units would be breached."
+    ),
     ReasonCode.HOLDING_LIMIT_EXCEEDED: "The buyer's holding limit would be exceeded.",
 }

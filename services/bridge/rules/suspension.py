@@ -36,8 +36,8 @@ def plan_suspension(rules: Sequence[LinkageAgreement], in_flight: Iterable[Trans
     """The plan for the suspended directed ``rules`` of one link and the deliveries waiting to cross them.
 
     A trade matched before the suspension settles when the rule's policy is SETTLE; every other in-flight trade
-    is refused (always, on a terminated rule). For each rule that mass-cancels, the buyers' side (accounts of the receiving registry) loses
-    its resting orders on instruments of units the rule admits.
+    is refused (always, on a terminated rule). For each rule that mass-cancels, the buyers' side (accounts of
+    the receiving registry) loses its resting orders on instruments of units the rule admits.
     """
     if any(rule.status is LinkStatus.ACTIVE for rule in rules):
         raise ValueError("plan a suspension for suspended or terminated rules only")

@@ -27,7 +27,8 @@ def test_a_one_to_two_exchange_rate_returns_the_odd_unit_to_the_seller() -> None
 
 
 def test_a_discount_applies_after_the_exchange_rate_and_rounds_delivered_down() -> None:
-    split = split_quantity(15, conversion=Conversion(exchange_rate=Fraction(2), discount=Fraction(5, 100)), levies=Levies())
+    conversion = Conversion(exchange_rate=Fraction(2), discount=Fraction(5, 100))
+    split = split_quantity(15, conversion=conversion, levies=Levies())
     # 15 x 2 x 0.95 = 28.5: 28 delivered, all 15 consumed, half a unit never created
     assert (split.gross, split.delivered, split.consumed, split.remainder) == (28, 28, 15, 0)
     assert split.residue == Fraction(1, 2)

@@ -14,11 +14,13 @@ from services.bridge.rules import (
     Conversion,
     Eligibility,
     Levies,
+    LinkageAgreement,
     Outcome,
     QuantityLimits,
     QuotaCounter,
     ReasonCode,
     Refused,
+    TransferRequest,
     UnitClass,
     UnitType,
     Usage,
@@ -31,7 +33,7 @@ KOREA_PHASE_3 = QuantityLimits(obligation_share=Fraction(5, 100))
 GUANGDONG = QuantityLimits(obligation_share=Fraction(10, 100), local_origin_min_share=Fraction(7, 10))
 
 
-def guangdong_link() -> object:
+def guangdong_link() -> LinkageAgreement:
     """Shenzhen offsets into Guangdong: at most 10% of the obligation, at least 70% of offsets local."""
     return agreement(
         link_id="SZ-GD",
@@ -42,7 +44,7 @@ def guangdong_link() -> object:
     )
 
 
-def guangdong_request(quantity: int) -> object:
+def guangdong_request(quantity: int) -> TransferRequest:
     return request(
         seller_account="CN-SZ/windfarm",
         buyer_account="CN-GD/cement",
@@ -97,7 +99,8 @@ def test_the_obligation_share_limit_rounds_down() -> None:
     link = agreement(limits=KOREA_PHASE_3)
     # 5% of 19,999 is 999.95: 999 units at most
     assert isinstance(evaluate(request(quantity=999), link, usage(obligation=19_999)), Approved)
-    assert evaluate(request(quantity=1_000), link, usage(obligation=19_999)).code is ReasonCode.OBLIGATION_SHARE_EXCEEDED
+    over = evaluate(request(quantity=1_000), link, usage(obligation=19_999))
+    assert over.code is ReasonCode.OBLIGATION_SHARE_EXCEEDED
 
 
 def test_an_account_without_obligation_may_not_import_under_an_obligation_share_rule() -> None:
@@ -128,7 +131,8 @@ def test_guangdong_ten_percent_cap_binds_before_the_local_share_when_local_offse
 
 
 def test_the_local_origin_rule_does_not_apply_to_units_returning_to_their_origin() -> None:
-    link = replace(guangdong_link(), eligibility=Eligibility(unit_types=frozenset({UnitType.OFFSET}), origins=frozenset({"CN-GD"})))
+    local_offsets = Eligibility(unit_types=frozenset({UnitType.OFFSET}), origins=frozenset({"CN-GD"}))
+    link = replace(guangdong_link(), eligibility=local_offsets)
     returning = replace(guangdong_request(100), unit_class=UnitClass("CN-GD", UnitType.OFFSET, 2024))
     decision = evaluate(returning, link, usage(obligation=100_000))
     assert isinstance(decision, Approved)
@@ -138,7 +142,8 @@ def test_the_local_origin_rule_does_not_apply_to_units_returning_to_their_origin
 
 def test_a_wci_style_holding_limit_refuses_a_transfer_that_would_breach_it() -> None:
     limit = 5_945_000  # California-Quebec holding limit, 2013
-    assert isinstance(evaluate(request(), agreement(), usage(receiver_holding=limit - 1_000, receiver_holding_limit=limit)), Approved)
+    room_for_1000 = usage(receiver_holding=limit - 1_000, receiver_holding_limit=limit)
+    assert isinstance(evaluate(request(quantity=1_000), agreement(), room_for_1000), Approved)
     decision = evaluate(request(), agreement(), usage(receiver_holding=limit - 999, receiver_holding_limit=limit))
     assert decision.code is ReasonCode.HOLDING_LIMIT_EXCEEDED
 
@@ -156,7 +161,10 @@ ALL_LIMITS = agreement(
     conversion=Conversion(exchange_rate=Fraction(2)),
     levies=Levies(share_of_proceeds=Fraction(5, 100), cancellation_share=Fraction(2, 100)),
     limits=QuantityLimits(
-        period_cap=50_000, account_period_cap=20_000, obligation_share=Fraction(1, 10), local_origin_min_share=Fraction(7, 10)
+        period_cap=50_000,
+        account_period_cap=20_000,
+        obligation_share=Fraction(1, 10),
+        local_origin_min_share=Fraction(7, 10),
     ),
 )
 

@@ -73,7 +73,9 @@ SCENARIOS = {
         request(), agreement(limits=QuantityLimits(obligation_share=Fraction(5, 100))), usage(obligation=10_000)
     ),
     ReasonCode.LOCAL_ORIGIN_SHARE_BREACHED: (
-        request(), agreement(limits=QuantityLimits(local_origin_min_share=Fraction(7, 10))), usage(local_units_counted=0)
+        request(),
+        agreement(limits=QuantityLimits(local_origin_min_share=Fraction(7, 10))),
+        usage(local_units_counted=0),
     ),
     ReasonCode.HOLDING_LIMIT_EXCEEDED: (
         request(), agreement(), usage(receiver_holding=5_945_000, receiver_holding_limit=5_945_000)

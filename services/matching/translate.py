@@ -1,0 +1,78 @@
+"""Between the wire and the core: Kafka commands become core commands, core events become envelopes."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import orjson
+
+from services.matching import core
+from shared import messages as wire
+from shared.envelope import Envelope
+from shared.money import parse_fraction
+from shared.topics import MARKET_DATA, ORDERS_EVENTS
+
+
+def rules_of(config: wire.ConfigureInstrument) -> core.InstrumentRules:
+    breaker = None
+    if config.circuit_breaker_move is not None and config.circuit_breaker_window_ms is not None:
+        breaker = core.CircuitBreaker(parse_fraction(config.circuit_breaker_move), config.circuit_breaker_window_ms)
+    band: Fraction | None = parse_fraction(config.band) if config.band is not None else None
+    return core.InstrumentRules(
+        instrument=config.instrument, tick=config.tick, lot=config.lot, min_quantity=config.min_quantity,
+        max_quantity=config.max_quantity, price_band=band, circuit_breaker=breaker,
+        default_stp=config.self_trade_prevention.value,
+    )
+
+
+def command_of(message: wire.Message, ts: int) -> object:
+    """The core command for a wire command (ConfigureInstrument is the service's, not the engine's)."""
+    match message:
+        case wire.SubmitOrder():
+            return core.SubmitOrder(
+                order_id=message.order_id, account=message.account, side=message.side.value,
+                quantity=message.quantity, price=message.price, order_type=message.order_type.value,
+                time_in_force=message.time_in_force.value, ts=ts, expire_at=message.expire_at,
+            )
+        case wire.CancelOrder():
+            return core.CancelOrder(order_id=message.order_id, ts=ts)
+        case wire.AmendOrder():
+            return core.AmendOrder(order_id=message.order_id, price=message.price, quantity=message.quantity, ts=ts)
+        case wire.MassCancel():
+            return core.MassCancel(account=message.account, registry=message.registry, reason=message.reason, ts=ts)
+        case wire.ChangePhase():
+            return core.ChangePhase(phase=message.phase.value, reference_price=message.reference_price, ts=ts)
+        case wire.AdvanceClock():
+            return core.AdvanceClock(ts=message.now)
+    raise TypeError(f"{type(message).__name__} is not a matching command")
+
+
+_FIELDS: dict[type, tuple[str, tuple[str, ...]]] = {}
+
+
+def _wire_fields(event: core.Event) -> tuple[str, tuple[str, ...]]:
+    kind = type(event)
+    cached = _FIELDS.get(kind)
+    if cached is None:
+        name = kind.__name__
+        cached = _FIELDS[kind] = (name, tuple(wire.MESSAGE_TYPES[name].model_fields))
+    return cached
+
+
+def topic_of(event: core.Event) -> str:
+    return MARKET_DATA.name if isinstance(event, core.BookDelta) else ORDERS_EVENTS.name
+
+
+def encode_event(event: core.Event) -> bytes:
+    """The envelope bytes of a core event; its id `{instrument}:{seq}` is the same on every replay."""
+    name, fields = _wire_fields(event)
+    payload = {field: getattr(event, field) for field in fields}
+    correlation = getattr(event, "trade_id", None) or getattr(event, "order_id", None) or ""
+    return orjson.dumps({
+        "event_id": event.event_id, "type": name, "schema_version": 1, "occurred_at": event.ts,
+        "correlation_id": correlation, "payload": payload,
+    })
+
+
+def decode_event(raw: bytes) -> Envelope:
+    return Envelope.model_validate(orjson.loads(raw))

@@ -1,0 +1,90 @@
+"""FastAPI dependencies as `Annotated` aliases: the service's ports, and who is calling (with rate limit)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from services.order_entry.errors import ApiError
+from services.order_entry.principals import Principal, PrincipalStore, Role
+from shared.ledger import AsyncLedger
+from shared.reference_store import ReferenceStore
+from shared.runtime import ServiceContext
+
+
+@dataclass(frozen=True, slots=True)
+class Ports:
+    """Everything a route needs, built once per app."""
+
+    ctx: ServiceContext
+    reference: ReferenceStore
+    principals: PrincipalStore
+    ledger: AsyncLedger
+
+
+def make_ports(ctx: ServiceContext) -> Ports:
+    return Ports(ctx=ctx, reference=ReferenceStore(ctx.redis), principals=PrincipalStore(ctx.redis),
+                 ledger=AsyncLedger(ctx.redis))
+
+
+def _ports(request: Request) -> Ports:
+    return request.app.state.ports
+
+
+PortsDep = Annotated[Ports, Depends(_ports)]
+
+_api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="an API key")
+_bearer = HTTPBearer(auto_error=False, description="the API key as a bearer token")
+
+
+async def _optional_principal(
+    ports: PortsDep,
+    api_key: Annotated[str | None, Security(_api_key_header)] = None,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)] = None,
+) -> Principal | None:
+    presented = api_key or (bearer.credentials if bearer else None)
+    if not presented:
+        return None
+    if len(presented) > 200:
+        raise ApiError(401, "INVALID_API_KEY", "the API key is not valid")
+    check = await ports.principals.check(presented)
+    if check.principal is None:
+        raise ApiError(401, "INVALID_API_KEY", "the API key is not valid")
+    if check.retry_after_ms:
+        seconds = max(1, math.ceil(check.retry_after_ms / 1000))
+        raise ApiError(429, "RATE_LIMITED", "too many requests for this key", {"retry_after_ms": check.retry_after_ms},
+                       headers={"Retry-After": str(seconds)})
+    return check.principal
+
+
+async def _principal(principal: Annotated[Principal | None, Depends(_optional_principal)]) -> Principal:
+    if principal is None:
+        raise ApiError(401, "UNAUTHENTICATED", "this endpoint needs an API key (X-API-Key or Authorization: Bearer)")
+    return principal
+
+
+def _role_guard(*roles: Role):
+    async def guard(principal: Annotated[Principal, Depends(_principal)]) -> Principal:
+        if principal.role not in roles:
+            raise ApiError(403, "FORBIDDEN", f"role {principal.role} may not do this",
+                           {"allowed_roles": [str(r) for r in roles]})
+        return principal
+
+    return guard
+
+
+MaybePrincipal = Annotated[Principal | None, Depends(_optional_principal)]
+AnyPrincipal = Annotated[Principal, Depends(_principal)]
+Operator = Annotated[Principal, Depends(_role_guard(Role.OPERATOR))]
+Trader = Annotated[Principal, Depends(_role_guard(Role.TRADER))]
+TraderOrOperator = Annotated[Principal, Depends(_role_guard(Role.TRADER, Role.OPERATOR))]
+
+
+async def account_access(ports: Ports, principal: Principal, account_id: str) -> None:
+    """Traders see only their granted accounts: 403 whether or not the account exists (nothing leaks)."""
+    if principal.role is Role.TRADER and not await ports.principals.is_granted(principal.name, account_id):
+        raise ApiError(403, "ACCOUNT_FORBIDDEN", "this key may not use that account", {"account": account_id})

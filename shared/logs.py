@@ -26,9 +26,17 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(entry).decode()
 
 
+_RECONNECT_NOISE = ("Unable connect to node", "Unable to update metadata", "Got error produce response",
+                    "Unable to request metadata")
+
+
+def _quiet_reconnect_attempts(record: logging.LogRecord) -> bool:
+    """aiokafka logs every reconnect attempt (ten a second); the runtime reports loss and recovery once each."""
+    return not (record.name.startswith("aiokafka") and record.getMessage().startswith(_RECONNECT_NOISE))
+
+
 def configure_logging(service: str, level: int = logging.INFO) -> None:
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(JsonFormatter(service))
     logging.basicConfig(level=level, handlers=[handler], force=True)
-    # aiokafka logs every reconnect attempt; the runtime reports broker loss and recovery once each
-    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
+    handler.addFilter(_quiet_reconnect_attempts)

@@ -1,11 +1,7 @@
 """`python -m services.bridge`: run the bridge service until SIGTERM."""
 
-from shared.runtime import ServiceContext, main_entry
-
-
-async def main(ctx: ServiceContext) -> None:
-    await ctx.stop.wait()
-
+from services.bridge.service import main
+from shared.runtime import main_entry
 
 if __name__ == "__main__":
     main_entry("bridge", main)

@@ -45,6 +45,11 @@ async def load(redis: aioredis.Redis, topic: str, partition: int) -> PartitionSt
     return state
 
 
+def owner_key(topic: str, partition: int) -> str:
+    """String: the matching instance that owns a command partition (set on assignment, for operators and tests)."""
+    return f"matching:owner:{topic}:{partition}"
+
+
 async def save(redis: aioredis.Redis, state: PartitionState) -> None:
     await redis.set(keys.matching_snapshot(state.topic, state.partition), state.to_json())
     state.commands_since_snapshot = 0

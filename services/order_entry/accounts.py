@@ -17,7 +17,7 @@ from shared.money import MINOR_UNIT_DIGITS, from_minor
 router = APIRouter(prefix="/v1/accounts", tags=["accounts"],
                    responses=error_responses(401, 403, 404, 422, 429, 503))
 
-AccountPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}/[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+Name = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 Limit = Annotated[int, Query(ge=1, le=1000)]
 
 
@@ -25,22 +25,25 @@ def _amount(minor: int, currency: str) -> str:
     return from_minor(minor, currency) if currency in MINOR_UNIT_DIGITS else str(minor)
 
 
-@router.get("/{account_id:path}/trades", response_model=list[dict[str, Any]])
-async def account_trades(account_id: AccountPath, principal: AnyPrincipal, ports: PortsDep, limit: Limit = 100):
+@router.get("/{registry}/{name}/trades", response_model=list[dict[str, Any]])
+async def account_trades(registry: Name, name: Name, principal: AnyPrincipal, ports: PortsDep, limit: Limit = 100):
     """The account's trades, newest first."""
+    account_id = f"{registry}/{name}"
     await account_access(ports, principal, account_id)
     return [orjson.loads(raw) for raw in await ports.ctx.redis.lrange(mk.account_trades(account_id), 0, limit - 1)]
 
 
-@router.get("/{account_id:path}/settlements", response_model=list[dict[str, Any]])
-async def account_settlements(account_id: AccountPath, principal: AnyPrincipal, ports: PortsDep, limit: Limit = 100):
+@router.get("/{registry}/{name}/settlements", response_model=list[dict[str, Any]])
+async def account_settlements(registry: Name, name: Name, principal: AnyPrincipal, ports: PortsDep, limit: Limit = 100):
     """The account's settlement events (settled or failed trades with the reason), newest first."""
+    account_id = f"{registry}/{name}"
     await account_access(ports, principal, account_id)
     return [orjson.loads(raw) for raw in await ports.ctx.redis.lrange(mk.account_settlements(account_id), 0, limit - 1)]
 
 
-@router.get("/{account_id:path}", response_model=AccountView)
-async def account(account_id: AccountPath, principal: AnyPrincipal, ports: PortsDep) -> AccountView:
+@router.get("/{registry}/{name}", response_model=AccountView)
+async def account(registry: Name, name: Name, principal: AnyPrincipal, ports: PortsDep) -> AccountView:
+    account_id = f"{registry}/{name}"
     await account_access(ports, principal, account_id)
     record = await ports.reference.account(account_id)
     if record is None:

@@ -88,3 +88,4 @@ async def account_access(ports: Ports, principal: Principal, account_id: str) ->
     """Traders see only their granted accounts: 403 whether or not the account exists (nothing leaks)."""
     if principal.role is Role.TRADER and not await ports.principals.is_granted(principal.name, account_id):
         raise ApiError(403, "ACCOUNT_FORBIDDEN", "this key may not use that account", {"account": account_id})
+OperatorOrAuditor = Annotated[Principal, Depends(_role_guard(Role.OPERATOR, Role.AUDITOR))]

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from services.order_entry import pretrade
 from services.order_entry.deps import Ports, account_access
 from services.order_entry.errors import ApiError
-from services.order_entry.principals import Principal, Role
+from services.order_entry.principals import Principal, Role, grants_key
 from services.order_entry.schemas import AmendRequest, MassCancelRequest, OrderPage, OrderRequest, OrderView
 from shared import market_keys as mk
-from shared import redis_keys
+from shared import redis_keys, reference_store
 from shared.kafka import publish
 from shared.ledger import AdjustRecord, Entry, EntryKind, Posting, PostResult
-from shared.messages import AmendOrder, CancelOrder, MassCancel, Message, OrderType, Phase, Side, SubmitOrder, TimeInForce
+from shared.messages import AmendOrder, CancelOrder, MassCancel, Message, OrderType, Phase, Side, SubmitOrder
 from shared.money import AmountError, from_minor, to_minor
 from shared.reference import Instrument
 from shared.runtime import business_now_ms
@@ -146,12 +146,23 @@ class OrderDesk:
 
     async def submit(self, principal: Principal, req: OrderRequest) -> tuple[OrderView, bool]:
         """The order, and whether it is new (False: a retry of an earlier request with the same client id)."""
-        await account_access(self._ports, principal, req.account)
-        existing = await self._redis.get(mk.client_order(req.account, req.client_order_id))
+        # One round trip for everything the checks read: grant, earlier claim, instrument, live market, limits.
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.sismember(grants_key(principal.name), req.account)
+        pipe.get(mk.client_order(req.account, req.client_order_id))
+        pipe.hget(reference_store.INSTRUMENTS, req.instrument)
+        pipe.mget(mk.phase(req.instrument), mk.reference_price(req.instrument))
+        pipe.hgetall(redis_keys.holding_limits_key(req.account))
+        granted, existing, raw_instrument, (phase, reference), limits = await pipe.execute()
+        if principal.role is Role.TRADER and not granted:
+            raise ApiError(403, "ACCOUNT_FORBIDDEN", "this key may not use that account", {"account": req.account})
         if existing is not None:
             return await self._replay(principal, _text(existing), req), False
-        market = await self.market(req.instrument)
-        instrument = market.instrument
+        if raw_instrument is None:
+            raise ApiError(404, "INSTRUMENT_NOT_FOUND", f"no instrument {req.instrument!r}", {"instrument": req.instrument})
+        instrument = Instrument.model_validate_json(raw_instrument)
+        market = Market(instrument=instrument, phase=Phase(_text(phase)) if phase else instrument.phase,
+                        reference=int(reference) if reference else instrument.reference_price)
         try:
             price = None if req.price is None else to_minor(req.price, instrument.currency)
         except AmountError as err:
@@ -164,7 +175,8 @@ class OrderDesk:
             reservation = pretrade.reservation_for(terms, instrument, reference=market.reference)
         except pretrade.Refusal as refusal:
             raise _refusal(refusal) from None
-        await self._check_account(req.account, instrument, terms, now)
+        limit = {_text(k): int(v) for k, v in limits.items()}.get(instrument.unit_asset)
+        await self._check_account(req.account, instrument, terms, now, holding_limit=limit)
 
         fields = {
             "status": mk.PENDING_NEW, "leaves": req.quantity, "filled": 0, "reason": "", "account": req.account,
@@ -226,16 +238,15 @@ class OrderDesk:
         pipe.delete(mk.client_order(req.account, req.client_order_id))
         await pipe.execute()
 
-    async def _check_account(self, account: str, instrument: Instrument, terms: pretrade.Terms, now: int) -> None:
+    async def _check_account(self, account: str, instrument: Instrument, terms: pretrade.Terms, now: int, *,
+                             holding_limit: int | None) -> None:
         """Advisory checks the ledger and the bridge decide for good later: holding limit, cross-registry link."""
         registry = account.partition("/")[0]
-        if terms.side is Side.BUY:
-            limit = await self._redis.hget(redis_keys.holding_limits_key(account), instrument.unit_asset)
-            if limit is not None:
-                held = (await self._ports.ledger.balances(account)).get(instrument.unit_asset, (0, 0))
-                if sum(held) + terms.quantity > int(limit):
-                    raise ApiError(409, "HOLDING_LIMIT_EXCEEDED", "the buy would take the account over its holding limit",
-                                   {"limit": int(limit), "held": sum(held)})
+        if terms.side is Side.BUY and holding_limit is not None:
+            held = (await self._ports.ledger.balances(account)).get(instrument.unit_asset, (0, 0))
+            if sum(held) + terms.quantity > holding_limit:
+                raise ApiError(409, "HOLDING_LIMIT_EXCEEDED", "the buy would take the account over its holding limit",
+                               {"limit": holding_limit, "held": sum(held)})
         if registry == instrument.registry:
             return
         source, target = (instrument.registry, registry) if terms.side is Side.BUY else (registry, instrument.registry)

@@ -1,11 +1,7 @@
 """`python -m services.settlement`: run the settlement service until SIGTERM."""
 
-from shared.runtime import ServiceContext, main_entry
-
-
-async def main(ctx: ServiceContext) -> None:
-    await ctx.stop.wait()
-
+from services.settlement.service import main
+from shared.runtime import main_entry
 
 if __name__ == "__main__":
     main_entry("settlement", main)

@@ -31,6 +31,7 @@ class ReasonCode(IntEnum):
     OBLIGATION_SHARE_EXCEEDED = 7153
     LOCAL_ORIGIN_SHARE_BREACHED = 7154
     HOLDING_LIMIT_EXCEEDED = 7155
+    LEDGER_REFUSED = 7191
 
     @property
     def message(self) -> str:
@@ -63,4 +64,9 @@ _MESSAGES: dict[ReasonCode, str] = {
         "The minimum share of local-origin units in the buyer's counted units would be breached."
     ),
     ReasonCode.HOLDING_LIMIT_EXCEEDED: "The buyer's holding limit would be exceeded.",
+    ReasonCode.LEDGER_REFUSED: "The registries' ledger refused the delivery (e.g. an unknown account or a cash leg "
+                               "that does not fit the buyer's hold); nothing moved.",
 }
+
+#: Codes the service's atomic executor answers with; the pure rule engine never returns them.
+EXECUTOR_CODES = frozenset({ReasonCode.LEDGER_REFUSED})

@@ -1,4 +1,4 @@
-"""The call auction's uncross price.
+"""The call auction: its uncross price, and the uncross itself.
 
 Among the prices of the orders on the book, the uncross price is the one that maximises the executed
 volume, then minimises the imbalance (|bid volume - ask volume| at that price), then is nearest the
@@ -11,6 +11,7 @@ from bisect import bisect_left, bisect_right
 from itertools import accumulate
 
 from services.matching.core.book import Book
+from services.matching.core.events import Event, TradeExecuted
 
 
 def uncross_price(book: Book, reference: int | None) -> int | None:
@@ -36,3 +37,36 @@ def uncross_price(book: Book, reference: int | None) -> int | None:
         if best_key is None or key < best_key:
             best_key, best_price = key, price
     return best_price
+
+
+def uncross(engine, ts: int, out: list[Event], touched: dict[tuple[str, int], None]) -> None:
+    """Execute `engine`'s call auction at the uncross price: best price first, FIFO within each price."""
+    reference = engine.reference_price if engine.reference_price is not None else engine.last_trade_price
+    price = uncross_price(engine.book, reference)
+    if price is None:
+        return
+    bids, asks, instrument = engine.book.bids, engine.book.asks, engine.instrument
+    while bids.keys and asks.keys and bids.keys[-1] >= price and -asks.keys[-1] <= price:
+        bid_level, ask_level = bids.levels[bids.keys[-1]], asks.levels[-asks.keys[-1]]
+        bid, ask = bid_level.head(), ask_level.head()
+        fill = min(bid.remaining, ask.remaining)
+        for order, level, book_side in ((bid, bid_level, bids), (ask, ask_level, asks)):
+            order.remaining -= fill
+            level.quantity -= fill
+            touched[(book_side.side, level.price)] = None
+            if not order.remaining:
+                level.orders.popleft()
+                level.count -= 1
+                del engine.orders[order.order_id]
+                if not level.count:
+                    book_side.drop_level(level.price)
+        maker, taker = (bid, ask) if bid.priority < ask.priority else (ask, bid)
+        engine.trade_seq += 1
+        engine.seq += 1
+        out.append(TradeExecuted(
+            instrument, engine.seq, ts, f"{instrument}:T{engine.trade_seq}", engine.trade_seq, price, fill, None,
+            maker.order_id, taker.order_id, maker.account, taker.account, bid.order_id, ask.order_id,
+            bid.account, ask.account, bid.remaining, ask.remaining))
+    engine.last_trade_price = price
+    if engine.breaker is not None:
+        engine.breaker.reset(price)

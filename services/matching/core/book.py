@@ -73,8 +73,8 @@ class BookSide:
     def best_price(self) -> int | None:
         return self.keys[-1] * self.sign if self.keys else None
 
-    def add(self, order: Order) -> None:
-        """Queue `order` at the back of its price level."""
+    def add(self, order: Order) -> Level:
+        """Queue `order` at the back of its price level; return the level."""
         price = order.price
         level = self.levels.get(price)
         if level is None:
@@ -83,6 +83,7 @@ class BookSide:
         level.orders.append(order)
         level.quantity += order.remaining
         level.count += 1
+        return level
 
     def remove(self, order: Order) -> None:
         """Take a resting order off the book (lazily) and zero its remaining quantity."""

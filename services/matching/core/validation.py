@@ -1,11 +1,12 @@
-"""Field checks for new orders and amends against the instrument's rules; each returns a reason code or None."""
+"""Checks of new orders and amends against the phase and the instrument's rules; each returns a reason code or None."""
 
 from __future__ import annotations
 
 from services.matching.core import reasons as r
 from services.matching.core.commands import SubmitOrder
 from services.matching.core.instrument import InstrumentRules
-from services.matching.core.vocabulary import GTD, IMMEDIATE, MARKET, ORDER_TYPES, POST_ONLY, SIDES, STP_MODES, TIMES_IN_FORCE
+from services.matching.core.vocabulary import (BUY, CLOSED, CONTINUOUS, GTD, IMMEDIATE, MARKET, ORDER_ENTRY_PHASES,
+                                               ORDER_TYPES, POST_ONLY, SELL, STP_MODES, TIMES_IN_FORCE)
 
 
 def quantity_reason(quantity: object, rules: InstrumentRules, *, check_min: bool) -> str | None:
@@ -31,9 +32,23 @@ def price_reason(price: object, rules: InstrumentRules, band: tuple[int, int] | 
     return None
 
 
-def submit_reason(cmd: SubmitOrder, rules: InstrumentRules, band: tuple[int, int] | None) -> str | None:
-    """Everything about a new order that does not depend on the book or the phase."""
-    if type(cmd.side) is not str or cmd.side not in SIDES:
+def submit_reason(cmd: SubmitOrder, rules: InstrumentRules, band: tuple[int, int] | None, phase: str,
+                  known_order_ids: set[str]) -> str | None:
+    """Everything about a new order that does not depend on the book: phase, id, account and fields.
+
+    One function with the checks inline: it runs for every new order, so it avoids helper calls.
+    """
+    if phase not in ORDER_ENTRY_PHASES:
+        return r.MARKET_CLOSED if phase == CLOSED else r.INSTRUMENT_HALTED
+    order_id = cmd.order_id
+    if type(order_id) is not str or not order_id:
+        return r.INVALID_ORDER_ID
+    if order_id in known_order_ids:
+        return r.DUPLICATE_ORDER_ID
+    if type(cmd.account) is not str or not cmd.account:
+        return r.INVALID_ACCOUNT
+    side = cmd.side
+    if side != BUY and side != SELL:
         return r.INVALID_SIDE
     order_type = cmd.order_type
     if type(order_type) is not str or order_type not in ORDER_TYPES:
@@ -41,19 +56,31 @@ def submit_reason(cmd: SubmitOrder, rules: InstrumentRules, band: tuple[int, int
     tif = cmd.time_in_force
     if type(tif) is not str or tif not in TIMES_IN_FORCE or (order_type == POST_ONLY and tif in IMMEDIATE):
         return r.INVALID_TIME_IN_FORCE
-    reason = quantity_reason(cmd.quantity, rules, check_min=True)
-    if reason is not None:
-        return reason
+    quantity = cmd.quantity
+    if type(quantity) is not int or quantity <= 0:
+        return r.INVALID_QUANTITY
+    if quantity % rules.lot:
+        return r.QUANTITY_NOT_ON_LOT
+    if rules.min_quantity is not None and quantity < rules.min_quantity:
+        return r.QUANTITY_BELOW_MIN
+    if rules.max_quantity is not None and quantity > rules.max_quantity:
+        return r.QUANTITY_ABOVE_MAX
+    price = cmd.price
     if order_type == MARKET:
-        if cmd.price is not None:
+        if price is not None:
             return r.INVALID_PRICE
     else:
-        reason = price_reason(cmd.price, rules, band)
-        if reason is not None:
-            return reason
+        if type(price) is not int or price <= 0:
+            return r.INVALID_PRICE
+        if price % rules.tick:
+            return r.PRICE_NOT_ON_TICK
+        if band is not None and not band[0] <= price <= band[1]:
+            return r.PRICE_OUTSIDE_BAND
     if tif == GTD and (type(cmd.expire_at) is not int or cmd.expire_at <= cmd.ts):
         return r.INVALID_EXPIRY
     stp = cmd.stp
     if stp is not None and (type(stp) is not str or stp not in STP_MODES):
         return r.INVALID_STP_MODE
+    if phase != CONTINUOUS and (order_type == MARKET or tif in IMMEDIATE):
+        return r.ORDER_TYPE_NOT_ALLOWED_IN_PHASE
     return None

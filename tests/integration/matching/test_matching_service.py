@@ -75,3 +75,36 @@ async def test_crossing_orders_trade_and_the_book_is_mirrored(running_stack) -> 
     assert client.hget(keys.order_state(f"{instrument}-b1"), "leaves") == "50"
     assert client.get(keys.phase(instrument)) == "CONTINUOUS"
     assert client.get(keys.reference_price(instrument)) == "5000"
+
+
+async def test_a_command_the_service_cannot_apply_is_dead_lettered_and_later_commands_still_trade(running_stack) -> None:
+    settings = running_stack.settings
+    instrument = f"CN-BJ.D-{uuid.uuid4().hex[:6]}"
+    broken = ConfigureInstrument(instrument=instrument, registry="CN-BJ", currency="CNY",
+                                 unit_asset="U:CN-BJ:ALLOWANCE:2025", tick=1, lot=1, min_quantity=1, band="not-a-fraction")
+    producer = make_producer(settings, client_id="test")
+    await producer.start()
+    try:
+        commands = [
+            broken,
+            broken.model_copy(update={"band": None}),
+            ChangePhase(instrument=instrument, phase="CONTINUOUS"),
+            _order(instrument, f"{instrument}-s1", "SELL", 5010, 100, "CN-BJ/seller"),
+            _order(instrument, f"{instrument}-b1", "BUY", 5010, 40, "CN-BJ/buyer"),
+        ]
+        for n, command in enumerate(commands):
+            await publish(producer, ORDERS_COMMANDS.name, instrument, command, event_id=f"{instrument}:c{n}",
+                          occurred_at=1_700_000_000_000 + n, wait=True)
+    finally:
+        await producer.stop()
+    client = redis.Redis(host=settings.redis_host, port=settings.redis_port, decode_responses=True)
+    wait_for(lambda: client.hgetall(keys.levels(instrument, "SELL")) == {"5010": "60:1"})
+    assert client.hget(keys.order_state(f"{instrument}-b1"), "status") == "FILLED"
+
+
+def test_the_service_benchmark_answers_every_command_it_sends(running_stack) -> None:
+    from services.matching.bench_service import run_service_benchmark
+
+    result = run_service_benchmark(running_stack.settings, n_orders=300, rate=2000)
+    assert result["orders"] == 300 and result["unanswered"] == 0
+    assert result["orders_per_second"] > 0 and result["p50_ms"] <= result["p99_ms"]

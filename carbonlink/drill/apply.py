@@ -1,0 +1,48 @@
+"""Applying a scenario through the operator HTTP API (also `carbonlink scenario load FILE.yaml`).
+
+The whole plan is built, and so the scenario checked, before the first call goes out; then the calls
+run in order and the first refusal stops the load with the API's error code and message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from carbonlink.drill.scenario import Scenario
+from carbonlink.drill.setup_plan import ApiCall, Member, roster, setup_plan
+
+__all__ = ["SetupError", "apply_scenario", "call_api"]
+
+
+class SetupError(RuntimeError):
+    """The operator API refused a call of the plan."""
+
+    def __init__(self, call: ApiCall, status: int, body: str) -> None:
+        self.call, self.status, self.body = call, status, body
+        super().__init__(f"{call.method} {call.path} refused ({status}): {body[:500]}")
+
+
+async def call_api(client: httpx.AsyncClient, call: ApiCall) -> dict[str, Any]:
+    """One call with ``client`` (which carries the operator's key); its JSON answer, or SetupError."""
+    response = await client.request(call.method, call.path, json=call.body or None)
+    if response.status_code >= 300:
+        raise SetupError(call, response.status_code, response.text)
+    return response.json() if response.content else {}
+
+
+async def apply_scenario(client: httpx.AsyncClient, scenario: Scenario, *,
+                         members: list[Member] | None = None) -> dict[str, str]:
+    """Create the scenario's registries, instruments, links, traders' keys and accounts, cash and units.
+
+    Returns each trader principal's API key. ``members`` defaults to the scenario's roster.
+    """
+    members = roster(scenario) if members is None else members
+    plan = setup_plan(scenario, members)
+    keys: dict[str, str] = {}
+    for call in plan:
+        answer = await call_api(client, call)
+        if call.key_for is not None:
+            keys[call.key_for] = answer["api_key"]
+    return keys

@@ -1,0 +1,237 @@
+"""The drill report: ``report.html`` (self-contained, plots embedded as base64 PNG), the PNG plots,
+``summary.json``, ``trades.csv`` and ``prices.csv`` (per market and trading day: VWAP, close, volume).
+
+Plots: price per market over trading days (reporting currency) with phase boundaries, volume per
+market and phase, cross-border flows per link with their caps, compliance cost per market (simulated
+beside the benchmark), and the convergence of linked markets' prices.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import io
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from carbonlink.drill.journal import DrillJournal  # noqa: E402
+from carbonlink.drill.metrics import DrillMetrics, business_day, vwap  # noqa: E402
+from carbonlink.drill.scenario import Scenario  # noqa: E402
+from shared.money import minor_digits  # noqa: E402
+
+__all__ = ["summary", "write_report"]
+
+
+def _major(scenario: Scenario, instrument: str, minor: float | None) -> float | None:
+    if minor is None:
+        return None
+    return minor / 10 ** minor_digits(scenario.instrument(instrument).currency)
+
+
+def _reporting(scenario: Scenario, instrument: str, minor: float) -> float:
+    currency = scenario.instrument(instrument).currency
+    return float(scenario.fx[currency]) * minor / 10 ** minor_digits(currency)
+
+
+def summary(scenario: Scenario, journal: DrillJournal, metrics: DrillMetrics) -> dict[str, Any]:
+    """Everything the report states, as JSON-able data."""
+    return {
+        "scenario": scenario.name,
+        "speed": journal.speed,
+        "wall_seconds": round(journal.wall_seconds, 1),
+        "interrupted": journal.interrupted,
+        "reporting_currency": scenario.reporting_currency,
+        "orders": journal.orders,
+        "trades": len(journal.trades),
+        "failed_trades": len(journal.failed_trades),
+        "refusals": dict(journal.refusals),
+        "audit_ok": None if journal.audit is None else journal.audit.get("ok"),
+        "phases": [
+            {
+                "phase": phase.phase,
+                "efficiency": phase.efficiency,
+                "realised_gain": phase.realised_gain,
+                "benchmark_gain": phase.benchmark_gain,
+                "markets": {
+                    registry: {
+                        "instrument": m.instrument,
+                        "benchmark_price": _major(scenario, m.instrument, m.benchmark_minor),
+                        "simulated_price": _major(scenario, m.instrument, m.simulated_minor),
+                        "error_pct": m.error_pct,
+                        "volume": m.volume,
+                        "trades": m.trades,
+                        "benchmark_compliance_cost": m.benchmark_cost,
+                        "simulated_compliance_cost": m.simulated_cost,
+                    }
+                    for registry, m in phase.markets.items()
+                },
+                "convergence": {pair: {"simulated_ratio": s, "benchmark_ratio": b}
+                                for pair, (s, b) in phase.convergence.items()},
+            }
+            for phase in metrics.phases
+        ],
+        "flows": [
+            {"phase": f.phase, "arc": f.arc, "tonnes": f.tonnes, "credited": f.credited, "cap": f.cap,
+             "utilisation": f.utilisation, "benchmark": f.benchmark}
+            for f in metrics.flows
+        ],
+        "suspension_gaps": metrics.suspension_gaps,
+        "link_events": [vars(event) for event in journal.link_events],
+        "compliance": journal.compliance,
+    }
+
+
+def _png(figure: plt.Figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+def _phase_lines(axis: plt.Axes, scenario: Scenario) -> None:
+    for phase in scenario.phases:
+        axis.axvline(phase.start_day, color="grey", linestyle="--", linewidth=0.8)
+        axis.annotate(phase.name, (phase.start_day, 1), xycoords=("data", "axes fraction"), fontsize=7,
+                      rotation=90, va="top", ha="right", color="grey")
+
+
+def _price_plot(scenario: Scenario, journal: DrillJournal) -> bytes:
+    figure, axis = plt.subplots(figsize=(10, 4.5))
+    by_instrument = defaultdict(list)
+    for trade in sorted(journal.trades, key=lambda t: t.at):
+        by_instrument[trade.instrument].append(trade)
+    for instrument, trades in sorted(by_instrument.items()):
+        axis.plot([business_day(journal, t.at) for t in trades],
+                  [_reporting(scenario, instrument, t.price) for t in trades], ".", markersize=2, label=instrument)
+    _phase_lines(axis, scenario)
+    axis.set_xlabel("trading day")
+    axis.set_ylabel(f"price ({scenario.reporting_currency} per tonne)")
+    axis.set_title("Trade prices per market")
+    axis.legend(fontsize=7, markerscale=4)
+    return _png(figure)
+
+
+def _bars(title: str, ylabel: str, groups: list[str], series: dict[str, list[float]]) -> bytes:
+    figure, axis = plt.subplots(figsize=(10, 4))
+    width = 0.8 / max(1, len(series))
+    for index, (name, values) in enumerate(series.items()):
+        axis.bar([g + index * width for g in range(len(groups))], values, width, label=name)
+    axis.set_xticks([g + 0.4 - width / 2 for g in range(len(groups))], groups, fontsize=8)
+    axis.set_title(title)
+    axis.set_ylabel(ylabel)
+    if series:
+        axis.legend(fontsize=7)
+    return _png(figure)
+
+
+def _plots(scenario: Scenario, journal: DrillJournal, metrics: DrillMetrics) -> dict[str, bytes]:
+    phases = [p.phase for p in metrics.phases]
+    registries = sorted({r for p in metrics.phases for r in p.markets})
+    volume = {r: [float(p.markets[r].volume) if r in p.markets else 0.0 for p in metrics.phases] for r in registries}
+    arcs = sorted({f.arc for f in metrics.flows})
+    flows = {a: [float(sum(f.tonnes for f in metrics.flows if f.arc == a and f.phase == p)) for p in phases]
+             for a in arcs}
+    caps = {f"{a} cap": [float(next((f.cap or 0.0 for f in metrics.flows if f.arc == a and f.phase == p), 0.0))
+                         for p in phases] for a in arcs}
+    labels = [f"{p.phase}:{r}" for p in metrics.phases for r in sorted(p.markets)]
+    cost = {"simulated": [p.markets[r].simulated_cost or 0.0 for p in metrics.phases for r in sorted(p.markets)],
+            "benchmark": [p.markets[r].benchmark_cost for p in metrics.phases for r in sorted(p.markets)]}
+    pairs = sorted({pair for p in metrics.phases for pair in p.convergence})
+    convergence = {}
+    for pair in pairs:
+        convergence[f"{pair} simulated"] = [(p.convergence.get(pair, (None, 0))[0] or 0.0) for p in metrics.phases]
+        convergence[f"{pair} benchmark"] = [p.convergence.get(pair, (None, 0.0))[1] for p in metrics.phases]
+    return {
+        "prices.png": _price_plot(scenario, journal),
+        "volume.png": _bars("Volume per market and phase", "tonnes", phases, volume),
+        "flows.png": _bars("Cross-border flows per link direction (and caps)", "tonnes", phases, flows | caps),
+        "compliance_cost.png": _bars("Compliance cost per market", scenario.reporting_currency, labels, cost),
+        "convergence.png": _bars("Price ratio between linked markets (1 = converged)", "ratio", phases, convergence),
+    }
+
+
+def _fmt(value: float | None, digits: int = 2) -> str:
+    return "n/a" if value is None else f"{value:,.{digits}f}"
+
+
+def _html(scenario: Scenario, data: dict[str, Any], plots: dict[str, bytes]) -> str:
+    rows = []
+    for phase in data["phases"]:
+        for registry, m in phase["markets"].items():
+            rows.append(
+                f"<tr><td>{html.escape(phase['phase'])}</td><td>{html.escape(registry)}</td>"
+                f"<td>{html.escape(m['instrument'])}</td><td>{_fmt(m['benchmark_price'])}</td>"
+                f"<td>{_fmt(m['simulated_price'])}</td><td>{_fmt(m['error_pct'], 1)}</td><td>{m['volume']}</td>"
+                f"<td>{_fmt(m['benchmark_compliance_cost'], 0)}</td><td>{_fmt(m['simulated_compliance_cost'], 0)}</td></tr>")
+    efficiency = "".join(
+        f"<tr><td>{html.escape(p['phase'])}</td><td>{_fmt(None if p['efficiency'] is None else p['efficiency'] * 100, 1)}</td>"
+        f"<td>{_fmt(p['realised_gain'], 0)}</td><td>{_fmt(p['benchmark_gain'], 0)}</td></tr>" for p in data["phases"])
+    flows = "".join(
+        f"<tr><td>{html.escape(f['phase'])}</td><td>{html.escape(f['arc'])}</td><td>{f['tonnes']}</td>"
+        f"<td>{f['credited']}</td><td>{_fmt(f['cap'], 0)}</td>"
+        f"<td>{_fmt(None if f['utilisation'] is None else f['utilisation'] * 100, 1)}</td>"
+        f"<td>{_fmt(f['benchmark'], 0)}</td></tr>" for f in data["flows"])
+    gaps = "".join(f"<li>{html.escape(json.dumps(gap))}</li>" for gap in data["suspension_gaps"]) or "<li>none</li>"
+    images = "".join(
+        f'<h3>{html.escape(name)}</h3><img alt="{html.escape(name)}" src="data:image/png;base64,'
+        f'{base64.b64encode(png).decode()}"/>' for name, png in plots.items())
+    audit = {None: "not run", True: "passed", False: "FAILED"}[data["audit_ok"]]
+    return f"""<!doctype html><html><head><meta charset="utf-8"><title>Drill {html.escape(scenario.name)}</title>
+<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;
+padding:3px 8px;text-align:right}}</style></head><body>
+<h1>Drill report: {html.escape(scenario.name)}</h1>
+<p>Speed {data['speed']}×, {data['wall_seconds']} s wall clock{' (interrupted)' if data['interrupted'] else ''};
+{data['trades']} trades, {data['failed_trades']} failed settlements; audit {audit}.
+Refusals: {html.escape(json.dumps(data['refusals']))}.</p>
+<h2>Analytical benchmark</h2><p>Prices in local currency; simulated = volume-weighted price of the phase's second
+half; costs in {html.escape(scenario.reporting_currency)}.</p>
+<table><tr><th>phase</th><th>market</th><th>instrument</th><th>equilibrium</th><th>simulated</th><th>error %</th>
+<th>volume</th><th>cost (benchmark)</th><th>cost (simulated)</th></tr>{''.join(rows)}</table>
+<h2>Allocative efficiency</h2><table><tr><th>phase</th><th>efficiency %</th><th>realised gain</th>
+<th>benchmark gain</th></tr>{efficiency}</table>
+<h2>Cross-border flows and quota utilisation</h2><table><tr><th>phase</th><th>arc</th><th>tonnes</th>
+<th>credited</th><th>cap</th><th>utilisation %</th><th>benchmark</th></tr>{flows}</table>
+<h2>Net flow standing at each suspension</h2><ul>{gaps}</ul>
+<h2>Plots</h2>{images}</body></html>"""
+
+
+def _write_csvs(out: Path, scenario: Scenario, journal: DrillJournal) -> None:
+    with (out / "trades.csv").open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["trade_id", "instrument", "price", "quantity", "at_ms", "trading_day", "buy_account",
+                         "sell_account", "failed"])
+        for t in sorted(journal.trades, key=lambda t: t.at):
+            writer.writerow([t.trade_id, t.instrument, _major(scenario, t.instrument, t.price), t.quantity, t.at,
+                             f"{business_day(journal, t.at):.4f}", t.buy_account, t.sell_account,
+                             journal.failed_trades.get(t.trade_id, "")])
+    with (out / "prices.csv").open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["phase", "day", "instrument", "vwap", "close", "volume", "trades"])
+        for day in journal.days:
+            for instrument in scenario.instruments:
+                trades = sorted((t for t in journal.trades
+                                 if t.instrument == instrument.id and day.start <= t.at < day.end), key=lambda t: t.at)
+                writer.writerow([day.phase, day.day, instrument.id, _major(scenario, instrument.id, vwap(trades)),
+                                 _major(scenario, instrument.id, trades[-1].price if trades else None),
+                                 sum(t.quantity for t in trades), len(trades)])
+
+
+def write_report(out: Path, scenario: Scenario, journal: DrillJournal, metrics: DrillMetrics) -> dict[str, Any]:
+    """Write every report file into ``out``; returns the summary."""
+    out.mkdir(parents=True, exist_ok=True)
+    data = summary(scenario, journal, metrics)
+    plots = _plots(scenario, journal, metrics) if journal.days else {}
+    for name, png in plots.items():
+        (out / name).write_bytes(png)
+    _write_csvs(out, scenario, journal)
+    (out / "summary.json").write_text(json.dumps(data, indent=2, default=str))
+    (out / "report.html").write_text(_html(scenario, data, plots))
+    return data

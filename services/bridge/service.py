@@ -1,0 +1,66 @@
+"""The bridge service: consumes ``bridge.requests`` (group "bridge"), decides each request in order, and
+re-judges parked requests when their settlement window opens.
+
+Per partition batch: decide every request (the ledger entry, decision record and audit are durable in Redis),
+flush the producer so the decisions reached the broker, then commit. A redelivered request is answered from
+its decision record. A request that names no valid delivery is dead-lettered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from services.bridge.decisions import Bridge
+from shared.kafka import TRANSIENT_ERRORS, Delivery, consume, dead_letter, make_consumer
+from shared.messages import DeliveryRequested
+from shared.runtime import ServiceContext, business_now_ms
+from shared.topics import BRIDGE_REQUESTS
+
+log = logging.getLogger(__name__)
+
+TIMER_INTERVAL_S = 0.5
+
+
+async def main(
+    ctx: ServiceContext, *, clock: Callable[[], int] = business_now_ms, group_id: str = "bridge"
+) -> None:
+    """Run until ``ctx.stop`` is set; ``clock`` tells the timer when parked requests are due."""
+    bridge = Bridge(ctx.redis, ctx.producer)
+    consumer = make_consumer(ctx.settings, BRIDGE_REQUESTS.name, group_id=group_id, client_id=ctx.instance)
+
+    async def handle(deliveries: list[Delivery]) -> None:
+        for delivery in deliveries:
+            if not isinstance(delivery.message, DeliveryRequested):
+                await dead_letter(ctx.producer, delivery.record, f"{delivery.envelope.type} is not a bridge request")
+                continue
+            try:
+                await bridge.handle(delivery.message)
+            except ValueError as err:
+                await dead_letter(ctx.producer, delivery.record, f"not a valid delivery: {err}")
+        await ctx.producer.flush()
+
+    await consumer.start()
+    timer = asyncio.create_task(_timer(bridge, ctx, clock))
+    try:
+        await consume(consumer, ctx.producer, handle, ctx.stop)
+    finally:
+        ctx.stop.set()
+        await timer
+        await consumer.stop()
+
+
+async def _timer(bridge: Bridge, ctx: ServiceContext, clock: Callable[[], int]) -> None:
+    while not ctx.stop.is_set():
+        try:
+            if await bridge.run_due(now=clock()):
+                await ctx.producer.flush()
+        except TRANSIENT_ERRORS as err:
+            log.error("server unavailable while re-judging parked requests: %s", err)
+        except ValueError as err:
+            log.error("a parked request could not be judged: %s", err)
+        try:
+            await asyncio.wait_for(ctx.stop.wait(), timeout=TIMER_INTERVAL_S)
+        except TimeoutError:
+            pass

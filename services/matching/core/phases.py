@@ -1,0 +1,71 @@
+"""Trading phases, the business clock and the reference price: the engine's non-order commands.
+
+Leaving an auction for CONTINUOUS or CLOSED uncrosses the book, and so does entering CONTINUOUS with a
+crossed book; entering CLOSED expires DAY orders; resuming from HALTED restarts the circuit breaker's memory
+at the last trade price. GTD orders expire when an AdvanceClock reaches their `expire_at`.
+"""
+
+from __future__ import annotations
+
+from heapq import heappop
+
+from services.matching.core import reasons as r
+from services.matching.core.auction import uncross
+from services.matching.core.commands import AdvanceClock, ChangePhase, SetReferencePrice
+from services.matching.core.events import Event, ReferencePriceChanged
+from services.matching.core.validation import price_reason
+from services.matching.core.vocabulary import AUCTIONS, CLOSED, CONTINUOUS, DAY, HALTED, PHASES, TRANSITIONS
+
+
+def change_phase(engine, cmd: ChangePhase) -> list[Event]:
+    new, old, ts = cmd.phase, engine.phase, cmd.ts
+    if type(new) is not str or new not in PHASES:
+        return [engine.command_rejected("CHANGE_PHASE", None, r.INVALID_PHASE, ts)]
+    if new not in TRANSITIONS[old]:
+        return [engine.command_rejected("CHANGE_PHASE", None, r.INVALID_PHASE_TRANSITION, ts)]
+    if cmd.reference_price is not None and price_reason(cmd.reference_price, engine.rules, None) is not None:
+        return [engine.command_rejected("CHANGE_PHASE", None, r.INVALID_PRICE, ts)]
+    out: list[Event] = []
+    touched: dict[tuple[str, int], None] = {}
+    if cmd.reference_price is not None:
+        _apply_reference_price(engine, cmd.reference_price, ts, out)
+    if new == CONTINUOUS or (old in AUCTIONS and new == CLOSED):
+        uncross(engine, ts, out, touched)
+    if old == HALTED and engine.breaker is not None:
+        engine.breaker.reset(engine.last_trade_price)
+    engine.emit_phase(new, "", ts, out)
+    if new == CLOSED:
+        for order in list(engine.orders.values()):
+            if order.time_in_force == DAY:
+                touched[(order.side, order.price)] = None
+                engine.expire(order, ts, out)
+    engine.emit_deltas(ts, out, touched)
+    return out
+
+
+def advance_clock(engine, cmd: AdvanceClock) -> list[Event]:
+    now, heap = cmd.ts, engine.expiries
+    out: list[Event] = []
+    touched: dict[tuple[str, int], None] = {}
+    while heap and heap[0][0] <= now:
+        order = heappop(heap)[2]
+        if order.remaining and engine.orders.get(order.order_id) is order:
+            touched[(order.side, order.price)] = None
+            engine.expire(order, now, out)
+    engine.emit_deltas(now, out, touched)
+    return out
+
+
+def set_reference_price(engine, cmd: SetReferencePrice) -> list[Event]:
+    if price_reason(cmd.price, engine.rules, None) is not None:
+        return [engine.command_rejected("SET_REFERENCE_PRICE", None, r.INVALID_PRICE, cmd.ts)]
+    out: list[Event] = []
+    _apply_reference_price(engine, cmd.price, cmd.ts, out)
+    return out
+
+
+def _apply_reference_price(engine, price: int, ts: int, out: list[Event]) -> None:
+    engine.reference_price = price
+    engine.band = engine.rules.band_limits(price)
+    engine.seq += 1
+    out.append(ReferencePriceChanged(engine.instrument, engine.seq, ts, price))

@@ -1,0 +1,126 @@
+"""`carbonlink bench orders`: drive POST /v1/orders from concurrent clients against a running stack and measure
+accepted orders/s, accept latency, and the time from accept to the execution report on the WebSocket."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from typing import Any
+
+import httpx
+import orjson
+import websockets
+
+
+def _percentile(values: list[float], share: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(share * len(ordered)))], 2)
+
+
+async def _setup(client: httpx.AsyncClient, operator: dict[str, str], instrument_id: str, run: str) -> tuple[
+        dict[str, Any], dict[str, str], list[str]]:
+    """A bench trader with a buying and a selling account on the instrument's registry, well funded."""
+    response = await client.get(f"/v1/admin/instruments/{instrument_id}", headers=operator)
+    response.raise_for_status()
+    instrument = response.json()
+    registry = instrument["registry"]
+    principal = f"bench-{run}"
+    created = await client.post("/v1/admin/keys", headers=operator,
+                                json={"principal": principal, "role": "trader", "rate": 1_000_000, "burst": 1_000_000})
+    created.raise_for_status()
+    accounts = [f"{registry}/bench-{run}-buy", f"{registry}/bench-{run}-sell"]
+    for account in accounts:
+        (await client.post("/v1/admin/accounts", headers=operator,
+                           json={"id": account, "holder": principal, "principals": [principal]})).raise_for_status()
+    (await client.post("/v1/admin/deposits", headers=operator, json={
+        "account": accounts[0], "currency": instrument["currency"], "amount": "1000000000000"})).raise_for_status()
+    unit = instrument["unit"]
+    if unit["origin"] == registry:
+        (await client.post("/v1/admin/issuances", headers=operator, json={
+            "account": accounts[1], "origin": unit["origin"], "unit_type": unit["type"], "vintage": unit["vintage"],
+            "quantity": 10**11})).raise_for_status()
+    return instrument, {"X-API-Key": created.json()["api_key"]}, accounts
+
+
+async def _reports(ws_url: str, trader: dict[str, str], seen: dict[str, float], ready: asyncio.Event,
+                   stop: asyncio.Event) -> None:
+    async with websockets.connect(ws_url, additional_headers={"X-API-Key": trader["X-API-Key"]}) as ws:
+        await ws.recv()  # the authentication answer
+        ready.set()
+        while not stop.is_set():
+            try:
+                raw = await asyncio.wait_for(ws.recv(), timeout=0.2)
+            except TimeoutError:
+                continue
+            item = orjson.loads(raw)
+            if item.get("channel") == "executions":
+                order_id = item["data"].get("order_id")
+                if order_id and order_id not in seen:
+                    seen[order_id] = time.perf_counter()
+
+
+async def run_orders_benchmark_async(base_url: str, api_key: str, *, instrument: str, orders: int = 5000,
+                                     concurrency: int = 32, report_wait_s: float = 5.0) -> dict[str, Any]:
+    """Place `orders` crossing limit orders (alternating buy and sell at the reference price) from `concurrency`
+    clients. `api_key` is an operator key: the bench creates its own trader, accounts and funds."""
+    run = secrets.token_hex(3)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as client:
+        spec, trader, accounts = await _setup(client, {"X-API-Key": api_key}, instrument, run)
+        price = spec["reference_price"]
+        digits = {"JPY": 0, "KRW": 0}.get(spec["currency"], 2)
+        price_text = f"{price / 10**digits:.{digits}f}"
+        quantity = max(spec["lot"], spec["min_quantity"])
+        can_sell = spec["unit"]["origin"] == spec["registry"]
+        seen: dict[str, float] = {}
+        accepted_at: dict[str, float] = {}
+        accept_ms: list[float] = []
+        refused: dict[str, int] = {}
+        ready, stop = asyncio.Event(), asyncio.Event()
+        ws_url = base_url.replace("http", "ws", 1) + "/v1/stream"
+        listener = asyncio.create_task(_reports(ws_url, trader, seen, ready, stop))
+        await asyncio.wait_for(ready.wait(), timeout=10)
+        counter = iter(range(orders))
+
+        async def worker() -> None:
+            for n in counter:
+                sell = can_sell and n % 2 == 1
+                body = {"instrument": instrument, "account": accounts[1 if sell else 0], "side": "SELL" if sell else "BUY",
+                        "type": "LIMIT", "time_in_force": "GTC", "price": price_text, "quantity": quantity,
+                        "client_order_id": f"b{run}-{n}"}
+                started = time.perf_counter()
+                response = await client.post("/v1/orders", json=body, headers=trader)
+                done = time.perf_counter()
+                if response.status_code == 201:
+                    accept_ms.append((done - started) * 1000)
+                    accepted_at[response.json()["order_id"]] = done
+                else:
+                    code = response.json().get("code", str(response.status_code))
+                    refused[code] = refused.get(code, 0) + 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+        deadline = time.perf_counter() + report_wait_s
+        while time.perf_counter() < deadline and not set(accepted_at) <= set(seen):
+            await asyncio.sleep(0.05)
+        stop.set()
+        await listener
+    report_ms = [max(0.0, (seen[o] - t) * 1000) for o, t in accepted_at.items() if o in seen]
+    return {
+        "orders": orders, "concurrency": concurrency, "accepted": len(accept_ms), "refused": refused,
+        "seconds": round(elapsed, 3), "accepted_per_s": round(len(accept_ms) / elapsed, 1) if elapsed else None,
+        "accept_p50_ms": _percentile(accept_ms, 0.50), "accept_p99_ms": _percentile(accept_ms, 0.99),
+        "reports_seen": len(report_ms), "report_p50_ms": _percentile(report_ms, 0.50),
+        "report_p99_ms": _percentile(report_ms, 0.99),
+    }
+
+
+def run_orders_benchmark(base_url: str, api_key: str, *, instrument: str, orders: int = 5000, concurrency: int = 32,
+                         report_wait_s: float = 5.0) -> dict[str, Any]:
+    """Synchronous entry for the CLI; see `run_orders_benchmark_async`."""
+    return asyncio.run(run_orders_benchmark_async(base_url, api_key, instrument=instrument, orders=orders,
+                                                  concurrency=concurrency, report_wait_s=report_wait_s))

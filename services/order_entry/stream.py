@@ -1,0 +1,121 @@
+"""WebSocket ``/v1/stream`` and the Kafka reader feeding it.
+
+Protocol (JSON text frames): the client sends ``{"op": "subscribe", "channels": ["book:X", "trades:X",
+"phase:X"]}``, ``{"op": "unsubscribe", ...}`` or ``{"op": "auth", "api_key": "..."}`` (or connects with an
+``X-API-Key`` header); the server answers ``{"op": "ok", ...}`` or ``{"op": "error", "code", "message"}``
+and pushes ``{"channel", "type", "event_id", "at", "data"}``. Authenticated traders receive the execution
+reports and settlement events of their granted accounts; operators and auditors those of every account.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import uuid
+
+import orjson
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from services.order_entry.principals import Role
+from services.order_entry.stream_hub import PUBLIC_KINDS, Hub, Subscriber
+from shared.kafka import parse
+from shared.runtime import ServiceContext
+from shared.topics import MARKET_DATA, ORDERS_EVENTS, SETTLEMENT_EVENTS
+
+log = logging.getLogger(__name__)
+
+router = APIRouter()
+_CHANNEL = re.compile(r"^(book|trades|phase):[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+async def _authenticate(ws: WebSocket, sub: Subscriber, api_key: str) -> str | None:
+    """Bind the subscriber to the key's accounts; the error code when the key is not valid."""
+    ports = ws.app.state.ports
+    check = await ports.principals.check(api_key[:200])
+    if check.principal is None:
+        return "INVALID_API_KEY"
+    if check.principal.role is Role.TRADER:
+        sub.accounts = set(await ports.principals.granted(check.principal.name))
+    else:
+        sub.accounts = None
+    return None
+
+
+@router.websocket("/v1/stream")
+async def stream(ws: WebSocket) -> None:
+    await ws.accept()
+    hub: Hub = ws.app.state.hub
+    sub = Subscriber()
+    hub.subscribers.add(sub)
+
+    async def pump() -> None:
+        while True:
+            item = await sub.queue.get()
+            await ws.send_text(orjson.dumps(item).decode())
+
+    sender = asyncio.create_task(pump())
+    try:
+        header_key = ws.headers.get("x-api-key")
+        if header_key:
+            error = await _authenticate(ws, sub, header_key)
+            await ws.send_json({"op": "error", "code": error} if error else {"op": "ok", "authenticated": True})
+        while True:
+            try:
+                request = orjson.loads(await ws.receive_text())
+                op = request.get("op") if isinstance(request, dict) else None
+            except orjson.JSONDecodeError:
+                op, request = None, {}
+            if op in ("subscribe", "unsubscribe"):
+                channels = request.get("channels")
+                if not isinstance(channels, list) or not all(isinstance(c, str) and _CHANNEL.match(c) for c in channels):
+                    await ws.send_json({"op": "error", "code": "INVALID_CHANNEL",
+                                        "message": f"channels are {', '.join(k + ':{instrument}' for k in PUBLIC_KINDS)}"})
+                    continue
+                (sub.channels.update if op == "subscribe" else sub.channels.difference_update)(channels)
+                await ws.send_json({"op": "ok", "channels": sorted(sub.channels)})
+            elif op == "auth" and isinstance(request.get("api_key"), str):
+                error = await _authenticate(ws, sub, request["api_key"])
+                await ws.send_json({"op": "error", "code": error} if error else {"op": "ok", "authenticated": True})
+            else:
+                await ws.send_json({"op": "error", "code": "INVALID_REQUEST",
+                                    "message": "send {op: subscribe|unsubscribe|auth, ...}"})
+    except WebSocketDisconnect:
+        pass
+    finally:
+        hub.subscribers.discard(sub)
+        sender.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await sender
+
+
+async def run_event_reader(ctx: ServiceContext, hub: Hub) -> None:
+    """Read the event topics from their end (no consumer group: every order entry process sees every event)."""
+    topics = (ORDERS_EVENTS.name, MARKET_DATA.name, SETTLEMENT_EVENTS.name)
+    while not ctx.stop.is_set():
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=ctx.settings.kafka_bootstrap, group_id=None, enable_auto_commit=False,
+            client_id=f"{ctx.instance}-stream-{uuid.uuid4().hex[:6]}", fetch_max_wait_ms=ctx.settings.fetch_max_wait_ms)
+        try:
+            await consumer.start()
+            partitions = [TopicPartition(t, p) for t in topics for p in (consumer.partitions_for_topic(t) or ())]
+            consumer.assign(partitions)
+            await consumer.seek_to_end(*partitions)
+            while not ctx.stop.is_set():
+                batches = await consumer.getmany(timeout_ms=200, max_records=2000)
+                for records in batches.values():
+                    for record in records:
+                        delivery = parse(record)
+                        if not isinstance(delivery, str):
+                            hub.dispatch(delivery.message, event_id=delivery.envelope.event_id,
+                                         occurred_at=delivery.envelope.occurred_at)
+        except asyncio.CancelledError:
+            raise
+        except Exception as err:  # the broker may be away: retry, the stream is best effort
+            log.warning("event reader restarting: %s", err)
+            await asyncio.sleep(1.0)
+        finally:
+            with contextlib.suppress(Exception):
+                await consumer.stop()

@@ -1,0 +1,93 @@
+"""Mirrors every registry's ledger journal (Redis streams ``{L}:journal:{registry}``) to ``registry.transfers``.
+
+At least once: a page is published and acknowledged before the cursor (``settlement:journal-mirror``, a
+hash registry → last mirrored stream id) moves past it; event ids ``journal:{registry}:{stream id}`` let a
+reader drop what a restart publishes again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import redis.asyncio as aioredis
+from aiokafka import AIOKafkaProducer
+
+from services.settlement.outbox import Outgoing, send_all
+from shared import redis_keys
+from shared.kafka import TRANSIENT_ERRORS
+from shared.ledger import views
+from shared.messages import Message
+from shared.topics import REGISTRY_TRANSFERS
+
+log = logging.getLogger(__name__)
+
+CURSORS = "settlement:journal-mirror"
+PAGE = 1000
+IDLE_S = 0.25
+
+
+class LedgerEntryRecorded(Message):
+    """One ledger entry as a registry's journal holds it (only the postings of that registry's accounts).
+
+    Postings are ``[account, asset, bucket, delta]`` with bucket ``a`` (available) or ``r`` (reserved).
+    """
+
+    registry: str
+    stream_id: str
+    entry_id: str
+    kind: str
+    time: int
+    postings: list[tuple[str, str, str, int]]
+    meta: dict[str, object]
+
+
+async def mirror_once(client: aioredis.Redis, producer: AIOKafkaProducer, *, block_ms: int | None = 200) -> int:
+    """Publish the next page of every registry's journal past its cursor; how many records were published."""
+    registries = sorted(views.text(r) for r in await client.smembers(redis_keys.REGISTRIES))
+    if not registries:
+        return 0
+    cursors = views.text_map(await client.hgetall(CURSORS))
+    streams = {redis_keys.journal_key(r): cursors.get(r, "0-0") for r in registries}
+    replies = await client.xread(streams, count=PAGE, block=block_ms)
+    published = 0
+    for stream_key, records in replies or ():
+        registry = views.text(stream_key).removeprefix(redis_keys.journal_key(""))
+        outgoing = []
+        for stream_id, fields in records:
+            record = views.journal_record(stream_id, fields)
+            message = LedgerEntryRecorded(
+                registry=registry, stream_id=record.stream_id, entry_id=record.entry_id, kind=record.kind,
+                time=record.time, postings=[(p.account, p.asset, p.bucket, p.delta) for p in record.postings],
+                meta=dict(record.meta),
+            )
+            outgoing.append(Outgoing(REGISTRY_TRANSFERS.name, registry, message,
+                                     event_id=f"journal:{registry}:{record.stream_id}", occurred_at=max(record.time, 0),
+                                     correlation_id=record.entry_id[:200]))
+        await send_all(producer, outgoing)
+        await client.hset(CURSORS, registry, views.text(records[-1][0]))
+        published += len(records)
+    return published
+
+
+async def run_journal_mirror(client: aioredis.Redis, producer: AIOKafkaProducer, stop: asyncio.Event) -> None:
+    """Mirror until ``stop`` is set; a server that is away only delays the mirror."""
+    while not stop.is_set():
+        try:
+            if await mirror_once(client, producer, block_ms=None) < PAGE:
+                # Not latency-critical: letting records gather makes fuller pages and producer batches, which
+                # costs the broker and this process far less per record than a trickle of small ones.
+                await _pause(stop, IDLE_S)
+        except TRANSIENT_ERRORS as err:
+            log.error("journal mirror paused, retrying: %s", err)
+            await asyncio.sleep(1.0)
+        except (ValueError, KeyError) as err:  # a journal record that does not decode: report it, do not spin
+            log.error("journal mirror cannot decode a record: %s", err)
+            await asyncio.sleep(5.0)
+
+
+async def _pause(stop: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+    except TimeoutError:
+        pass

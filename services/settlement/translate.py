@@ -1,0 +1,98 @@
+"""Between the wire and the ledger: a matched trade becomes ledger work, ledger results become settlement events.
+
+Which way a trade settles: domestic when both accounts are in the instrument's registry (delivery versus
+payment in one ledger entry), cross-registry otherwise (holds, then the bridge decides).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from services.settlement import rules
+from services.settlement.rules import FeeSchedule
+from shared.ledger import PostResult, TradeSides, registry_of
+from shared.messages import DeliveryDecided, DeliveryRequested, TradeExecuted, TradeFailed, TradeSettled
+from shared.reference import Instrument
+
+#: Reason code of a trade the ledger refused to settle or hold (the ledger's own code is in ``reason``).
+#: Bridge codes are 71xx (services.bridge.rules.reasons); settlement's own are 81xx.
+LEDGER_REFUSED = 8101
+
+
+def fees_of(instrument: Instrument) -> FeeSchedule:
+    return FeeSchedule(maker_bps=instrument.fees.maker_bps, taker_bps=instrument.fees.taker_bps,
+                       min_fee=instrument.fees.min_fee)
+
+
+def is_cross_registry(trade: TradeExecuted, instrument: Instrument) -> bool:
+    """True when either account lives outside the instrument's registry (raises ValueError on a bad account id)."""
+    return registry_of(trade.buy_account) != instrument.registry or registry_of(trade.sell_account) != instrument.registry
+
+
+def trade_sides(trade: TradeExecuted, instrument: Instrument) -> TradeSides:
+    return TradeSides(
+        trade_id=trade.trade_id, buyer_account=trade.buy_account, seller_account=trade.sell_account,
+        buy_order_id=trade.buy_order_id, sell_order_id=trade.sell_order_id, unit_class=instrument.unit_asset,
+        currency=instrument.currency, qty=trade.quantity, buy_leaves=trade.buy_leaves_quantity,
+        sell_leaves=trade.sell_leaves_quantity,
+    )
+
+
+def buyer_is_maker(trade: TradeExecuted) -> bool:
+    return trade.maker_order_id == trade.buy_order_id
+
+
+def delivery_request(trade: TradeExecuted, instrument: Instrument, buy_hold: Mapping[str, str], *,
+                     matched_at: int) -> DeliveryRequested:
+    """What the bridge needs to execute a held trade. ``buy_hold`` is the buyer's hold record
+    (remaining = the fill's reservation portion, limit_price): the buyer pays ``buyer_cash`` = notional +
+    buyer fee out of it (the rest is price improvement), the seller receives ``seller_cash`` = notional −
+    seller fee, and both fees go to the FEES account of the instrument's registry."""
+    schedule = fees_of(instrument)
+    maker = buyer_is_maker(trade)
+    buyer = rules.split_buyer_portion(schedule, portion=int(buy_hold["remaining"]),
+                                      limit_price=int(buy_hold["limit_price"]), qty=trade.quantity,
+                                      price=trade.price, maker=maker)
+    seller = rules.seller_leg(schedule, price=trade.price, qty=trade.quantity, maker=not maker)
+    return DeliveryRequested(
+        trade_id=trade.trade_id, instrument=trade.instrument, currency=instrument.currency,
+        unit_asset=instrument.unit_asset, price=trade.price, quantity=trade.quantity,
+        buy_order_id=trade.buy_order_id, sell_order_id=trade.sell_order_id, buy_account=trade.buy_account,
+        sell_account=trade.sell_account, buyer_cash=buyer.paid, seller_cash=seller.received,
+        buyer_fee=buyer.fee, seller_fee=seller.fee, matched_at=matched_at,
+    )
+
+
+def settled_domestic(trade: TradeExecuted, instrument: Instrument, result: PostResult) -> TradeSettled:
+    return TradeSettled(
+        trade_id=trade.trade_id, instrument=trade.instrument, buy_account=trade.buy_account,
+        sell_account=trade.sell_account, price=trade.price, quantity=trade.quantity,
+        delivered_quantity=trade.quantity, delivered_asset=instrument.unit_asset, entry_ids=[result.entry_id],
+        cross_registry=False,
+    )
+
+
+def refused_by_ledger(trade: TradeExecuted, result: PostResult) -> TradeFailed:
+    return TradeFailed(
+        trade_id=trade.trade_id, instrument=trade.instrument, buy_account=trade.buy_account,
+        sell_account=trade.sell_account, quantity=trade.quantity, reason_code=LEDGER_REFUSED,
+        reason=result.code or "LEDGER_REFUSED", message=result.message or "the ledger refused the trade",
+    )
+
+
+def settled_by_bridge(request: DeliveryRequested, decision: DeliveryDecided, hold_entry_id: str) -> TradeSettled:
+    entry_ids = [hold_entry_id] + ([decision.entry_id] if decision.entry_id else [])
+    return TradeSettled(
+        trade_id=request.trade_id, instrument=request.instrument, buy_account=request.buy_account,
+        sell_account=request.sell_account, price=request.price, quantity=request.quantity,
+        delivered_quantity=decision.delivered_quantity, delivered_asset=decision.delivered_asset or request.unit_asset,
+        entry_ids=entry_ids, cross_registry=True,
+    )
+
+
+def refused_by_bridge(request: DeliveryRequested, decision: DeliveryDecided) -> TradeFailed:
+    return TradeFailed(
+        trade_id=request.trade_id, instrument=request.instrument, buy_account=request.buy_account,
+        sell_account=request.sell_account, quantity=request.quantity, reason_code=decision.reason_code,
+        reason=decision.reason or "REFUSED", message=decision.message or "the bridge refused the delivery",
+    )

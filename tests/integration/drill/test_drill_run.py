@@ -1,0 +1,51 @@
+"""The drill end to end on the running stack: the two-market scenario reaches its analytical equilibrium,
+and a malformed scenario is refused before anything is created."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+
+from carbonlink.drill.runner import run_drill
+from carbonlink.drill.scenario import ScenarioError
+
+SCENARIOS = Path(__file__).resolve().parents[3] / "scenarios"
+TEST_SPEED = 200  # business seconds per wall second: 36 s a trading day, about 2.5 minutes in all
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(420)
+def test_two_market_drill_prices_each_phase_within_ten_percent_of_equilibrium_at_ninety_percent_efficiency(
+        running_stack, tmp_path: Path) -> None:
+    result = run_drill(running_stack.settings, SCENARIOS / "two-markets.yaml", speed=TEST_SPEED,
+                       out_dir=tmp_path / "drill", quiet=True)
+
+    assert result.audit_ok, json.dumps(result.summary, indent=1, default=str)
+    for name in ("report.html", "summary.json", "trades.csv", "prices.csv", "prices.png"):
+        assert (tmp_path / "drill" / name).exists()
+    for phase in result.summary["phases"]:
+        for registry, market in phase["markets"].items():
+            assert market["simulated_price"] is not None, (phase["phase"], registry)
+            assert abs(market["error_pct"]) <= 10, (phase["phase"], registry, market)
+    full_link = next(phase for phase in result.summary["phases"] if phase["phase"] == "full-link")
+    assert full_link["efficiency"] >= 0.9, full_link
+
+
+def test_a_malformed_scenario_is_refused_before_anything_is_created(running_stack, tmp_path: Path) -> None:
+    text = (SCENARIOS / "two-markets.yaml").read_text().replace("A-ALW-2025", "ZZ-ALW-2025")
+    broken = text.replace("from: B\n    to: A", "from: B\n    to: NOWHERE").replace("allocation: 9600", "allocation: -5", 1)
+    path = tmp_path / "broken.yaml"
+    path.write_text(broken)
+
+    with pytest.raises(ScenarioError) as refused:
+        run_drill(running_stack.settings, path, out_dir=tmp_path / "out", quiet=True)
+
+    fields = {problem.field for problem in refused.value.problems}
+    assert any(field.endswith("allocation") for field in fields), fields
+    assert any(field.endswith(".to") for field in fields), fields
+    listed = httpx.get(f"{running_stack.settings.order_entry_url}/v1/instruments", timeout=10).json()
+    assert "ZZ-ALW-2025" not in {instrument["id"] for instrument in listed}
+    assert not (tmp_path / "out").exists()

@@ -1,0 +1,62 @@
+"""The scenario as operator calls, and the drill's timetable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from carbonlink.drill.scenario import LinkState, load_scenario
+from carbonlink.drill.schedule import link_changes, session_steps, timetable
+from carbonlink.drill.setup_plan import link_terms, roster, setup_plan
+
+SCENARIOS = Path(__file__).resolve().parents[3] / "scenarios"
+
+
+def test_the_plan_creates_registries_and_instruments_before_links_keys_and_accounts() -> None:
+    scenario = load_scenario(SCENARIOS / "two-markets.yaml")
+    members = roster(scenario, tag="t-")
+    paths = [call.path for call in setup_plan(scenario, members)]
+    assert paths.index("/v1/admin/instruments") > paths.index("/v1/admin/registries")
+    assert paths.index("/v1/admin/links") < paths.index("/v1/admin/keys") < paths.index("/v1/admin/accounts")
+    assert paths.count("/v1/admin/keys") == len(members) == 16
+    assert paths.count("/v1/admin/allocations") == 10
+
+
+def test_every_trader_gets_a_tagged_account_in_its_registry() -> None:
+    scenario = load_scenario(SCENARIOS / "pilot-cities.yaml")
+    members = roster(scenario, tag="r1-")
+    assert len(members) == 7 * 8
+    assert all(m.account.startswith(f"{m.registry}/r1-") and m.principal.startswith("r1-") for m in members)
+    assert len({m.account for m in members}) == len(members)
+
+
+def test_a_full_link_removes_all_caps_and_a_restricted_one_applies_the_phase_overrides() -> None:
+    scenario = load_scenario(SCENARIOS / "pilot-cities.yaml")
+    pilots = next(link for link in scenario.linkages if link.id == "CN-PILOTS")
+    restricted = scenario.phases[1].links["CN-PILOTS"]
+    assert link_terms(scenario, pilots, restricted)["caps"] == {
+        "per_period": 500, "per_account": None, "share_of_obligation": "1/20"}
+    full = link_terms(scenario, pilots, LinkState(state="full"))
+    assert full["status"] == "ACTIVE" and full["caps"] == {"per_period": None, "per_account": None,
+                                                           "share_of_obligation": None}
+    assert link_terms(scenario, pilots, LinkState(state="suspended"))["status"] == "SUSPENDED"
+
+
+def test_the_timetable_runs_every_phase_day_after_day() -> None:
+    scenario = load_scenario(SCENARIOS / "pilot-cities.yaml")
+    days = timetable(scenario, speed=600)
+    assert len(days) == 10 and days[-1].end == 10 * 12.0
+    assert [d.phase.name for d in days if d.first_of_phase] == ["autarky", "restricted", "full", "delink", "recovery"]
+
+
+def test_the_korean_day_opens_with_a_call_and_closes_with_one() -> None:
+    scenario = load_scenario(SCENARIOS / "pilot-cities.yaml")
+    steps = session_steps(scenario.instrument("KR-KAU-2025"))
+    assert [phase for _, phase in steps] == ["OPENING_AUCTION", "CONTINUOUS", "CLOSING_AUCTION", "CLOSED"]
+    assert steps[1][0] == 0.2  # 30 of 150 session minutes
+
+
+def test_the_delink_phase_suspends_only_the_china_korea_link() -> None:
+    scenario = load_scenario(SCENARIOS / "pilot-cities.yaml")
+    phases = {phase.name: phase for phase in scenario.phases}
+    changes = link_changes(scenario, phases["full"], phases["delink"])
+    assert [(c.linkage.id, c.after.state) for c in changes] == [("CN-KR", "suspended")]

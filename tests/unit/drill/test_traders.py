@@ -1,0 +1,102 @@
+"""Simulated traders' decisions: valuations bound every price, budgets bound every quantity."""
+
+from __future__ import annotations
+
+import random
+from fractions import Fraction
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from carbonlink.drill.traders import (
+    BUY, SELL, ComplianceTrader, MarketMaker, NoiseTrader, Quote, Venue, buy_cost,
+)
+
+HOME = Venue("A-ALW", "CNY", tick=1, lot=1, min_qty=1, max_qty=99_999)
+
+
+def entity(**overrides) -> ComplianceTrader:
+    values = dict(baseline=10_000, slope=Fraction(1, 10), value_scale=100, position=9_600, units=9_600,
+                  cash={"CNY": 10**9}, chunk=60)
+    return ComplianceTrader(**(values | overrides))
+
+
+def test_the_marginal_value_is_the_mac_at_the_abatement_still_needed() -> None:
+    assert entity().marginal_value(9_600) == 4_000  # 0.1 CNY × 400 t = CNY 40.00
+    assert entity().marginal_value(10_500) == 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(seed=st.integers(0, 2**32), position=st.integers(9_000, 10_200), last=st.integers(500, 9_000))
+def test_a_compliance_entity_never_bids_above_nor_asks_below_its_valuation(seed: int, position: int, last: int) -> None:
+    trader = entity(position=position, units=position)
+    intent = trader.decide(random.Random(seed), HOME, [], {HOME.instrument: Quote(last, 4_000)})
+    if intent is None:
+        return
+    if intent.side == BUY:
+        assert intent.price <= trader.marginal_value(position + intent.quantity)
+    else:
+        assert intent.price >= trader.marginal_value(position - intent.quantity)
+        assert intent.quantity <= trader.units
+
+
+@settings(max_examples=100, deadline=None)
+@given(seed=st.integers(0, 2**32), cash=st.integers(0, 200_000))
+def test_a_buy_never_needs_more_cash_than_the_trader_has(seed: int, cash: int) -> None:
+    trader = entity(cash={"CNY": cash}, units=0)
+    intent = trader.decide(random.Random(seed), HOME, [], {HOME.instrument: Quote(3_000, 4_000)})
+    if intent is not None:
+        assert intent.side == BUY
+        assert buy_cost(HOME, intent.price, intent.quantity) <= cash
+
+
+def test_a_compliance_entity_buys_abroad_when_a_credited_tonne_is_cheaper_there() -> None:
+    abroad = Venue("B-ALW", "CNY", tick=1, lot=1, min_qty=1, max_qty=99_999, credit=Fraction(9, 10))
+    trader = entity(units=0)
+    quotes = {HOME.instrument: Quote(4_000, 4_000), abroad.instrument: Quote(1_000, 1_000)}
+    intent = trader.decide(random.Random(1), HOME, [abroad], quotes)
+    assert intent is not None and intent.instrument == "B-ALW" and intent.side == BUY
+    # the bid is the valuation converted: at most value × credit per tonne bought abroad
+    assert intent.price <= trader.marginal_value(trader.position) * Fraction(9, 10)
+
+
+def test_prices_stay_inside_the_band_and_on_the_tick() -> None:
+    venue = Venue("KR", "KRW", tick=50, lot=1, min_qty=1, max_qty=100_000)
+    quote = Quote(10_000, 10_000, band=(9_000, 11_000))
+    for seed in range(200):
+        trader = ComplianceTrader(baseline=1_000, slope=Fraction(30), value_scale=1, position=600, units=600,
+                                  cash={"KRW": 10**12}, chunk=50)
+        intent = trader.decide(random.Random(seed), venue, [], {"KR": quote})
+        if intent is not None:
+            assert 9_000 <= intent.price <= 11_000 and intent.price % 50 == 0
+
+
+def test_a_fill_moves_position_units_and_cash() -> None:
+    trader = entity()
+    trader.filled(HOME, BUY, 3_000, 10)
+    assert (trader.position, trader.units, trader.cash["CNY"]) == (9_610, 9_610, 10**9 - 30_000)
+    abroad = Venue("B-ALW", "CNY", 1, 1, 1, 99_999, credit=Fraction(1, 2))
+    trader.filled(abroad, BUY, 1_000, 11)
+    assert (trader.position, trader.units) == (9_615, 9_610)  # credited 5 (rounded down), not sellable here
+    trader.refused(abroad, BUY, 11)
+    assert trader.position == 9_610
+
+
+def test_a_market_maker_quotes_around_the_anchor_and_leans_against_inventory() -> None:
+    maker = MarketMaker(spread=Fraction(2, 100), size=50, units=1_000, cash=10**9, start_units=1_000)
+    bid, ask = maker.decide(HOME, Quote(4_000, 4_000))
+    assert (bid.side, ask.side) == (BUY, SELL) and bid.price < 4_000 < ask.price
+    long = MarketMaker(spread=Fraction(2, 100), size=50, units=1_150, cash=10**9, start_units=1_000)
+    lower_bid, lower_ask = long.decide(HOME, Quote(4_000, 4_000))
+    assert lower_bid.price < bid.price and lower_ask.price < ask.price
+
+
+def test_the_anchor_moves_inside_the_best_bid_and_ask() -> None:
+    assert Quote(last=2_900, reference=4_000, bid=2_000, ask=2_200).anchor == 2_200
+    assert Quote(last=None, reference=4_000).anchor == 4_000
+
+
+def test_a_noise_trader_leans_back_towards_a_flat_inventory() -> None:
+    noise = NoiseTrader(chance=1.0, size=20, units=500, cash=10**9, start_units=400)
+    sides = {noise.decide(random.Random(seed), HOME, Quote(4_000, 4_000)).side for seed in range(50)}
+    assert sides == {SELL}

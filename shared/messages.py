@@ -301,6 +301,21 @@ class BridgeCheckRecorded(Message):
     reason_code: int
 
 
+class LedgerEntryRecorded(Message):
+    """One ledger entry as a registry's journal holds it (only the postings of that registry's accounts).
+
+    Postings are ``[account, asset, bucket, delta]`` with bucket ``a`` (available) or ``r`` (reserved).
+    """
+
+    registry: str
+    stream_id: str
+    entry_id: str
+    kind: str
+    time: int
+    postings: list[tuple[str, str, str, int]]
+    meta: dict[str, object]
+
+
 class ServiceHeartbeat(Message):
     service: str
     instance: str
@@ -321,7 +336,7 @@ MESSAGE_TYPES: dict[str, type[Message]] = {
         ConfigureInstrument, SubmitOrder, CancelOrder, AmendOrder, MassCancel, ChangePhase, AdvanceClock,
         OrderAccepted, OrderRejected, OrderCancelled, OrderExpired, OrderAmended, TradeExecuted, CommandRejected,
         PhaseChanged, ReferencePriceChanged, TradingHalted, BookDelta, TradeSettled, TradeFailed, DeliveryRequested, DeliveryDecided, BridgeCheckRecorded,
-        ServiceHeartbeat, DeadLettered,
+        LedgerEntryRecorded, ServiceHeartbeat, DeadLettered,
     )
 }
 

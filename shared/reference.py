@@ -187,6 +187,8 @@ class LinkageTerms(_Model):
     caps: Caps = Caps()
     exchange_rate: PositiveFraction = "1"
     discount: Share = "0"
+    delivered_type: UnitType | None = Field(
+        default=None, description="the type the buyer receives (CONVERTED, like Korea's KCU); null keeps the type")
     levy_share: Share = "0"
     cancellation_share: Share = "0"
     corresponding_adjustment: bool = False

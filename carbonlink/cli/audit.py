@@ -7,16 +7,17 @@ import redis
 import typer
 
 from services.bridge.reconciliation import reconciliation_check
-from services.settlement.ledger_audit import audit_ledger
+from services.settlement.trade_audit import run_audit
 from shared.settings import load_settings
 
 
 def audit() -> None:
-    """Units, cash, reservations, journals and the bridge reconciliation (works with the stack running or stopped, as long as Redis answers)."""
+    """Units, cash, reservations, journals, trade states and the bridge reconciliation (works with the stack running or stopped, as long as Redis answers)."""
     settings = load_settings()
     client = redis.Redis(host=settings.redis_host, port=settings.redis_port, socket_timeout=10, socket_connect_timeout=2)
     try:
-        report = audit_ledger(client, extra_checks=[reconciliation_check])
+        report = run_audit(client, pending_timeout_s=settings.settlement_pending_timeout_s,
+                           bridge_checks=[reconciliation_check])
     except redis.RedisError as err:
         typer.echo(orjson.dumps({"ok": False, "error": f"Redis at {settings.redis_url} unavailable: {err}"}).decode())
         raise typer.Exit(1) from None

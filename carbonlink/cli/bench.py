@@ -8,6 +8,9 @@ from rich.console import Console
 
 from services.matching.bench_core import run_core_benchmark
 from services.matching.bench_service import run_service_benchmark
+from services.order_entry.bench import run_orders_benchmark
+from services.settlement.bench import run_settlement_benchmark
+from shared.settings import load_settings
 
 app = typer.Typer(help="Benchmarks: numbers to record in closing notes.", no_args_is_help=True)
 console = Console()
@@ -29,7 +32,26 @@ def matching(orders: int = typer.Option(200_000, help="commands in the seeded st
     _show("matching service, paced 5,000/s", run_service_benchmark(n_orders=service_orders // 2, rate=5000, seed=seed))
 
 
+@app.command()
+def settlement(trades: int = typer.Option(20_000, help="synthetic matched domestic trades")) -> None:
+    """Trades settled per second and p50/p99 trade → settled latency against the running stack (target ≥ 5,000/s)."""
+    _show("settlement", run_settlement_benchmark(load_settings(), n_trades=trades))
+
+
+@app.command()
+def orders(api_key: str = typer.Option(..., envvar="CARBONLINK_OPERATOR_KEY", help="an operator key (carbonlink keys create --role operator)"),
+           instrument: str = typer.Option("BENCH-ORDERS", help="instrument the benchmark lists for itself"),
+           count: int = typer.Option(5000, help="orders to place"),
+           concurrency: int = typer.Option(32, help="concurrent HTTP clients")) -> None:
+    """Accepted orders/s, p50/p99 accept latency and accept → WebSocket execution report, against the running stack
+    (target ≥ 2,000 orders/s with p99 accept ≤ 25 ms)."""
+    result = run_orders_benchmark(load_settings().order_entry_url, api_key, instrument=instrument, orders=count,
+                                  concurrency=concurrency)
+    _show("order entry", result)
+
+
 @app.command("all")
 def run_all() -> None:
-    """Every benchmark in turn."""
+    """Every benchmark in turn (settlement needs the running stack: `carbonlink stack up`)."""
     matching(orders=200_000, service_orders=20_000, seed=7)
+    settlement(trades=20_000)

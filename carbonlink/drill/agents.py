@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class Floor:
     round_seconds: float
+    flatten: bool = False  # the close of a compliance period: dealers only unwind inventory
     trading: asyncio.Event = field(default_factory=asyncio.Event)
     quotes: dict[str, Quote] = field(default_factory=dict)
     abroad: dict[str, list[Venue]] = field(default_factory=dict)  # registry → foreign venues open to it
@@ -76,8 +77,8 @@ class Agent:
             intent = logic.decide(self.rng, self.home, abroad, floor.quotes)
             return [intent] if intent else []
         if isinstance(logic, MarketMaker):
-            return logic.decide(self.home, quote)
-        intent = logic.decide(self.rng, self.home, quote)
+            return logic.decide(self.home, quote, flatten=floor.flatten)
+        intent = logic.decide(self.rng, self.home, quote, flatten=floor.flatten)
         return [intent] if intent else []
 
     async def trade(self, floor: Floor) -> None:

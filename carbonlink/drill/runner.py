@@ -5,7 +5,7 @@ At each phase boundary it sets the linkages' states (activate with the phase's t
 foreign resting orders cancelled), allocates the period's units, and at each phase end records the
 entities' verified emissions and surrenders. Each trading day opens every instrument (with the
 previous close as reference price, so bands move day by day), steps through its sessions, and
-closes it. Ctrl-C stops trading and still audits and reports.
+closes it; late on a phase's last day the dealers unwind their inventory. Ctrl-C stops trading and still audits and reports.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ from shared.settings import Settings
 
 __all__ = ["DrillResult", "run_drill"]
 
+FLATTEN_FROM = 0.6  # of a phase's last day: from here dealers only unwind their inventory
 SETTLE_WAIT_S = 1.5  # after the close, before compliance: lets settlement book the last fills
 
 
@@ -245,9 +246,16 @@ class _Drill:
         length = window.end - window.start
         steps = sorted((fraction, instrument.id, phase) for instrument in self.scenario.instruments
                        for fraction, phase in session_steps(instrument))
+        if window.last_of_phase:
+            steps.append((FLATTEN_FROM, "", "FLATTEN"))
+            steps.sort()
         opened = set()
         wall_start = int(time.time() * 1000)
+        self.floor.flatten = False
         for fraction, instrument_id, exchange_phase in steps:
+            if exchange_phase == "FLATTEN":
+                self.floor.flatten = True
+                continue
             delay = begin + fraction * length - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)

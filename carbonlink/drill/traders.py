@@ -11,6 +11,8 @@
 - A market maker quotes both sides around the last price, skewed against its inventory.
 - A noise trader now and then posts a small order near the last price, leaning back towards a flat
   inventory.
+- Towards the end of a compliance period both dealers only unwind their inventory, so the units
+  end up with the entities that need them.
 
 Prices are integer minor units per tonne of the venue's currency; valuations are exact Fractions in
 the entity's local minor units. Randomness comes in as a seeded ``random.Random``; no I/O, no clock.
@@ -233,11 +235,12 @@ class MarketMaker:
     cash: int
     start_units: int
 
-    def decide(self, venue: Venue, quote: Quote) -> list[OrderIntent]:
+    def decide(self, venue: Venue, quote: Quote, *, flatten: bool = False) -> list[OrderIntent]:
+        """Two quotes; when ``flatten`` (the close of a compliance period) only the one that unwinds inventory."""
         anchor = quote.anchor
         if anchor is None:
             return []
-        limit = 4 * self.size
+        limit = 2 * self.size
         lean = Fraction(max(-limit, min(limit, self.units - self.start_units)), limit)  # −1 … 1
         mid = anchor * (1 - lean * self.spread)
         intents = []
@@ -246,13 +249,17 @@ class MarketMaker:
         if quote.band is not None:
             bid = min(bid, _floor_tick(quote.band[1], venue.tick))
         in_band = quote.band is None or bid >= quote.band[0]
-        if bid > 0 and in_band and lean < 1 and buy_cost(venue, bid, size) <= self.cash:
+        if flatten:
+            size = min(size, abs(self.units - self.start_units) // venue.lot * venue.lot)
+            if size < venue.min_qty:
+                return []
+        if bid > 0 and in_band and lean < 1 and (lean < 0 or not flatten) and buy_cost(venue, bid, size) <= self.cash:
             intents.append(OrderIntent(venue.instrument, BUY, bid, size))
         ask = _ceil_tick(mid * (1 + self.spread / 2), venue.tick)
         if quote.band is not None:
             ask = max(ask, _ceil_tick(quote.band[0], venue.tick))
         in_band = quote.band is None or ask <= quote.band[1]
-        if in_band and lean > -1 and self.units >= size:
+        if in_band and lean > -1 and (lean > 0 or not flatten) and self.units >= size:
             intents.append(OrderIntent(venue.instrument, SELL, ask, size))
         return intents
 
@@ -272,13 +279,16 @@ class NoiseTrader:
     cash: int
     start_units: int
 
-    def decide(self, rng: random.Random, venue: Venue, quote: Quote) -> OrderIntent | None:
+    def decide(self, rng: random.Random, venue: Venue, quote: Quote, *, flatten: bool = False) -> OrderIntent | None:
+        """Maybe an order; when ``flatten`` (the close of a compliance period) only one back towards flat."""
         anchor = quote.anchor
         if anchor is None or rng.random() >= self.chance:
             return None
         quantity = max(venue.min_qty, rng.randint(1, max(1, self.size // venue.lot)) * venue.lot)
         drift = self.units - self.start_units
-        if abs(drift) > 3 * self.size:
+        if flatten:
+            quantity = min(quantity, abs(drift) // venue.lot * venue.lot)
+        if flatten or abs(drift) > 2 * self.size:
             side = SELL if drift > 0 else BUY
         else:
             side = rng.choice((BUY, SELL))

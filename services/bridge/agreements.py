@@ -82,7 +82,11 @@ def directed_rules(terms: LinkageTerms) -> tuple[rules.LinkageAgreement, ...]:
             obligation_share=_fraction(terms.caps.share_of_obligation),
             local_origin_min_share=_fraction(terms.caps.local_origin_min_share),
         ),
-        "conversion": rules.Conversion(exchange_rate=Fraction(terms.exchange_rate), discount=Fraction(terms.discount)),
+        "conversion": rules.Conversion(
+            exchange_rate=Fraction(terms.exchange_rate),
+            discount=Fraction(terms.discount),
+            delivered_type=None if terms.delivered_type is None else rules.UnitType(terms.delivered_type),
+        ),
         "levies": rules.Levies(
             share_of_proceeds=Fraction(terms.levy_share), cancellation_share=Fraction(terms.cancellation_share)
         ),

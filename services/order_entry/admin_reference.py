@@ -1,18 +1,23 @@
 """Operator routes for reference data under /v1/admin: registries, instruments, accounts (with their ledger
-accounts and grants) and linkage agreements (suspend, resume, terminate). Auditors may read."""
+accounts and grants) and linkage agreements; suspend, resume and terminate are the bridge's link operations.
+Auditors may read."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from fractions import Fraction
 from typing import Annotated
 
 from fastapi import APIRouter, Path
+from pydantic import BaseModel, Field
 
+from services.bridge import link_operations
 from services.order_entry.deps import Operator, OperatorOrAuditor, PortsDep
 from services.order_entry.errors import ApiError, error_responses, not_found
 from services.order_entry.principals import Role
 from services.order_entry.schemas import GrantRequest
+from services.order_entry.transparency import PairFlowView, pair_view
 from shared.kafka import publish
 from shared.ledger import AccountType
 from shared.messages import ConfigureInstrument
@@ -141,28 +146,54 @@ async def get_link(link_id: Name, _: OperatorOrAuditor, ports: PortsDep) -> Link
     return link
 
 
-async def _set_status(ports: PortsDep, link_id: str, status: str) -> LinkageTerms:
-    link = await ports.reference.link(link_id)
-    if link is None:
-        raise not_found("link", link_id)
-    if link.status == "TERMINATED":
-        raise ApiError(409, "LINK_TERMINATED", f"link {link_id} is terminated for good")
-    suspended_at = (link.suspended_at or business_now_ms()) if status == "SUSPENDED" else None
-    updated = link.model_copy(update={"status": status, "suspended_at": suspended_at})
-    await ports.reference.put_link(updated)
-    return updated
+class MassCancelView(BaseModel):
+    instrument: str
+    registry: str
 
 
-@router.post("/links/{link_id}/suspend", response_model=LinkageTerms)
-async def suspend_link(link_id: Name, _: Operator, ports: PortsDep) -> LinkageTerms:
-    return await _set_status(ports, link_id, "SUSPENDED")
+class LinkActionView(BaseModel):
+    """What an operator action on a link did, and the net flow between its registries at that moment."""
+
+    link_id: str
+    status: str
+    at: int = Field(description="business time of the action, ms")
+    suspended_at: int | None
+    refused: list[str] = Field(description="trades parked for a window that the policy refused at once")
+    settling: list[str] = Field(description="trades parked for a window that the policy still lets settle")
+    mass_cancels: list[MassCancelView] = Field(description="resting foreign orders cancelled, per instrument")
+    net_flows: list[PairFlowView]
 
 
-@router.post("/links/{link_id}/resume", response_model=LinkageTerms)
-async def resume_link(link_id: Name, _: Operator, ports: PortsDep) -> LinkageTerms:
-    return await _set_status(ports, link_id, "ACTIVE")
+LinkAction = Callable[..., Awaitable[link_operations.LinkActionReport]]
 
 
-@router.post("/links/{link_id}/terminate", response_model=LinkageTerms)
-async def terminate_link(link_id: Name, _: Operator, ports: PortsDep) -> LinkageTerms:
-    return await _set_status(ports, link_id, "TERMINATED")
+async def _act(ports: PortsDep, link_id: str, action: LinkAction) -> LinkActionView:
+    try:
+        report = await action(ports.ctx.redis, ports.ctx.producer, link_id, at=business_now_ms())
+    except link_operations.LinkNotFound:
+        raise not_found("link", link_id) from None
+    except link_operations.LinkTerminated:
+        raise ApiError(409, "LINK_TERMINATED", f"link {link_id} is terminated for good", {"link": link_id}) from None
+    return LinkActionView(
+        link_id=report.link_id, status=report.status, at=report.at, suspended_at=report.suspended_at,
+        refused=list(report.refused), settling=list(report.settling),
+        mass_cancels=[MassCancelView(instrument=c.instrument, registry=c.registry) for c in report.mass_cancels],
+        net_flows=[pair_view(pair) for pair in report.net_flows])
+
+
+@router.post("/links/{link_id}/suspend", response_model=LinkActionView)
+async def suspend_link(link_id: Name, _: Operator, ports: PortsDep) -> LinkActionView:
+    """Suspend at once: parked trades follow the suspension policy, resting foreign orders are mass-cancelled,
+    and the net flow at this moment is reported (the Ontario 2018 drill)."""
+    return await _act(ports, link_id, link_operations.suspend_link)
+
+
+@router.post("/links/{link_id}/resume", response_model=LinkActionView)
+async def resume_link(link_id: Name, _: Operator, ports: PortsDep) -> LinkActionView:
+    return await _act(ports, link_id, link_operations.resume_link)
+
+
+@router.post("/links/{link_id}/terminate", response_model=LinkActionView)
+async def terminate_link(link_id: Name, _: Operator, ports: PortsDep) -> LinkActionView:
+    """Terminate for good: parked trades are refused and resting foreign orders mass-cancelled."""
+    return await _act(ports, link_id, link_operations.terminate_link)

@@ -8,7 +8,9 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
-from services.order_entry import accounts, admin_operations, admin_reference, errors, health, market_data, orders, stream
+from services.order_entry import (
+    accounts, admin_operations, admin_reference, errors, health, market_data, orders, stream, transparency,
+)
 from services.order_entry.deps import make_ports
 from services.order_entry.order_desk import OrderDesk
 from services.order_entry.stream_hub import Hub
@@ -35,6 +37,6 @@ def create_app(ctx: ServiceContext, *, stream_events: bool = True) -> FastAPI:
     app.state.desk = OrderDesk(app.state.ports)
     app.state.hub = Hub()
     errors.install(app)
-    for module in (health, orders, accounts, market_data, admin_reference, admin_operations, stream):
+    for module in (health, orders, accounts, market_data, transparency, admin_reference, admin_operations, stream):
         app.include_router(module.router)
     return app

@@ -17,7 +17,7 @@ from services.settlement.outbox import Outgoing, send_all
 from shared import redis_keys
 from shared.kafka import TRANSIENT_ERRORS
 from shared.ledger import views
-from shared.messages import Message
+from shared.messages import LedgerEntryRecorded
 from shared.topics import REGISTRY_TRANSFERS
 
 log = logging.getLogger(__name__)
@@ -27,29 +27,14 @@ PAGE = 1000
 IDLE_S = 0.25
 
 
-class LedgerEntryRecorded(Message):
-    """One ledger entry as a registry's journal holds it (only the postings of that registry's accounts).
-
-    Postings are ``[account, asset, bucket, delta]`` with bucket ``a`` (available) or ``r`` (reserved).
-    """
-
-    registry: str
-    stream_id: str
-    entry_id: str
-    kind: str
-    time: int
-    postings: list[tuple[str, str, str, int]]
-    meta: dict[str, object]
-
-
-async def mirror_once(client: aioredis.Redis, producer: AIOKafkaProducer, *, block_ms: int | None = 200) -> int:
+async def mirror_once(client: aioredis.Redis, producer: AIOKafkaProducer) -> int:
     """Publish the next page of every registry's journal past its cursor; how many records were published."""
     registries = sorted(views.text(r) for r in await client.smembers(redis_keys.REGISTRIES))
     if not registries:
         return 0
     cursors = views.text_map(await client.hgetall(CURSORS))
     streams = {redis_keys.journal_key(r): cursors.get(r, "0-0") for r in registries}
-    replies = await client.xread(streams, count=PAGE, block=block_ms)
+    replies = await client.xread(streams, count=PAGE)
     published = 0
     for stream_key, records in replies or ():
         registry = views.text(stream_key).removeprefix(redis_keys.journal_key(""))
@@ -74,7 +59,7 @@ async def run_journal_mirror(client: aioredis.Redis, producer: AIOKafkaProducer,
     """Mirror until ``stop`` is set; a server that is away only delays the mirror."""
     while not stop.is_set():
         try:
-            if await mirror_once(client, producer, block_ms=None) < PAGE:
+            if await mirror_once(client, producer) < PAGE:
                 # Not latency-critical: letting records gather makes fuller pages and producer batches, which
                 # costs the broker and this process far less per record than a trickle of small ones.
                 await _pause(stop, IDLE_S)

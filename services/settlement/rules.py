@@ -7,6 +7,9 @@ aside for its first ``c`` tonnes at its limit ``L``; the order reserves ``share(
 the filled quantity from ``c − q`` to ``c`` consumes ``share(c) − share(c − q)``. The consumptions telescope,
 so a fully filled order consumes exactly its reservation and leaves no dust. From its portion the buyer pays
 price × q plus its fee (never more than the fee part of the portion); the rest is price improvement, released.
+
+An amended order starts afresh: from the amend on it is an order of its open quantity at its new limit, and
+its reservation is trued up to ``buy_reservation`` of that (a sell: one unit per open tonne).
 """
 
 from __future__ import annotations
@@ -65,6 +68,29 @@ def fill_portion(schedule: FeeSchedule, *, limit_price: int, order_qty: int, fil
         raise ValueError("the fill does not fit in the order")
     after = reserved_share(schedule, limit_price=limit_price, filled=filled_before + qty)
     return after - reserved_share(schedule, limit_price=limit_price, filled=filled_before)
+
+
+def open_buy_need(schedule: FeeSchedule, *, limit_price: int, open_qty: int) -> int:
+    """What a buy order with ``open_qty`` tonnes open at ``limit_price`` needs reserved, seen as a fresh order."""
+    return 0 if open_qty == 0 else buy_reservation(schedule, limit_price=limit_price, quantity=open_qty)
+
+
+@dataclass(frozen=True, slots=True)
+class TrueUp:
+    """A reservation brought to what its order needs: ``kept`` stays reserved, ``released`` goes back to
+    available, and ``shortfall`` is what is missing when it held less than needed (nothing is created)."""
+
+    kept: int
+    released: int
+    shortfall: int
+
+
+def true_up(*, held: int, needed: int) -> TrueUp:
+    """Release what a reservation holds above what its order needs; never take it below zero."""
+    if held < 0 or needed < 0:
+        raise ValueError("a reservation and a need are never negative")
+    kept = min(held, needed)
+    return TrueUp(kept=kept, released=held - kept, shortfall=needed - kept)
 
 
 @dataclass(frozen=True, slots=True)

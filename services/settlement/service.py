@@ -1,8 +1,8 @@
-"""The settlement service: trades and order ends from `orders.events`, bridge decisions from `bridge.results`.
+"""The settlement service: trades, amends and order ends from `orders.events`, bridge decisions from `bridge.results`.
 
 Per partition batch: plan every ledger movement (domestic delivery versus payment, a cross-registry hold,
-an order's release, a refused delivery's release), run them in one ``run_many`` (each still its own atomic,
-idempotent entry), move the trades' states with their account records (at most once), publish the events
+an order's release, an amended order's rebase, a refused delivery's release), run them in one ``run_many``
+(each still its own atomic, idempotent entry; an amend cuts the batch, see ``_run_in_order``), move the trades' states with their account records (at most once), publish the events
 and wait for the acks; the ``consume`` helper commits the offsets only then. A batch redelivered after a
 crash repeats nothing: the entries and the state changes are idempotent and the events keep their ids.
 """
@@ -40,9 +40,11 @@ from shared.messages import (
     DeliveryDecided,
     DeliveryRequested,
     Message,
+    OrderAmended,
     OrderCancelled,
     OrderExpired,
     OrderRejected,
+    Side,
     TradeExecuted,
     TradeFailed,
     TradeSettled,
@@ -68,6 +70,12 @@ class _TradeWork:
 
 @dataclass(frozen=True, slots=True)
 class _Release:
+    order_id: str
+    plan: Plan
+
+
+@dataclass(frozen=True, slots=True)
+class _Rebase:
     order_id: str
     plan: Plan
 
@@ -132,7 +140,7 @@ class SettlementService:
     # --- orders.events -------------------------------------------------------------------------------------------
 
     async def _order_events(self, batch: list[Delivery]) -> None:
-        work: list[_TradeWork | _Release] = []
+        work: list[_TradeWork | _Release | _Rebase] = []
         for delivery in batch:
             message = delivery.message
             if isinstance(message, TradeExecuted):
@@ -142,17 +150,22 @@ class SettlementService:
             elif isinstance(message, ORDER_ENDS):
                 plan = ledger_entries.release_order(order_id=message.order_id, time=delivery.envelope.occurred_at)
                 work.append(_Release(message.order_id, plan))
+            elif isinstance(message, OrderAmended):
+                rebase = await self._plan_rebase(delivery, message)
+                if rebase is not None:
+                    work.append(rebase)
         if not work:
             return
-        results = await self._run_plans([w.plan for w in work])
+        results = await self._run_in_order(work)
         holds = [(w, r) for w, r in zip(work, results) if isinstance(w, _TradeWork) and w.cross_registry and r.ok]
         requests = await self._delivery_requests(holds)
         transitions: list[Transition] = []
         outgoing: list[Outgoing] = []
         for w, result in zip(work, results):
-            if isinstance(w, _Release):
+            if isinstance(w, (_Release, _Rebase)):
                 if not result.ok:
-                    log.error("release of order %s refused: %s %s", w.order_id, result.code, result.message)
+                    log.error("%s of order %s refused: %s %s", "release" if isinstance(w, _Release) else "rebase",
+                              w.order_id, result.code, result.message)
                 continue
             at = w.delivery.envelope.occurred_at
             if not result.ok:
@@ -190,6 +203,19 @@ class SettlementService:
                                                         buyer_is_maker=translate.buyer_is_maker(trade), fees=fees,
                                                         registry=instrument.registry, time=at)
         return _TradeWork(delivery, trade, instrument, cross, plan)
+
+    async def _plan_rebase(self, delivery: Delivery, amended: OrderAmended) -> _Rebase | None:
+        """An amended order's reservation is rebased to its open quantity at its new limit (both sides)."""
+        instrument = await self.instruments.get(amended.instrument)
+        if instrument is None:
+            await dead_letter(self.ctx.producer, delivery.record, f"unknown instrument {amended.instrument!r}")
+            return None
+        buy = amended.side is Side.BUY
+        plan = ledger_entries.rebase_order(
+            event_id=delivery.envelope.event_id, order_id=amended.order_id, account=amended.account,
+            asset=instrument.currency_asset if buy else instrument.unit_asset, buy=buy, open_qty=amended.quantity,
+            limit_price=amended.price, fees=translate.fees_of(instrument), time=delivery.envelope.occurred_at)
+        return _Rebase(amended.order_id, plan)
 
     async def _delivery_requests(self, holds: list[tuple[_TradeWork, PostResult]]) -> dict[str, DeliveryRequested]:
         """The bridge request of each held trade: as first recorded, or computed from the buyer's hold.
@@ -270,8 +296,23 @@ class SettlementService:
 
     # --- shared --------------------------------------------------------------------------------------------------
 
+    async def _run_in_order(self, work: list[_TradeWork | _Release | _Rebase]) -> list[PostResult]:
+        """The batch's plans, with each rebase run on its own: it must read its record after the fills before it
+        (it releases from what they left), and the plans after it must read the rebased terms."""
+        results: list[PostResult] = []
+        segment: list[Plan] = []
+        for w in work:
+            if isinstance(w, _Rebase):
+                results += await self._run_plans(segment) + await self._run_plans([w.plan])
+                segment = []
+            else:
+                segment.append(w.plan)
+        return results + await self._run_plans(segment)
+
     async def _run_plans(self, plans: list[Plan]) -> list[PostResult]:
         """``AsyncLedger.run_many``, reading each record once: the fills of one order share its reservation."""
+        if not plans:
+            return []
         keys = list(dict.fromkeys(key for plan in plans for key in plan.reads))
         pipe = self.ctx.redis.pipeline(transaction=False)
         for key in keys:

@@ -1,7 +1,9 @@
 """Audit checks of trade settlement, and ``run_audit``: the ledger audit plus these (plus the bridge's, later).
 
 - ``trade_status``: every trade is SETTLED, FAILED with a reason code and reason, or PENDING_BRIDGE for less
-  than the pending timeout; the pending index agrees with the trade states.
+  than the pending timeout; the pending index agrees with the trade states. A pending trade the bridge has
+  parked until its link's settlement window (``bridge:pending``, by retry time) is waiting, not late, until
+  the pending timeout after that window opens.
 - ``settled_once``: from the journals, no trade is settled by two entries and no entry is journalled twice in
   a registry; a SETTLED trade has its settling entry, a FAILED one has none. A settling entry whose trade
   state is not yet written (the service is between the two steps, or was killed there) counts as pending.
@@ -17,6 +19,7 @@ from collections.abc import Callable, Sequence
 
 import redis
 
+from services.bridge.bridge_keys import PENDING as BRIDGE_DEFERRED
 from services.settlement.ledger_audit import AuditCheck, AuditReport, CheckResult, audit_ledger
 from services.settlement.trade_state import FAILED, PENDING_BRIDGE, PENDING_TRADES, SETTLED, STATUSES, TRADE_PATTERN
 from shared.ledger.model import EntryKind
@@ -53,8 +56,11 @@ def check_trade_status(*, pending_timeout_s: float) -> AuditCheck:
         trades = read_trades(client)
         now = _redis_now_ms(client)
         pending_index = {text(m) for m in client.zrange(PENDING_TRADES, 0, -1)}
+        deferred = {text(m): int(at) for m, at in client.zrange(BRIDGE_DEFERRED, 0, -1, withscores=True)}
+        timeout_ms = pending_timeout_s * 1000
         counts: Counter[str] = Counter()
         oldest_pending_ms = 0
+        awaiting_window = 0
         problems: list[dict[str, object]] = []
         for trade_id, state in sorted(trades.items()):
             status = state.get("status", "")
@@ -66,17 +72,25 @@ def check_trade_status(*, pending_timeout_s: float) -> AuditCheck:
             elif status == SETTLED and state.get("settled_count") != "1":
                 problems.append({"trade_id": trade_id, "problem": "settled more than once",
                                  "settled_count": state.get("settled_count")})
+            elif status == PENDING_BRIDGE and trade_id in deferred:
+                retry_at = deferred[trade_id]
+                if now - retry_at < timeout_ms:
+                    awaiting_window += 1
+                else:
+                    problems.append({"trade_id": trade_id, "problem": "deferred past its settlement window",
+                                     "retry_at": retry_at, "late_ms": now - retry_at})
             elif status == PENDING_BRIDGE:
                 age = now - int(state.get("pending_since") or 0)
                 oldest_pending_ms = max(oldest_pending_ms, age)
-                if age >= pending_timeout_s * 1000:
+                if age >= timeout_ms:
                     problems.append({"trade_id": trade_id, "problem": "pending too long", "pending_ms": age})
             if (status == PENDING_BRIDGE) != (trade_id in pending_index):
                 problems.append({"trade_id": trade_id, "problem": "pending index disagrees", "status": status})
         for trade_id in sorted(pending_index - trades.keys()):
             problems.append({"trade_id": trade_id, "problem": "pending index names an unknown trade"})
         summary = {"trades": len(trades), **{s.lower(): counts[s] for s in STATUSES},
-                   "oldest_pending_ms": oldest_pending_ms, "pending_timeout_s": pending_timeout_s}
+                   "awaiting_settlement_window": awaiting_window, "oldest_pending_ms": oldest_pending_ms,
+                   "pending_timeout_s": pending_timeout_s}
         return CheckResult("trade_status", not problems, summary, problems)
 
     return check

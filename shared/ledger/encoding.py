@@ -7,7 +7,16 @@ from importlib.resources import files
 import orjson
 
 from shared import redis_keys
-from shared.ledger.model import AdjustRecord, CreateRecord, DrainRecord, Entry, PostResult, registry_of
+from shared.ledger.model import (
+    AdjustRecord,
+    CreateRecord,
+    DrainRecord,
+    Entry,
+    PostResult,
+    RecordOp,
+    SetRecord,
+    registry_of,
+)
 
 POST_LUA = files("shared.ledger").joinpath("post.lua").read_text(encoding="utf-8")
 
@@ -19,12 +28,12 @@ def _accounts_of(entry: Entry) -> set[str]:
             accounts.add(op.account)
         elif isinstance(op, CreateRecord) and "account" in op.fields:
             accounts.add(op.fields["account"])
-        elif isinstance(op, AdjustRecord) and "account" in op.expect:
+        elif isinstance(op, (AdjustRecord, SetRecord)) and "account" in op.expect:
             accounts.add(op.expect["account"])
     return accounts
 
 
-def _record_json(op: CreateRecord | AdjustRecord | DrainRecord) -> dict[str, object]:
+def _record_json(op: RecordOp) -> dict[str, object]:
     if isinstance(op, CreateRecord):
         return {"op": "create", "key": op.key, "fields": {k: str(v) for k, v in op.fields.items()}}
     if isinstance(op, AdjustRecord):
@@ -36,6 +45,9 @@ def _record_json(op: CreateRecord | AdjustRecord | DrainRecord) -> dict[str, obj
             "expect": dict(op.expect),
             "delete_at_zero": op.delete_at_zero,
         }
+    if isinstance(op, SetRecord):
+        return {"op": "set", "key": op.key, "fields": {k: str(v) for k, v in op.fields.items()},
+                "expect": dict(op.expect)}
     expect = {} if op.account is None else {"account": op.account}
     return {"op": "drain", "key": op.key, "expect": expect, "missing_ok": op.missing_ok}
 

@@ -1,6 +1,6 @@
 """Builders of ledger entries for every movement: pure functions from business arguments to an Entry.
 
-A builder that needs the current state of a record (settlement, release) returns a Plan: the record keys to
+A builder that needs the current state of a record (settlement, release, rebase) returns a Plan: the record keys to
 read first and a pure function from what was read to the Entry. The sync and asyncio ledgers run the same
 plans, so the amounts are computed once, here, by the settlement rules; Lua only validates and applies.
 """
@@ -25,6 +25,7 @@ from shared.ledger.model import (
     EntryKind,
     Posting,
     RecordOp,
+    SetRecord,
     currency_asset,
     registry_of,
     system_account,
@@ -228,6 +229,59 @@ def release_order(*, order_id: str, time: int) -> Plan:
             records=(DrainRecord(key, read[0].get("account"), missing_ok=True),),
             meta={"order_id": order_id},
         )
+
+    return Plan((key,), build)
+
+
+def rebase_order(
+    *,
+    event_id: str,
+    order_id: str,
+    account: str,
+    asset: str,
+    buy: bool,
+    open_qty: int,
+    limit_price: int | None,
+    fees: FeeSchedule,
+    time: int,
+) -> Plan:
+    """On an order's amend (event ``event_id``), entry ``rebase:{event_id}``: from then on its reservation record
+    describes a fresh order of ``open_qty`` (``quantity``) at the new limit (``limit_price``; None keeps the
+    record's), so settlement's ``filled_before = quantity − leaves − qty`` counts fills since the amend.
+
+    What the record holds above the rebased order's need (buy: ``buy_reservation`` at the new limit; sell: one
+    unit per open tonne) is released. A record holding less keeps what it has; the entry's meta flags the
+    ``shortfall``. A record already gone (the order ended) makes the entry a no-op.
+    """
+    key = redis_keys.reservation_key(order_id)
+    entry_id = f"rebase:{event_id}"
+    expect = {"account": account, "asset": asset}
+
+    def build(read: Sequence[Mapping[str, str]]) -> Entry:
+        record = read[0]
+        meta: dict[str, object] = {"order_id": order_id, "rebase": event_id, "open_qty": open_qty}
+        if not record:
+            return Entry(entry_id=entry_id, kind=EntryKind.RELEASE, time=time, meta={**meta, "missing": True})
+        fields = {"quantity": str(open_qty)}
+        try:
+            needed = open_qty
+            if buy:
+                limit = int(record["limit_price"]) if limit_price is None else limit_price
+                needed = rules.buy_reservation(fees, limit_price=limit, quantity=open_qty)
+                fields["limit_price"] = str(limit)
+            trued = rules.true_up(held=int(record.get("remaining", "")), needed=needed)
+        except (KeyError, ValueError) as exc:
+            return _refused(entry_id, EntryKind.RELEASE, time, key, reason=str(exc))
+        records: tuple[RecordOp, ...] = (SetRecord(key, fields, expect=expect),)
+        postings: tuple[Posting, ...] = ()
+        if trued.released:
+            records += (AdjustRecord(key, "remaining", -trued.released, expect=expect),)
+            postings = (Posting(account, asset, R, -trued.released), Posting(account, asset, A, trued.released))
+        meta.update(needed=needed, released=trued.released)
+        if trued.shortfall:
+            meta["shortfall"] = trued.shortfall
+        return Entry(entry_id=entry_id, kind=EntryKind.RELEASE, time=time, postings=postings, records=records,
+                     amounts=(open_qty,), meta=meta)
 
     return Plan((key,), build)
 

@@ -143,6 +143,15 @@ class DrainRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class SetRecord:
+    """Overwrite descriptive fields of an existing record matching ``expect`` (never account, asset, remaining)."""
+
+    key: str
+    fields: Mapping[str, str]
+    expect: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class CounterChange:
     """Add ``delta`` to a counter; refuse with ``code`` (default CAP_EXCEEDED) if it would pass ``cap``."""
 
@@ -162,7 +171,7 @@ class LimitCheck:
     limit: int
 
 
-RecordOp = CreateRecord | AdjustRecord | DrainRecord
+RecordOp = CreateRecord | AdjustRecord | DrainRecord | SetRecord
 
 
 @dataclass(frozen=True, slots=True)

@@ -130,6 +130,14 @@ for i, op in ipairs(req.records) do
         postings[#postings + 1] = {account = account, asset = asset, bucket = 'a', delta = remaining}
       end
       rec.exists, rec.deleted, rec.dirty = false, true, true
+    elseif op.op == 'set' then
+      for field, value in pairs(op.fields) do
+        if field == 'account' or field == 'asset' or field == 'remaining' or type(value) ~= 'string' then
+          return refuse('INVALID_ENTRY', 'a record set changes descriptive fields only', {record = op.key, field = field})
+        end
+        rec.fields[field] = value
+      end
+      rec.dirty = true
     else
       return refuse('INVALID_ENTRY', 'unknown record operation', {record = op.key, op = tostring(op.op)})
     end

@@ -34,6 +34,7 @@ ENTRY_OPERATIONS: dict[str, Builder] = {
     "surrender": entries.surrender,
     "reserve_for_order": entries.reserve_for_order,
     "release_order": entries.release_order,
+    "rebase_order": entries.rebase_order,
     "settle_domestic_trade": entries.settle_domestic_trade,
     "hold_for_bridge": entries.hold_for_bridge,
     "release_holds": entries.release_holds,
@@ -127,7 +128,7 @@ class Ledger:
         """Run entries and plans in two round trips: every plan's reads first, then every entry.
 
         A plan therefore sees the records as they were before the batch: do not batch a plan with the entry
-        that creates the record it reads (the plans here read only fields a record never changes).
+        that creates or rebases the record it reads (the other plans read only fields those two alone set).
         """
         reads = self._read([key for work in batch if isinstance(work, Plan) for key in work.reads])
         return self.post_many(_built(batch, reads))

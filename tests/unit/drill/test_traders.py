@@ -86,7 +86,7 @@ def test_a_market_maker_quotes_around_the_anchor_and_leans_against_inventory() -
     maker = MarketMaker(spread=Fraction(2, 100), size=50, units=1_000, cash=10**9, start_units=1_000)
     bid, ask = maker.decide(HOME, Quote(4_000, 4_000))
     assert (bid.side, ask.side) == (BUY, SELL) and bid.price < 4_000 < ask.price
-    long = MarketMaker(spread=Fraction(2, 100), size=50, units=1_150, cash=10**9, start_units=1_000)
+    long = MarketMaker(spread=Fraction(2, 100), size=50, units=1_050, cash=10**9, start_units=1_000)
     lower_bid, lower_ask = long.decide(HOME, Quote(4_000, 4_000))
     assert lower_bid.price < bid.price and lower_ask.price < ask.price
 
@@ -100,3 +100,15 @@ def test_a_noise_trader_leans_back_towards_a_flat_inventory() -> None:
     noise = NoiseTrader(chance=1.0, size=20, units=500, cash=10**9, start_units=400)
     sides = {noise.decide(random.Random(seed), HOME, Quote(4_000, 4_000)).side for seed in range(50)}
     assert sides == {SELL}
+
+
+def test_at_the_close_of_a_period_dealers_only_unwind_their_inventory() -> None:
+    maker = MarketMaker(spread=Fraction(2, 100), size=50, units=1_030, cash=10**9, start_units=1_000)
+    (only,) = maker.decide(HOME, Quote(4_000, 4_000), flatten=True)
+    assert (only.side, only.quantity) == (SELL, 30)
+    flat = MarketMaker(spread=Fraction(2, 100), size=50, units=1_000, cash=10**9, start_units=1_000)
+    assert flat.decide(HOME, Quote(4_000, 4_000), flatten=True) == []
+    noise = NoiseTrader(chance=1.0, size=20, units=390, cash=10**9, start_units=400)
+    for seed in range(30):
+        intent = noise.decide(random.Random(seed), HOME, Quote(4_000, 4_000), flatten=True)
+        assert intent is None or (intent.side == BUY and intent.quantity <= 10)

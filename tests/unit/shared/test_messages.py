@@ -50,6 +50,8 @@ SAMPLES: dict[str, dict] = {
                             reason="APPROVED", message="ok", delivered_quantity=1),
     "BridgeCheckRecorded": dict(trade_id="t", link_id=None, checks=[{"check": "link", "ok": True}],
                                 outcome="REFUSED", reason_code=7101),
+    "LedgerEntryRecorded": dict(registry="CN-BJ", stream_id="1-0", entry_id="settle:X:T1", kind="SETTLE", time=1,
+                                postings=[("CN-BJ/a", "C:CNY", "a", -5), ("CN-BJ/b", "C:CNY", "a", 5)], meta={}),
     "ServiceHeartbeat": dict(service="matching", instance="matching-0", pid=1),
     "DeadLettered": dict(source_topic="orders.commands", partition=0, offset=1, reason="not JSON", raw="{"),
 }

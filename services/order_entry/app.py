@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from services.order_entry import (
     accounts, admin_operations, admin_reference, errors, health, market_data, orders, stream, transparency,
 )
+from services.order_entry import web
 from services.order_entry.deps import make_ports
 from services.order_entry.order_desk import OrderDesk
 from services.order_entry.stream_hub import Hub
@@ -39,4 +40,5 @@ def create_app(ctx: ServiceContext, *, stream_events: bool = True) -> FastAPI:
     errors.install(app)
     for module in (health, orders, accounts, market_data, transparency, admin_reference, admin_operations, stream):
         app.include_router(module.router)
+    app.include_router(web.router)  # the dashboard and console pages, their static assets and read endpoints
     return app

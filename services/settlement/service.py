@@ -1,10 +1,11 @@
-"""The settlement service: trades, amends and order ends from `orders.events`, bridge decisions from `bridge.results`.
+"""The settlement service: trades, amends and order ends from `orders.events`, decisions from `bridge.results`.
 
 Per partition batch: plan every ledger movement (domestic delivery versus payment, a cross-registry hold,
 an order's release, an amended order's rebase, a refused delivery's release), run them in one ``run_many``
-(each still its own atomic, idempotent entry; an amend cuts the batch, see ``_run_in_order``), move the trades' states with their account records (at most once), publish the events
-and wait for the acks; the ``consume`` helper commits the offsets only then. A batch redelivered after a
-crash repeats nothing: the entries and the state changes are idempotent and the events keep their ids.
+(each still its own atomic, idempotent entry; an amend cuts the batch, see ``_run_in_order``), move the
+trades' states with their account records (at most once), publish the events and wait for the acks; the
+``consume`` helper commits the offsets only then. A batch redelivered after a crash repeats nothing: the
+entries and the state changes are idempotent and the events keep their ids.
 """
 
 from __future__ import annotations

@@ -14,9 +14,11 @@ import redis
 import redis.asyncio as aioredis
 
 from services.order_entry.principals import PrincipalStore, Role
+from services.settlement.ledger_audit import check_reservations
 from services.settlement.rules import FeeSchedule
 from services.settlement.trade_state import trade_key
 from shared.ledger import Ledger
+from shared.ledger.snapshot import take_snapshot
 
 pytestmark = pytest.mark.integration
 
@@ -52,6 +54,7 @@ async def test_a_buy_raised_over_http_crosses_and_settles_at_its_new_limit_and_a
                    unit={"origin": "CN-BJ", "type": "ALLOWANCE", "vintage": 2025}, tick=1, lot=1, min_quantity=1,
                    max_quantity=100_000, band="1/10", reference_price=5000, phase="CONTINUOUS",
                    fees={"maker_bps": FEES.maker_bps, "taker_bps": FEES.taker_bps, "min_fee": FEES.min_fee})
+        await call(api, "POST", f"/v1/admin/instruments/{instrument}/phase", ops, phase="CONTINUOUS")
         keys = {}
         for account in (buyer, seller):
             principal = account.split("/")[1]
@@ -68,28 +71,22 @@ async def test_a_buy_raised_over_http_crosses_and_settles_at_its_new_limit_and_a
 
         sell = await call(api, "POST", "/v1/orders", keys[seller], **order(seller, "SELL", "51.00", 150))
         buy = await call(api, "POST", "/v1/orders", keys[buyer], **order(buyer, "BUY", "50.00", 100))
-        ledger = Ledger(redis.Redis.from_url(settings.redis_url))
+        client = redis.Redis.from_url(settings.redis_url)
+        ledger = Ledger(client)
         await until(lambda: ledger.balances(buyer).get("C:CNY", (0, 0))[1] > 0
                     and ledger.balances(seller).get(UNIT, (0, 0))[1] == 150)
         await call(api, "PATCH", f"/v1/orders/{sell['order_id']}", keys[seller], quantity=100)
-        try:
-            await until(lambda: ledger.balances(seller)[UNIT] == (900, 100), timeout=5)
-        except AssertionError:
-            from shared import redis_keys
-            c = ledger._client
-            print("REC", ledger.record(redis_keys.reservation_key(sell["order_id"])))
-            print("ORD", c.hgetall(f"ord:{sell['order_id']}"))
-            print("J", [(r.entry_id, r.kind, r.meta) for r in ledger.journal("CN-BJ")][-6:])
-            print("BAL", ledger.balances(seller))
-            raise
+        await until(lambda: ledger.balances(seller)[UNIT] == (900, 100))
         await call(api, "PATCH", f"/v1/orders/{buy['order_id']}", keys[buyer], price="51.00")
 
-        await until(lambda: ledger._client.hget(trade_key(f"{instrument}:T1"), "status") == b"SETTLED")
+        await until(lambda: client.hget(trade_key(f"{instrument}:T1"), "status") == b"SETTLED")
         await until(lambda: ledger.balances(buyer)["C:CNY"][1] == 0)
 
     buyer_fee, seller_fee = FEES.fee(510_000, maker=False), FEES.fee(510_000, maker=True)
     assert ledger.balances(buyer) == {"C:CNY": (CASH - 510_000 - buyer_fee, 0), UNIT: (100, 0)}
     assert ledger.balances(seller) == {"C:CNY": (510_000 - seller_fee, 0), UNIT: (900, 0)}
+    assert check_reservations(client, take_snapshot(client)).ok
+    client.close()
 
 
 async def until(predicate, timeout: float = 30.0) -> None:

@@ -1,0 +1,70 @@
+// Linkages: agreements with live quota use, flows per registry pair, corresponding adjustments per period,
+// levy and cancellation totals. Re-read every few seconds (these change with settlements, not ticks).
+"use strict";
+
+const REFRESH_MS = 2000;
+
+function quotaCell(direction) {
+  const q = direction.quota;
+  const share = q.cap ? Math.min(1, q.used / q.cap) : 0;
+  return el("div", { class: "direction" }, `${direction.from_registry}→${direction.to_registry} `,
+    el("span", { class: "quota", title: q.cap === null ? "no cap" : `${q.used} of ${q.cap} t` },
+      el("span", { style: `width:${(share * 100).toFixed(1)}%` })),
+    ` ${q.used}${q.cap === null ? " t (no cap)" : ` / ${q.cap} t`}`);
+}
+
+function linkRow(link) {
+  const e = link.eligibility;
+  const vintages = e.min_vintage || e.max_vintage ? ` ${e.min_vintage || ""}–${e.max_vintage || ""}` : "";
+  return el("tr", { "data-link": link.id, "data-status": link.status },
+    el("td", { class: "text" }, link.id), el("td", { class: "text" }, link.kind),
+    el("td", { class: "text" }, el("span", { class: "badge " + link.status }, link.status)),
+    el("td", { class: "text" }, link.directions.map(quotaCell)),
+    el("td", { class: "text" }, e.unit_types.join(", ") + vintages),
+    el("td", {}, link.conversion.factor), el("td", {}, link.levies.share_of_proceeds),
+    el("td", {}, link.levies.cancellation_share),
+    el("td", { class: "text" }, `${link.suspension.in_flight}${link.suspension.mass_cancel_resting ? ", resting foreign orders cancelled" : ""}`));
+}
+
+function flowRows(flows) {
+  return flows.map((f) => el("tr", {},
+    el("td", { class: "text" }, `${f.registry_a} ⇄ ${f.registry_b}`), el("td", {}, f.a_to_b.transfers + f.b_to_a.transfers),
+    el("td", {}, f.a_to_b.delivered), el("td", {}, f.b_to_a.delivered), el("td", {}, f.a_to_b.levy + f.b_to_a.levy),
+    el("td", {}, f.a_to_b.cancelled + f.b_to_a.cancelled), el("td", {}, f.net_out_of_a)));
+}
+
+function sumUnits(holdings) { return Object.values(holdings).reduce((a, b) => a + b, 0); }
+
+function fillPeriods(select) {
+  if (select.options.length) return;
+  const year = new Date().getUTCFullYear();
+  for (let y = year; y >= year - 6; y--) select.append(el("option", { value: y }, y));
+  select.addEventListener("change", refresh);
+}
+
+async function refresh() {
+  const select = document.getElementById("period");
+  fillPeriods(select);
+  try {
+    const [links, flows, adjustments, levies] = await Promise.all([
+      api("/v1/links"), api("/v1/links/flows"), api("/v1/adjustments?period=" + select.value), api("/v1/levies")]);
+    document.querySelector("#links tbody").replaceChildren(...links.map(linkRow));
+    document.querySelector("#flows tbody").replaceChildren(...flowRows(flows));
+    barChart(document.getElementById("flows-chart"),
+      flows.map((f) => ({ label: `${f.registry_a}→${f.registry_b} net`, value: f.net_out_of_a })));
+    const adj = Object.entries(adjustments.adjustments).sort();
+    document.querySelector("#adjustments tbody").replaceChildren(...adj.map(([registry, tonnes]) =>
+      el("tr", {}, el("td", { class: "text" }, registry), el("td", {}, tonnes))));
+    barChart(document.getElementById("adjustments-chart"), adj.map(([label, value]) => ({ label, value })));
+    document.querySelector("#levies tbody").replaceChildren(...levies.map((l) => el("tr", {},
+      el("td", { class: "text" }, l.registry), el("td", {}, sumUnits(l.levy)), el("td", {}, sumUnits(l.cancellation)))));
+    banner(links.length ? "" : "no linkage agreements yet", "info");
+  } catch (err) {
+    showError(err);
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  refresh();
+  setInterval(refresh, REFRESH_MS);
+});

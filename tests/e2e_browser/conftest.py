@@ -1,0 +1,80 @@
+"""Headless Chromium (the Debian package, driven by Playwright for Python) against the session's running stack.
+
+The browser is launched once per session with a fresh profile; each test gets its own tab. Screenshots go to
+``$CARBONLINK_ARTIFACTS_DIR/e2e_browser`` (default ``var/artifacts/e2e_browser``). When Chromium or Playwright
+is missing the tests are skipped with the reason (``make test`` installs Chromium when it can).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.integration.e2e.market import LinkedMarket, operator_key
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def _chromium() -> str:
+    path = CHROMIUM if os.access(CHROMIUM, os.X_OK) else shutil.which("chromium")
+    if path is None:
+        pytest.skip("Chromium is not installed (Debian package `chromium`: apt-get install -y chromium)")
+    return path
+
+
+@pytest.fixture(scope="session")
+async def browser_context(tmp_path_factory: pytest.TempPathFactory):
+    """One Chromium for the session, with a fresh user-data-dir."""
+    executable = _chromium()
+    try:
+        from playwright.async_api import async_playwright
+    except ImportError:
+        pytest.skip("Playwright for Python is not installed (pip install playwright; no `playwright install`)")
+    playwright = await async_playwright().start()
+    try:
+        context = await playwright.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=executable, headless=True,
+            args=CHROMIUM_ARGS, viewport={"width": 1280, "height": 900})
+        try:
+            yield context
+        finally:
+            await context.close()
+    finally:
+        await playwright.stop()
+
+
+@pytest.fixture
+async def tab(browser_context):
+    page = await browser_context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    await page.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    out = Path(os.environ.get("CARBONLINK_ARTIFACTS_DIR", "var/artifacts")) / "e2e_browser"
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+@pytest.fixture
+def base_url(running_stack) -> str:
+    return running_stack.settings.order_entry_url
+
+
+@pytest.fixture
+async def market(running_stack) -> AsyncIterator[LinkedMarket]:
+    """A Beijing-style instrument and a link to a Seoul-style registry of this test's own."""
+    settings = running_stack.settings
+    key = await operator_key(settings.redis_url, f"ops-{secrets.token_hex(3)}")
+    async with httpx.AsyncClient(base_url=settings.order_entry_url, timeout=10) as client:
+        yield LinkedMarket(client=client, operator=key, redis_url=settings.redis_url)

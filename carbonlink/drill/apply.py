@@ -6,12 +6,13 @@ run in order and the first refusal stops the load with the API's error code and 
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
 
 from carbonlink.drill.scenario import Scenario
-from carbonlink.drill.setup_plan import ApiCall, Member, roster, setup_plan
+from carbonlink.drill.setup_plan import ApiCall, Member, bridge_periods, roster, setup_plan
 
 __all__ = ["SetupError", "apply_scenario", "call_api"]
 
@@ -33,13 +34,15 @@ async def call_api(client: httpx.AsyncClient, call: ApiCall) -> dict[str, Any]:
 
 
 async def apply_scenario(client: httpx.AsyncClient, scenario: Scenario, *,
-                         members: list[Member] | None = None) -> dict[str, str]:
+                         members: list[Member] | None = None, horizon_s: int = 86_400) -> dict[str, str]:
     """Create the scenario's registries, instruments, links, traders' keys and accounts, cash and units.
 
-    Returns each trader principal's API key. ``members`` defaults to the scenario's roster.
+    Returns each trader principal's API key. ``members`` defaults to the scenario's roster. The entities'
+    obligations are recorded for the bridge periods of the next ``horizon_s`` seconds of business time.
     """
     members = roster(scenario) if members is None else members
-    plan = setup_plan(scenario, members)
+    now = time.time_ns() // 1_000_000
+    plan = setup_plan(scenario, members, periods=bridge_periods(now, now + horizon_s * 1000))
     keys: dict[str, str] = {}
     for call in plan:
         answer = await call_api(client, call)

@@ -1,27 +1,36 @@
-"""From a scenario to the equilibrium solver's inputs, one problem per phase.
+"""From a scenario to the equilibrium solver's inputs, one problem per phase, with the limits the
+bridge and the registries really apply.
 
 - One solver market per registry with compliance entities; MAC slopes are converted to the
   reporting currency, so the solver's prices are in reporting-currency units per tonne (divide by
   the registry's fx rate for local prices).
 - One arc per direction a linkage allows in the phase. Its rate is the exchange rate times
   (1 − discount) times (1 − levy_share − cancellation_share): the units that count for the buyer.
-- ``full``: no quantitative caps. ``restricted``: the tightest of the per-period cap, the link's
-  share of obligation and the importing registry's foreign-unit limit, all counted in units credited
-  in the importing registry; the obligation is taken as the importers' baseline emissions. Caps are
-  per direction and per phase. The registry limit is applied to each incoming arc separately, so with
-  several incoming links the benchmark is looser than the rule. Per-account caps are not modelled.
-  A phase's cap overrides replace only the cap fields they name.
+- Caps, all counted in units credited in the importing registry and per direction:
+  - ``restricted``: the link's per-period cap and share of obligation (the obligation is the
+    importers' baseline emissions, as the runner records it for the bridge);
+  - ``restricted`` and ``full``: the importing registry's foreign-unit limit (a surrender limit that
+    holds whatever the link's terms);
+  - the bridge counts per compliance period = calendar year of business time, and a drill runs inside
+    one such period: its link counter grows in every active phase (capped or not), its obligation
+    counter in every phase with a share limit. So a phase's cap is what the benchmark flows of the
+    earlier phases left of it (the equilibrium of each phase is solved in timeline order).
+- What the solver cannot express is approximated and listed in the problem's ``notes`` (the report
+  shows them): a registry limit with several incoming arcs is applied to each arc; the bridge's
+  obligation counter is per buyer across links but is tracked per arc; per-account caps are left out.
+- A phase's cap overrides replace only the cap fields they name.
 - ``absent``, ``autarky`` and ``suspended`` carry nothing.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from fractions import Fraction
 
 from carbonlink.drill.entities import compliance_entities
-from carbonlink.drill.equilibrium import Arc, Entity, Market
-from carbonlink.drill.scenario import Linkage, LinkState, Scenario
+from carbonlink.drill.equilibrium import Arc, Entity, Market, solve
+from carbonlink.drill.scenario import Caps, Linkage, LinkState, Scenario
 
 __all__ = ["PhaseProblem", "phase_problems"]
 
@@ -31,6 +40,7 @@ class PhaseProblem:
     phase: str
     markets: tuple[Market, ...]
     arcs: tuple[Arc, ...]
+    notes: tuple[str, ...] = ()
 
 
 def phase_problems(scenario: Scenario) -> list[PhaseProblem]:
@@ -43,31 +53,57 @@ def phase_problems(scenario: Scenario) -> list[PhaseProblem]:
         )
     markets = tuple(Market(key, tuple(entities)) for key, entities in entities_by_registry.items())
     obligations = {market.id: sum((e.baseline for e in market.entities), Fraction(0)) for market in markets}
+    link_used: dict[str, Fraction] = defaultdict(Fraction)  # arc id → credited units the bridge counted so far
+    share_used: dict[str, Fraction] = defaultdict(Fraction)
     problems = []
     for phase in sorted(scenario.phases, key=lambda phase: phase.start_day):
-        arcs = []
+        arcs, notes, shared_arcs = [], [], []
+        incoming: dict[str, int] = defaultdict(int)
         for linkage in scenario.linkages:
             state = scenario.link_state(phase, linkage)
             if state.state not in ("restricted", "full"):
                 continue
+            caps = _caps(linkage, state)
             for origin, destination, exchange_rate in linkage.directions():
                 if origin not in obligations or destination not in obligations:
                     continue
+                arc_id = f"{linkage.id}:{origin}>{destination}"
                 rate = _rate(linkage, state, origin, destination, exchange_rate)
-                cap = None
-                if state.state == "restricted":
-                    cap = _credited_cap(scenario, linkage, state, destination, obligations[destination])
-                arcs.append(
-                    Arc(
-                        f"{linkage.id}:{origin}>{destination}",
-                        origin,
-                        destination,
-                        rate=rate,
-                        cap=cap / rate if cap is not None else None,
-                    )
-                )
-        problems.append(PhaseProblem(phase=phase.name, markets=markets, arcs=tuple(arcs)))
+                candidates = []
+                if caps.per_period is not None:
+                    candidates.append(max(Fraction(0), caps.per_period - link_used[arc_id]))
+                if caps.share_of_obligation is not None:
+                    candidates.append(max(Fraction(0), caps.share_of_obligation * obligations[destination]
+                                          - share_used[arc_id]))
+                    shared_arcs.append(arc_id)
+                foreign_limit = scenario.registry(destination).foreign_limit
+                if foreign_limit is not None:
+                    candidates.append(foreign_limit * obligations[destination])
+                    incoming[destination] += 1
+                if caps.per_account is not None:
+                    notes.append(f"{arc_id}: the per-account cap of {caps.per_account} t is not modelled")
+                cap = min(candidates) if candidates else None
+                arcs.append(Arc(arc_id, origin, destination, rate=rate, cap=cap / rate if cap is not None else None))
+        notes += [f"{registry}: its foreign-unit limit is applied to each of its {count} incoming arcs separately "
+                  f"(the benchmark is looser than the rule)" for registry, count in incoming.items() if count > 1]
+        problem = PhaseProblem(phase=phase.name, markets=markets, arcs=tuple(arcs), notes=tuple(notes))
+        if arcs:
+            equilibrium = solve(markets, problem.arcs)
+            for arc in arcs:
+                credited = equilibrium.arcs[arc.id].flow * arc.rate
+                link_used[arc.id] += credited
+                if arc.id in shared_arcs:
+                    share_used[arc.id] += credited
+        problems.append(problem)
     return problems
+
+
+def _caps(linkage: Linkage, state: LinkState) -> Caps:
+    if state.state == "full":
+        return Caps()
+    if state.caps is not None:
+        return linkage.caps.model_copy(update=state.caps.model_dump(exclude_unset=True))
+    return linkage.caps
 
 
 def _rate(linkage: Linkage, state: LinkState, origin: str, destination: str, exchange_rate: Fraction) -> Fraction:
@@ -75,20 +111,3 @@ def _rate(linkage: Linkage, state: LinkState, origin: str, destination: str, exc
         exchange_rate = state.exchange_rate if origin == linkage.from_ else 1 / state.exchange_rate
     discount = state.discount if state.discount is not None else linkage.discount
     return exchange_rate * (1 - discount) * (1 - linkage.levy_share - linkage.cancellation_share)
-
-
-def _credited_cap(
-    scenario: Scenario, linkage: Linkage, state: LinkState, destination: str, obligation: Fraction
-) -> Fraction | None:
-    caps = linkage.caps
-    if state.caps is not None:
-        caps = caps.model_copy(update=state.caps.model_dump(exclude_unset=True))
-    candidates = []
-    if caps.per_period is not None:
-        candidates.append(Fraction(caps.per_period))
-    if caps.share_of_obligation is not None:
-        candidates.append(caps.share_of_obligation * obligation)
-    foreign_limit = scenario.registry(destination).foreign_limit
-    if foreign_limit is not None:
-        candidates.append(foreign_limit * obligation)
-    return min(candidates) if candidates else None

@@ -2,7 +2,10 @@
 registries, instruments, linkage agreements, keys, accounts, limits, cash and units are set up.
 
 Every call is data (method, path, JSON body), so the plan can be checked without a server and a
-scenario is validated in full before the first call goes out. Link terms per phase live here too:
+scenario is validated in full before the first call goes out. A registry knows a covered entity's
+obligation before it trades: each entity's expected obligation (its baseline emissions) is recorded
+for the bridge's compliance periods (the UTC calendar years of business time, which is wall time), so
+the bridge's obligation-share limits count against a real obligation rather than zero. Link terms per phase live here too:
 ``restricted`` applies the phase's overrides, ``full`` removes every cap, anything else suspends.
 """
 
@@ -11,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from fractions import Fraction
 from typing import Any
 
@@ -22,10 +26,12 @@ __all__ = [
     "ApiCall",
     "Member",
     "allocation_calls",
+    "bridge_periods",
     "dealer_units",
     "entity_chunk",
     "link_terms",
     "minor_price",
+    "obligation_calls",
     "roster",
     "setup_plan",
     "unit_asset",
@@ -176,8 +182,24 @@ def allocation_calls(scenario: Scenario, members: list[Member], phase: Phase) ->
     ]
 
 
-def setup_plan(scenario: Scenario, members: list[Member]) -> list[ApiCall]:
-    """The operator calls that create the scenario (before its first phase), in dependency order."""
+def bridge_periods(start_ms: int, end_ms: int) -> list[str]:
+    """The bridge's compliance periods (UTC calendar years) that business times from start to end fall in."""
+    first, last = (datetime.fromtimestamp(ms // 1000, tz=UTC).year for ms in (start_ms, end_ms))
+    return [str(year) for year in range(first, last + 1)]
+
+
+def obligation_calls(members: list[Member], periods: list[str]) -> list[ApiCall]:
+    """Each compliance entity's expected obligation (baseline emissions) for each of the bridge's ``periods``."""
+    return [
+        ApiCall("POST", "/v1/admin/emissions", {"account": m.account, "period": period, "tonnes": m.entity.baseline})
+        for m in members if m.entity is not None
+        for period in periods
+    ]
+
+
+def setup_plan(scenario: Scenario, members: list[Member], *, periods: list[str] = ()) -> list[ApiCall]:
+    """The operator calls that create the scenario (before its first phase), in dependency order;
+    ``periods``: the bridge periods to record the entities' obligations for (see :func:`bridge_periods`)."""
     first = min(scenario.phases, key=lambda phase: phase.start_day)
     calls = [
         ApiCall("POST", "/v1/admin/registries", {
@@ -216,6 +238,7 @@ def setup_plan(scenario: Scenario, members: list[Member]) -> list[ApiCall]:
             calls.append(ApiCall("POST", "/v1/admin/issuances",
                                  _unit_body(scenario, member, units, _reference(member.account, "issue"))))
     calls += allocation_calls(scenario, members, first)
+    calls += obligation_calls(members, list(periods))
     return calls
 
 

@@ -109,27 +109,35 @@ def _ceil_tick(price: Fraction | int, tick: int) -> int:
 
 def _bid_price(rng: random.Random, venue: Venue, ceiling: Fraction, band: tuple[int, int] | None,
                width: Fraction) -> int | None:
-    """A bid drawn from [ceiling × (1 − width), ceiling] on the tick grid, inside the band; None if none fits."""
+    """A bid drawn from [ceiling × (1 − width), ceiling] on the tick grid, clipped to the band; None if none fits.
+
+    A ceiling above the band bids the band's top (limit up): the buyer still wants every tonne it can get there.
+    """
     high = _floor_tick(ceiling, venue.tick)
-    if band is not None:
-        high = min(high, _floor_tick(band[1], venue.tick))
     low = max(venue.tick, _ceil_tick(ceiling * (1 - width), venue.tick))
     if band is not None:
-        low = max(low, _ceil_tick(band[0], venue.tick))
-    if high < low:
+        high = min(high, _floor_tick(band[1], venue.tick))
+        low = min(high, max(low, _ceil_tick(band[0], venue.tick)))
+        if high < _ceil_tick(band[0], venue.tick):
+            return None
+    if high < low or high < venue.tick:
         return None
     return low + rng.randint(0, (high - low) // venue.tick) * venue.tick
 
 
 def _ask_price(rng: random.Random, venue: Venue, floor: Fraction, band: tuple[int, int] | None,
                width: Fraction) -> int | None:
-    """An ask drawn from [floor, floor × (1 + width)] on the tick grid, inside the band; None if none fits."""
+    """An ask drawn from [floor, floor × (1 + width)] on the tick grid, clipped to the band; None if none fits.
+
+    A floor below the band asks the band's bottom (limit down).
+    """
     low = max(venue.tick, _ceil_tick(floor, venue.tick))
-    if band is not None:
-        low = max(low, _ceil_tick(band[0], venue.tick))
     high = _floor_tick(floor * (1 + width), venue.tick)
     if band is not None:
-        high = min(high, _floor_tick(band[1], venue.tick))
+        low = max(low, _ceil_tick(band[0], venue.tick))
+        high = max(low, min(high, _floor_tick(band[1], venue.tick)))
+        if low > _floor_tick(band[1], venue.tick):
+            return None
     if high < low:
         return None
     return low + rng.randint(0, (high - low) // venue.tick) * venue.tick

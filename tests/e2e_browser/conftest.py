@@ -53,10 +53,16 @@ async def browser_context(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture
 async def tab(browser_context):
+    """A fresh tab; at the end no script may have failed and the Content-Security-Policy nothing refused."""
     page = await browser_context.new_page()
     page.set_default_timeout(10_000)
+    failures: list[str] = []
+    page.on("pageerror", lambda error: failures.append(f"script error: {error}"))
+    page.on("console", lambda message: failures.append(message.text)
+            if message.type == "error" and "Content Security Policy" in message.text else None)
     yield page
     await page.close()
+    assert not failures, failures
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from carbonlink.drill.scenario import LinkState, load_scenario
 from carbonlink.drill.schedule import link_changes, session_steps, timetable
-from carbonlink.drill.setup_plan import link_terms, roster, setup_plan
+from carbonlink.drill.setup_plan import bridge_periods, link_terms, roster, setup_plan
 
 SCENARIOS = Path(__file__).resolve().parents[3] / "scenarios"
 
@@ -19,6 +19,23 @@ def test_the_plan_creates_registries_and_instruments_before_links_keys_and_accou
     assert paths.index("/v1/admin/links") < paths.index("/v1/admin/keys") < paths.index("/v1/admin/accounts")
     assert paths.count("/v1/admin/keys") == len(members) == 16
     assert paths.count("/v1/admin/allocations") == 10
+
+
+def test_each_entity_s_obligation_is_recorded_for_the_bridge_periods_before_it_trades() -> None:
+    scenario = load_scenario(SCENARIOS / "two-markets.yaml")
+    members = roster(scenario, tag="t-")
+    plan = setup_plan(scenario, members, periods=["2025", "2026"])
+    recorded = [call.body for call in plan if call.path == "/v1/admin/emissions"]
+    entities = [m for m in members if m.entity is not None]
+    assert len(recorded) == 2 * len(entities) == 20
+    assert {(b["account"], b["period"], b["tonnes"]) for b in recorded} == {
+        (m.account, period, m.entity.baseline) for m in entities for period in ("2025", "2026")}
+
+
+def test_the_bridge_periods_are_the_utc_calendar_years_a_span_of_business_time_touches() -> None:
+    new_year = 1_767_225_600_000  # 2026-01-01T00:00:00Z
+    assert bridge_periods(new_year - 10, new_year - 1) == ["2025"]
+    assert bridge_periods(new_year - 10, new_year + 10) == ["2025", "2026"]
 
 
 def test_every_trader_gets_a_tagged_account_in_its_registry() -> None:

@@ -71,6 +71,26 @@ def test_prices_stay_inside_the_band_and_on_the_tick() -> None:
             assert 9_000 <= intent.price <= 11_000 and intent.price % 50 == 0
 
 
+def test_a_buyer_valuing_tonnes_above_the_band_bids_limit_up_abroad_and_at_home() -> None:
+    banded = Venue("A-ALW", "CNY", tick=1, lot=1, min_qty=1, max_qty=99_999)
+    abroad = Venue("B-ALW", "CNY", tick=1, lot=1, min_qty=1, max_qty=99_999)
+    quotes = {"A-ALW": Quote(9_000, 9_000, band=(8_100, 9_900)), "B-ALW": Quote(4_000, 4_000, band=(3_600, 4_400))}
+    for seed in range(50):
+        trader = entity(position=8_000, units=0, slope=Fraction(1, 10))  # values the next tonne at CNY 200
+        intent = trader.decide(random.Random(seed), banded, [abroad], quotes)
+        assert intent is not None and intent.side == BUY
+        assert (intent.instrument, intent.price) == ("B-ALW", 4_400)
+
+
+def test_a_seller_whose_cost_is_below_the_band_asks_limit_down_and_a_value_below_it_never_bids() -> None:
+    venue = Venue("A-ALW", "CNY", tick=1, lot=1, min_qty=1, max_qty=99_999)
+    quote = {"A-ALW": Quote(9_000, 9_000, band=(8_100, 9_900))}
+    intents = [entity(position=10_000, units=10_000, baseline=10_100).decide(random.Random(seed), venue, [], quote)
+               for seed in range(50)]  # each values a tonne at CNY 10 at most
+    assert all(intent is None or (intent.side, intent.price) == (SELL, 8_100) for intent in intents)
+    assert any(intent is not None for intent in intents)
+
+
 def test_a_fill_moves_position_units_and_cash() -> None:
     trader = entity()
     trader.filled(HOME, BUY, 3_000, 10)

@@ -37,6 +37,7 @@ function lineChart(svg, points, { formatX = String, formatY = String } = {}) {
   const sy = scale(ymin - pad, ymax + pad, box.height - box.bottom, box.top);
   const d = points.map((p, i) => `${i ? "L" : "M"}${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`).join("");
   svg.append(svgEl("path", { d, class: "line" }));
+  for (const p of points.slice(-40)) svg.append(svgEl("circle", { cx: sx(p.x), cy: sy(p.y), r: 2, class: "dot" }));
   for (const y of [ymin, ymax]) {
     svg.append(svgEl("text", { x: box.left - 4, y: sy(y) + 3, "text-anchor": "end" }, formatY(y)));
   }
@@ -70,22 +71,24 @@ function depthChart(svg, bids, asks, { formatPrice = String } = {}) {
   svg.append(svgEl("text", { x: box.width - box.right, y: box.height - 6, "text-anchor": "end" }, formatPrice(Math.max(...prices))));
 }
 
-// items: [{label, value}] signed; one horizontal bar each around a zero line
+// items: [{label, value}] signed; one labelled horizontal bar each around a zero line
 function barChart(svg, items) {
+  svg.style.height = `${Math.max(60, items.length * 30 + 20)}px`;
   const box = frame(svg);
   if (!items.length) return empty(svg, box, "nothing yet");
-  const left = 110, rowH = Math.min(22, (box.height - box.top - box.bottom) / items.length);
+  const rowH = 30;
+  const left = 8, right = box.width - 48;
   const maxAbs = Math.max(...items.map((i) => Math.abs(i.value)), 1);
-  const hasNeg = items.some((i) => i.value < 0);
-  const zero = hasNeg ? (left + box.width - box.right) / 2 : left;
-  const sx = (v) => zero + (v / maxAbs) * (box.width - box.right - zero);
+  const zero = items.some((i) => i.value < 0) ? (left + right) / 2 : left;
+  const half = items.some((i) => i.value < 0) ? (right - left) / 2 : right - left;
+  const sx = (v) => zero + (v / maxAbs) * half;
   items.forEach((item, index) => {
     const y = box.top + index * rowH;
     const x1 = sx(Math.min(0, item.value)), x2 = sx(Math.max(0, item.value));
-    svg.append(svgEl("text", { x: left - 6, y: y + rowH * 0.7, "text-anchor": "end" }, item.label));
-    svg.append(svgEl("rect", { x: x1, y: y + 2, width: Math.max(1, x2 - x1), height: rowH - 4,
+    svg.append(svgEl("text", { x: left, y: y + 9 }, item.label));
+    svg.append(svgEl("rect", { x: x1, y: y + 12, width: Math.max(1, x2 - x1), height: rowH - 16,
                                class: item.value < 0 ? "bar-neg" : "bar-pos" }));
-    svg.append(svgEl("text", { x: x2 + 4, y: y + rowH * 0.7 }, String(item.value)));
+    svg.append(svgEl("text", { x: x2 + 4, y: y + rowH - 6 }, String(item.value)));
   });
-  svg.append(svgEl("line", { x1: zero, x2: zero, y1: box.top, y2: box.height - box.bottom, stroke: "#999" }));
+  svg.append(svgEl("line", { x1: zero, x2: zero, y1: box.top + 10, y2: box.top + rowH * items.length, stroke: "#999" }));
 }

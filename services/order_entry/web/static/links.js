@@ -7,9 +7,10 @@ const REFRESH_MS = 2000;
 function quotaCell(direction) {
   const q = direction.quota;
   const share = q.cap ? Math.min(1, q.used / q.cap) : 0;
+  const fill = el("span");
+  fill.style.width = `${(share * 100).toFixed(1)}%`; // through the CSSOM: the CSP forbids inline style attributes
   return el("div", { class: "direction" }, `${direction.from_registry}→${direction.to_registry} `,
-    el("span", { class: "quota", title: q.cap === null ? "no cap" : `${q.used} of ${q.cap} t` },
-      el("span", { style: `width:${(share * 100).toFixed(1)}%` })),
+    el("span", { class: "quota", title: q.cap === null ? "no cap" : `${q.used} of ${q.cap} t` }, fill),
     ` ${q.used}${q.cap === null ? " t (no cap)" : ` / ${q.cap} t`}`);
 }
 
@@ -35,19 +36,19 @@ function flowRows(flows) {
 
 function sumUnits(holdings) { return Object.values(holdings).reduce((a, b) => a + b, 0); }
 
-function fillPeriods(select) {
+// the periods offered are the exchange's current one (its answer without a period) and the six before it
+function fillPeriods(select, current) {
   if (select.options.length) return;
-  const year = new Date().getUTCFullYear();
-  for (let y = year; y >= year - 6; y--) select.append(el("option", { value: y }, y));
+  for (let y = current; y >= current - 6; y--) select.append(el("option", { value: y }, y));
   select.addEventListener("change", refresh);
 }
 
 async function refresh() {
   const select = document.getElementById("period");
-  fillPeriods(select);
   try {
-    const [links, flows, adjustments, levies] = await Promise.all([
-      api("/v1/links"), api("/v1/links/flows"), api("/v1/adjustments?period=" + select.value), api("/v1/levies")]);
+    const [links, flows, adjustments, levies] = await Promise.all([api("/v1/links"), api("/v1/links/flows"),
+      api("/v1/adjustments" + (select.value ? "?period=" + select.value : "")), api("/v1/levies")]);
+    fillPeriods(select, adjustments.period);
     document.querySelector("#links tbody").replaceChildren(...links.map(linkRow));
     document.querySelector("#flows tbody").replaceChildren(...flowRows(flows));
     barChart(document.getElementById("flows-chart"),

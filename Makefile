@@ -6,7 +6,7 @@ CARBONLINK := $(VENV)/bin/carbonlink
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install redis-server test test-unit test-integration test-slow run bench stack-up stack-down clean
+.PHONY: install redis-server chromium test test-unit test-integration test-slow run bench stack-up stack-down clean
 
 install: $(STAMP)
 
@@ -28,14 +28,25 @@ redis-server:
 		fi; \
 	fi
 
+# The dashboard's browser tests drive Debian's Chromium (never a downloaded browser build).
+chromium:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing chromium (Debian package) for the browser tests"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		else \
+			echo "chromium is missing: the browser tests will be skipped (install the package 'chromium')"; \
+		fi; \
+	fi
+
 # Unit and integration tests; the fixtures start a private broker and Redis on free ports and stop them.
-test: install redis-server
+test: install redis-server chromium
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
 test-unit: install
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
-test-integration: install redis-server
+test-integration: install redis-server chromium
 	$(PY) -m pytest tests/integration -m "not slow" $(PYTEST_ARGS)
 
 test-slow: install redis-server

@@ -29,10 +29,20 @@ log = logging.getLogger(__name__)
 TRANSIENT_ERRORS = (KafkaError, RedisConnectionError, RedisTimeoutError, ConnectionError, OSError)
 
 
+#: aiokafka sends one record batch per partition per request and keeps one request in flight per broker, so the
+#: batch size caps what one round trip can carry: 16 KiB (its default) made a busy partition wait for ~40 events
+#: per round trip. Both brokers take 4 MiB requests; a batch stays under the consumers' 1 MiB partition fetch.
+MAX_BATCH_BYTES = 512 * 1024
+
+
 def make_producer(settings: Settings, *, client_id: str) -> AIOKafkaProducer:
+    """Acks from every replica. No linger: while one request is in flight, whatever is sent meanwhile (e.g. by
+    concurrent HTTP requests) waits for it and goes out together in the next request, sharing one ack; lingering
+    only added its delay to every send (measured: serial send-and-wait p50 0.7 ms without, 2 ms with 1 ms)."""
     return AIOKafkaProducer(
         bootstrap_servers=settings.kafka_bootstrap, client_id=client_id, acks="all",
-        enable_idempotence=False, linger_ms=1, request_timeout_ms=10_000,
+        enable_idempotence=False, linger_ms=0, request_timeout_ms=10_000,
+        max_batch_size=MAX_BATCH_BYTES, max_request_size=4 * 1024 * 1024,
     )
 
 

@@ -130,6 +130,16 @@ async def run(name: str, main: Callable[[ServiceContext], Awaitable[None]], *, s
 
 
 def main_entry(name: str, main: Callable[[ServiceContext], Awaitable[None]]) -> None:
-    """`python -m services.<name>` entry: configure logging and run until SIGTERM."""
+    """`python -m services.<name>` entry: configure logging and run until SIGTERM, on uvloop where installed
+    (its event loop costs a fraction of asyncio's per socket read and write)."""
     configure_logging(name)
-    asyncio.run(run(name, main))
+    with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+        runner.run(run(name, main))
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop

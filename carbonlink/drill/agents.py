@@ -49,6 +49,7 @@ class Agent:
         self.http, self.stream_url, self.api_key = http, stream_url, api_key
         self.venues: dict[str, Venue] = {home.instrument: home}
         self.open_orders: list[str] = []
+        self.foreign_orders: list[str] = []  # posted on foreign venues since the last close
         self.connected = asyncio.Event()
         self._sequence = 0
         self._headers = {"X-API-Key": api_key}
@@ -86,7 +87,7 @@ class Agent:
         await asyncio.sleep(self.rng.uniform(0, floor.round_seconds))
         while True:
             if not floor.trading.is_set():
-                self.open_orders.clear()  # the runner mass-cancels at the close
+                self.open_orders.clear()  # the runner mass-cancels at the close (or judges them at a suspension)
                 await floor.trading.wait()
             withdrawn, self.open_orders = self.open_orders, []
             cancels = [self._request("DELETE", f"/v1/orders/{order_id}", floor, expect_refusal=True)
@@ -105,6 +106,8 @@ class Agent:
         if answer is not None:
             floor.orders += 1
             self.open_orders.append(answer["order_id"])
+            if venue is not self.home:
+                self.foreign_orders.append(answer["order_id"])
 
     async def _request(self, method: str, path: str, floor: Floor, *, expect_refusal: bool = False,
                        json: dict[str, Any] | None = None) -> dict[str, Any] | None:

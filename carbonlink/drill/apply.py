@@ -14,7 +14,7 @@ import httpx
 from carbonlink.drill.scenario import Scenario
 from carbonlink.drill.setup_plan import ApiCall, Member, bridge_periods, roster, setup_plan
 
-__all__ = ["SetupError", "apply_scenario", "call_api"]
+__all__ = ["SetupError", "apply_scenario", "call_api", "next_periods"]
 
 
 class SetupError(RuntimeError):
@@ -33,16 +33,23 @@ async def call_api(client: httpx.AsyncClient, call: ApiCall) -> dict[str, Any]:
     return response.json() if response.content else {}
 
 
+def next_periods(*, horizon_s: int = 86_400) -> list[str]:
+    """The bridge's compliance periods of business time from now to ``horizon_s`` seconds ahead."""
+    now = time.time_ns() // 1_000_000
+    return bridge_periods(now, now + horizon_s * 1000)
+
+
 async def apply_scenario(client: httpx.AsyncClient, scenario: Scenario, *,
-                         members: list[Member] | None = None, horizon_s: int = 86_400) -> dict[str, str]:
+                         members: list[Member] | None = None, periods: list[str] | None = None) -> dict[str, str]:
     """Create the scenario's registries, instruments, links, traders' keys and accounts, cash and units.
 
     Returns each trader principal's API key. ``members`` defaults to the scenario's roster. The entities'
-    obligations are recorded for the bridge periods of the next ``horizon_s`` seconds of business time.
+    obligations are recorded for the bridge ``periods`` (default: those of the next day of business time).
     """
     members = roster(scenario) if members is None else members
-    now = time.time_ns() // 1_000_000
-    plan = setup_plan(scenario, members, periods=bridge_periods(now, now + horizon_s * 1000))
+    if periods is None:
+        periods = next_periods()
+    plan = setup_plan(scenario, members, periods=periods)
     keys: dict[str, str] = {}
     for call in plan:
         answer = await call_api(client, call)

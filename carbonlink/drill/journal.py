@@ -1,5 +1,6 @@
-"""What a drill run observed, as plain data: trades with their accounts, trading days, link events,
-each compliance entity's position at the end of each phase, refusals, and the audit's verdict.
+"""What a drill run observed, as plain data: trades with their accounts, trading days, link events
+(with the foreign orders a suspension cancelled), each compliance entity's position at the end of each
+phase, the bridge's quota counters at each phase end, refusals, the audit's verdict and any error.
 
 The runner fills it; metrics and the report read it (and tests build it by hand)."""
 
@@ -38,6 +39,8 @@ class LinkEvent:
     action: str  # activate, update, suspend
     state: str
     at: int
+    resting_foreign: int | None = None  # a suspension: foreign orders resting on the link's markets just before
+    cancelled: int | None = None  # … and how many of them were CANCELLED afterwards (from the order states)
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,10 @@ class DrillJournal:
     outcomes: list[EntityOutcome] = field(default_factory=list)
     refusals: Counter[str] = field(default_factory=Counter)
     compliance: list[dict[str, Any]] = field(default_factory=list)  # emissions and surrenders per phase
+    quota_counted: dict[str, dict[str, int]] = field(default_factory=dict)  # phase end → arc → bridge counter
+    quota_at_start: dict[str, int] = field(default_factory=dict)  # counted before the drill (an earlier run's)
     audit: dict[str, Any] | None = None
+    error: str | None = None  # what stopped the run early (an operator call that failed mid-run)
     orders: int = 0
     interrupted: bool = False
     wall_seconds: float = 0.0

@@ -3,10 +3,18 @@ benchmark, allocative efficiency, cross-border flows and quota use, convergence 
 compliance cost per market, and the net flow standing across a link when it was suspended.
 
 - Simulated price of a phase: the volume-weighted price of the phase's second half (minor units).
+- Band reach of a phase (markets with a daily band): the prices the band lets a market reach in the
+  phase's days from the close before it, each day's band around the previous close; an equilibrium
+  outside it cannot be reached, whatever the traders do, and the report says so beside the error.
 - Efficiency of a phase: (no-trade cost − realised cost) / (no-trade cost − benchmark cost), where a
   cost is total abatement cost: with no trade every entity abates its own required tonnes; realised,
   it abates what its end-of-phase position leaves uncovered; the benchmark is the equilibrium's.
   None when the benchmark gains nothing over no trade.
+- Quota utilisation: what the bridge's own link counter (units delivered, i.e. credited) rose by in
+  the phase, over the phase's cap in credited units; None when uncapped or not counted.
+- At each suspension: the net flow that had crossed the link each way (units left abroad), the
+  foreign orders resting when it came and how many were cancelled, and for each market of the link
+  whether its price moved back towards its autarky price (phase before → suspended phase).
 - Money is reported in the scenario's reporting currency (major units) unless named ``*_minor``.
 """
 
@@ -22,7 +30,7 @@ from carbonlink.drill.equilibrium import Equilibrium, solve
 from carbonlink.drill.journal import DrillJournal, TradeRecord
 from carbonlink.drill.phase_problems import PhaseProblem, phase_problems
 from carbonlink.drill.scenario import Scenario
-from carbonlink.drill.setup_plan import Member
+from carbonlink.drill.setup_plan import Member, minor_price
 from shared.money import minor_digits
 
 __all__ = ["MarketResult", "PhaseResult", "FlowResult", "DrillMetrics", "business_day", "compute_metrics", "vwap"]
@@ -39,6 +47,11 @@ class MarketResult:
     trades: int
     benchmark_cost: float  # compliance cost, reporting currency
     simulated_cost: float | None
+    band_reach: tuple[float, float] | None = None  # minor units; None: no band
+
+    @property
+    def band_limited(self) -> bool:
+        return self.band_reach is not None and not self.band_reach[0] <= self.benchmark_minor <= self.band_reach[1]
 
 
 @dataclass(frozen=True)
@@ -49,10 +62,13 @@ class FlowResult:
     credited: int  # units counted in the destination
     cap: float | None  # origin tonnes the phase allows, None: uncapped
     benchmark: float  # origin tonnes in the equilibrium
+    counted: int | None = None  # units the bridge's link counter rose by in the phase (delivered, credited)
+    credited_cap: float | None = None  # the cap in units credited in the destination
 
     @property
     def utilisation(self) -> float | None:
-        return None if not self.cap else self.tonnes / self.cap
+        """The bridge's counted units over the credited cap."""
+        return None if not self.credited_cap or self.counted is None else self.counted / self.credited_cap
 
 
 @dataclass
@@ -63,6 +79,7 @@ class PhaseResult:
     realised_gain: float | None = None
     benchmark_gain: float = 0.0
     convergence: dict[str, tuple[float | None, float]] = field(default_factory=dict)  # pair → (sim, benchmark) ratio
+    notes: tuple[str, ...] = ()  # limits the benchmark only approximates
 
 
 @dataclass
@@ -104,6 +121,7 @@ def compute_metrics(scenario: Scenario, members: list[Member], journal: DrillJou
     instruments = {i.id: i for i in scenario.instruments}
     home = _home_instruments(scenario, members)
     phases, flows = [], []
+    counted_before: dict[str, int] = journal.quota_at_start
     for problem in problems:
         window = phase_window(journal, problem.phase)
         if window is None:
@@ -111,7 +129,7 @@ def compute_metrics(scenario: Scenario, members: list[Member], journal: DrillJou
         equilibrium = solve(problem.markets, problem.arcs)
         in_phase = [t for t in journal.trades if window[0] <= t.at <= window[1]]
         middle = (window[0] + window[1]) // 2
-        result = PhaseResult(problem.phase)
+        result = PhaseResult(problem.phase, notes=problem.notes)
         costs = _simulated_costs(scenario, members, journal, problem.phase, in_phase)
         for registry, instrument_id in home.items():
             outcome = equilibrium.markets.get(registry)
@@ -125,13 +143,30 @@ def compute_metrics(scenario: Scenario, members: list[Member], journal: DrillJou
             error = None if simulated is None or bench == 0 else (simulated - bench) / bench * 100
             result.markets[registry] = MarketResult(
                 registry, instrument_id, bench, simulated, error, sum(t.quantity for t in mine), len(mine),
-                float(outcome.compliance_cost), costs.get(registry))
+                float(outcome.compliance_cost), costs.get(registry),
+                _band_reach(scenario, journal, instrument_id, problem.phase, window[0]))
         result.efficiency, result.realised_gain, result.benchmark_gain = _efficiency(
             scenario, members, journal, problem.phase, equilibrium)
         result.convergence = _convergence(scenario, problem, result)
         phases.append(result)
-        flows += _flows(scenario, problem, equilibrium, in_phase)
-    return DrillMetrics(phases, flows, _suspension_gaps(scenario, journal))
+        counted_now = journal.quota_counted.get(problem.phase)
+        counted = None if counted_now is None else {
+            arc: value - counted_before.get(arc, 0) for arc, value in counted_now.items()}
+        counted_before = counted_now if counted_now is not None else counted_before
+        flows += _flows(scenario, problem, equilibrium, in_phase, counted)
+    return DrillMetrics(phases, flows, _suspension_gaps(scenario, journal, problems, phases))
+
+
+def _band_reach(scenario: Scenario, journal: DrillJournal, instrument_id: str, phase: str,
+                start: int) -> tuple[float, float] | None:
+    instrument = scenario.instrument(instrument_id)
+    if instrument.band is None:
+        return None
+    before = [t for t in journal.trades if t.instrument == instrument_id and t.at < start]
+    close = max(before, key=lambda t: t.at).price if before else minor_price(scenario, instrument_id)
+    days = sum(1 for day in journal.days if day.phase == phase)
+    band = float(instrument.band)
+    return close * (1 - band) ** days, close * (1 + band) ** days
 
 
 def _reporting(scenario: Scenario, currency: str, minor: float) -> float:
@@ -207,7 +242,7 @@ def _convergence(scenario: Scenario, problem: PhaseProblem, result: PhaseResult)
 
 
 def _flows(scenario: Scenario, problem: PhaseProblem, equilibrium: Equilibrium,
-           trades: list[TradeRecord]) -> list[FlowResult]:
+           trades: list[TradeRecord], counted: dict[str, int] | None) -> list[FlowResult]:
     moved: dict[tuple[str, str], int] = defaultdict(int)
     for trade in trades:
         origin = scenario.instrument(trade.instrument).registry
@@ -219,17 +254,35 @@ def _flows(scenario: Scenario, problem: PhaseProblem, equilibrium: Equilibrium,
         tonnes = moved.pop((arc.origin, arc.destination), 0)
         results.append(FlowResult(problem.phase, arc.id, tonnes, math.floor(tonnes * arc.rate),
                                   None if arc.cap is None else float(arc.cap),
-                                  float(equilibrium.arcs[arc.id].flow)))
-    for (origin, destination), tonnes in moved.items():  # crossed where the benchmark has no arc
-        results.append(FlowResult(problem.phase, f"?:{origin}>{destination}", tonnes, tonnes, 0.0, 0.0))
+                                  float(equilibrium.arcs[arc.id].flow),
+                                  None if counted is None else counted.get(arc.id, 0),
+                                  None if arc.cap is None else float(arc.cap * arc.rate)))
+    for (origin, destination), tonnes in moved.items():  # crossed where the phase's benchmark has no arc
+        link = next((linkage.id for linkage in scenario.linkages
+                     if any(d[:2] == (origin, destination) for d in linkage.directions())), "?")
+        arc_id = f"{link}:{origin}>{destination}"  # e.g. before an intraday suspension
+        results.append(FlowResult(problem.phase, arc_id, tonnes, tonnes, None, 0.0,
+                                  None if counted is None else counted.get(arc_id, 0)))
     return results
 
 
-def _suspension_gaps(scenario: Scenario, journal: DrillJournal) -> list[dict[str, object]]:
-    """At each suspension: net tonnes that had crossed the link each way before it (units left abroad)."""
+def _closer(was: float | None, now: float | None, target: float | None) -> bool | None:
+    """Whether a price moved closer to ``target``; None when a price is missing."""
+    if was is None or now is None or target is None:
+        return None
+    return abs(now - target) < abs(was - target)
+
+
+def _suspension_gaps(scenario: Scenario, journal: DrillJournal, problems: list[PhaseProblem],
+                     phases: list[PhaseResult]) -> list[dict[str, object]]:
+    """At each suspension: net tonnes that had crossed the link each way before it (units left abroad),
+    the foreign resting orders and those cancelled, and whether prices moved back towards autarky."""
+    results = {p.phase: p for p in phases}
+    order = [p.phase for p in problems]
+    autarky = {market.id: market.autarky_price for market in problems[0].markets} if problems else {}
     gaps = []
     for event in journal.link_events:
-        if event.action != "suspend":
+        if event.action != "suspend" or event.phase == order[0]:
             continue
         linkage = next(link for link in scenario.linkages if link.id == event.linkage)
         registries = set(linkage.registries)
@@ -240,5 +293,22 @@ def _suspension_gaps(scenario: Scenario, journal: DrillJournal) -> list[dict[str
             if (trade.at <= event.at and trade.buy_account and origin != destination
                     and {origin, destination} <= registries and trade.trade_id not in journal.failed_trades):
                 net[f"{origin}>{destination}"] += trade.quantity
-        gaps.append({"linkage": event.linkage, "phase": event.phase, "at": event.at, "net_flows": dict(net)})
+        before = results.get(order[order.index(event.phase) - 1]) if event.phase in order else None
+        after = results.get(event.phase)
+        prices = {}
+        for registry in sorted(registries):
+            if before is None or after is None or registry not in after.markets or registry not in before.markets:
+                continue
+            market = after.markets[registry]
+            scale = Fraction(10) ** minor_digits(scenario.instrument(market.instrument).currency) / scenario.fx[
+                scenario.instrument(market.instrument).currency]
+            target = float(autarky[registry] * scale) if registry in autarky else None
+            was, now = before.markets[registry].simulated_minor, market.simulated_minor
+            prices[registry] = {"before_minor": was, "after_minor": now, "autarky_minor": target,
+                                "towards_autarky": _closer(was, now, target),
+                                "equilibrium_minor": market.benchmark_minor,
+                                "towards_equilibrium": _closer(was, now, market.benchmark_minor)}
+        gaps.append({"linkage": event.linkage, "phase": event.phase, "at": event.at, "net_flows": dict(net),
+                     "resting_foreign_orders": event.resting_foreign, "cancelled_orders": event.cancelled,
+                     "prices": prices})
     return gaps

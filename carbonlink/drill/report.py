@@ -54,10 +54,13 @@ def summary(scenario: Scenario, journal: DrillJournal, metrics: DrillMetrics) ->
         "failed_trades": len(journal.failed_trades),
         "refusals": dict(journal.refusals),
         "audit_ok": None if journal.audit is None else journal.audit.get("ok"),
+        "error": journal.error,
+        "quota_counted_before_the_drill": {arc: n for arc, n in journal.quota_at_start.items() if n},
         "phases": [
             {
                 "phase": phase.phase,
                 "efficiency": phase.efficiency,
+                "benchmark_notes": list(phase.notes),
                 "realised_gain": phase.realised_gain,
                 "benchmark_gain": phase.benchmark_gain,
                 "markets": {
@@ -66,6 +69,9 @@ def summary(scenario: Scenario, journal: DrillJournal, metrics: DrillMetrics) ->
                         "benchmark_price": _major(scenario, m.instrument, m.benchmark_minor),
                         "simulated_price": _major(scenario, m.instrument, m.simulated_minor),
                         "error_pct": m.error_pct,
+                        "band_reach": None if m.band_reach is None else [
+                            _major(scenario, m.instrument, edge) for edge in m.band_reach],
+                        "band_limited": m.band_limited,
                         "volume": m.volume,
                         "trades": m.trades,
                         "benchmark_compliance_cost": m.benchmark_cost,
@@ -80,7 +86,8 @@ def summary(scenario: Scenario, journal: DrillJournal, metrics: DrillMetrics) ->
         ],
         "flows": [
             {"phase": f.phase, "arc": f.arc, "tonnes": f.tonnes, "credited": f.credited, "cap": f.cap,
-             "utilisation": f.utilisation, "benchmark": f.benchmark}
+             "bridge_counted": f.counted, "credited_cap": f.credited_cap, "utilisation": f.utilisation,
+             "benchmark": f.benchmark}
             for f in metrics.flows
         ],
         "suspension_gaps": metrics.suspension_gaps,
@@ -169,7 +176,8 @@ def _html(scenario: Scenario, data: dict[str, Any], plots: dict[str, bytes]) -> 
             rows.append(
                 f"<tr><td>{html.escape(phase['phase'])}</td><td>{html.escape(registry)}</td>"
                 f"<td>{html.escape(m['instrument'])}</td><td>{_fmt(m['benchmark_price'])}</td>"
-                f"<td>{_fmt(m['simulated_price'])}</td><td>{_fmt(m['error_pct'], 1)}</td><td>{m['volume']}</td>"
+                f"<td>{_fmt(m['simulated_price'])}</td><td>{_fmt(m['error_pct'], 1)}</td>"
+                f"<td>{_reach(m)}</td><td>{m['volume']}</td>"
                 f"<td>{_fmt(m['benchmark_compliance_cost'], 0)}</td><td>{_fmt(m['simulated_compliance_cost'], 0)}</td></tr>")
     efficiency = "".join(
         f"<tr><td>{html.escape(p['phase'])}</td><td>{_fmt(None if p['efficiency'] is None else p['efficiency'] * 100, 1)}</td>"
@@ -177,9 +185,18 @@ def _html(scenario: Scenario, data: dict[str, Any], plots: dict[str, bytes]) -> 
     flows = "".join(
         f"<tr><td>{html.escape(f['phase'])}</td><td>{html.escape(f['arc'])}</td><td>{f['tonnes']}</td>"
         f"<td>{f['credited']}</td><td>{_fmt(f['cap'], 0)}</td>"
+        f"<td>{'n/a' if f['bridge_counted'] is None else f['bridge_counted']}</td><td>{_fmt(f['credited_cap'], 0)}</td>"
         f"<td>{_fmt(None if f['utilisation'] is None else f['utilisation'] * 100, 1)}</td>"
         f"<td>{_fmt(f['benchmark'], 0)}</td></tr>" for f in data["flows"])
-    gaps = "".join(f"<li>{html.escape(json.dumps(gap))}</li>" for gap in data["suspension_gaps"]) or "<li>none</li>"
+    gaps = "".join(_gap(gap) for gap in data["suspension_gaps"]) or "<li>none</li>"
+    notes = "".join(f"<li>{html.escape(p['phase'])}: {html.escape(note)}</li>"
+                    for p in data["phases"] for note in p["benchmark_notes"])
+    error = (f'<p style="color:#b00"><b>The drill stopped early:</b> {html.escape(data["error"])}</p>'
+             if data["error"] else "")
+    if data["quota_counted_before_the_drill"]:
+        error += ("<p><b>The bridge had already counted units on these links this period (an earlier drill on "
+                  f"this stack), so their caps were partly used:</b> "
+                  f"{html.escape(json.dumps(data['quota_counted_before_the_drill']))}</p>")
     images = "".join(
         f'<h3>{html.escape(name)}</h3><img alt="{html.escape(name)}" src="data:image/png;base64,'
         f'{base64.b64encode(png).decode()}"/>' for name, png in plots.items())
@@ -187,20 +204,50 @@ def _html(scenario: Scenario, data: dict[str, Any], plots: dict[str, bytes]) -> 
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>Drill {html.escape(scenario.name)}</title>
 <style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;
 padding:3px 8px;text-align:right}}</style></head><body>
-<h1>Drill report: {html.escape(scenario.name)}</h1>
+<h1>Drill report: {html.escape(scenario.name)}</h1>{error}
 <p>Speed {data['speed']}×, {data['wall_seconds']} s wall clock{' (interrupted)' if data['interrupted'] else ''};
 {data['trades']} trades, {data['failed_trades']} failed settlements; audit {audit}.
 Refusals: {html.escape(json.dumps(data['refusals']))}.</p>
 <h2>Analytical benchmark</h2><p>Prices in local currency; simulated = volume-weighted price of the phase's second
-half; costs in {html.escape(scenario.reporting_currency)}.</p>
+half; band reach = the prices a daily band lets the market reach in the phase from the close before it;
+costs in {html.escape(scenario.reporting_currency)}.</p>
 <table><tr><th>phase</th><th>market</th><th>instrument</th><th>equilibrium</th><th>simulated</th><th>error %</th>
-<th>volume</th><th>cost (benchmark)</th><th>cost (simulated)</th></tr>{''.join(rows)}</table>
+<th>band reach</th><th>volume</th><th>cost (benchmark)</th><th>cost (simulated)</th></tr>{''.join(rows)}</table>
+<p>Limits the benchmark only approximates:</p><ul>{notes or "<li>none</li>"}</ul>
 <h2>Allocative efficiency</h2><table><tr><th>phase</th><th>efficiency %</th><th>realised gain</th>
 <th>benchmark gain</th></tr>{efficiency}</table>
-<h2>Cross-border flows and quota utilisation</h2><table><tr><th>phase</th><th>arc</th><th>tonnes</th>
-<th>credited</th><th>cap</th><th>utilisation %</th><th>benchmark</th></tr>{flows}</table>
-<h2>Net flow standing at each suspension</h2><ul>{gaps}</ul>
+<h2>Cross-border flows and quota utilisation</h2><p>Tonnes bought across the border (origin units) and
+their credited equivalent from the drill's trades; the bridge's own counter of units delivered in the phase;
+utilisation = bridge counter / cap in credited units.</p><table><tr><th>phase</th><th>arc</th><th>tonnes</th>
+<th>credited</th><th>cap (origin t)</th><th>bridge counted</th><th>cap (credited)</th><th>utilisation %</th>
+<th>benchmark</th></tr>{flows}</table>
+<h2>Delink shock: each suspension</h2><ul>{gaps}</ul>
 <h2>Plots</h2>{images}</body></html>"""
+
+
+def _reach(market: dict[str, Any]) -> str:
+    if market["band_reach"] is None:
+        return "no band"
+    low, high = market["band_reach"]
+    flag = " <b>equilibrium out of reach</b>" if market["band_limited"] else ""
+    return f"{_fmt(low)}–{_fmt(high)}{flag}"
+
+
+def _yes(flag: bool | None) -> str:
+    return "n/a" if flag is None else "yes" if flag else "no"
+
+
+def _gap(gap: dict[str, Any]) -> str:
+    net = ", ".join(f"{arc}: {tonnes} t" for arc, tonnes in gap["net_flows"].items()) or "nothing had crossed"
+    prices = "".join(
+        f"<li>{html.escape(registry)}: {_fmt(p['before_minor'], 0)} → {_fmt(p['after_minor'], 0)} "
+        f"(autarky {_fmt(p['autarky_minor'], 0)}, the phase's equilibrium {_fmt(p['equilibrium_minor'], 0)}; "
+        f"minor units) — towards autarky: {_yes(p['towards_autarky'])}, towards the equilibrium: "
+        f"{_yes(p['towards_equilibrium'])}</li>"
+        for registry, p in gap["prices"].items())
+    return (f"<li><b>{html.escape(gap['linkage'])}</b> suspended in phase {html.escape(gap['phase'])}: "
+            f"net flow standing {html.escape(net)}; foreign orders resting {gap['resting_foreign_orders']}, "
+            f"cancelled {gap['cancelled_orders']}.<ul>{prices}</ul></li>")
 
 
 def _write_csvs(out: Path, scenario: Scenario, journal: DrillJournal) -> None:

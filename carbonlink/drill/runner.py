@@ -1,11 +1,16 @@
 """The drill runner: applies a scenario through the operator API, runs its phases in business time with
 every simulated trader as a concurrent API client, then audits the books and writes the report.
 
-At each phase boundary it sets the linkages' states (activate with the phase's terms, suspend with
-foreign resting orders cancelled), allocates the period's units, and at each phase end records the
-entities' verified emissions and surrenders. Each trading day opens every instrument (with the
+At each phase boundary it sets the linkages' states (activate with the phase's terms) and allocates the
+period's units; a link that goes from active to suspended is suspended intraday instead, a quarter into
+the phase's first trading day, while orders rest (the Ontario 2018 shock): the runner pauses the
+traders, counts the foreign orders resting on the link's markets from their order states, suspends
+with them mass-cancelled, and counts how many ended CANCELLED. At each phase end it records the bridge's
+quota counters, the entities' verified emissions and surrenders. Each trading day opens every instrument (with the
 previous close as reference price, so bands move day by day), steps through its sessions, and
-closes it; late on a phase's last day the dealers unwind their inventory. Ctrl-C stops trading and still audits and reports.
+closes it; late on a phase's last day the dealers unwind their inventory. Ctrl-C stops trading and still
+audits and reports; so does an operator call that fails mid-run, after which ``run_drill`` raises
+:class:`DrillAborted` (the report names the error).
 """
 
 from __future__ import annotations
@@ -25,27 +30,31 @@ import redis
 import redis.asyncio as aioredis
 
 from carbonlink.drill.agents import Agent, Floor, cancel_quietly
-from carbonlink.drill.apply import SetupError, apply_scenario, call_api
+from carbonlink.drill.apply import SetupError, apply_scenario, call_api, next_periods
 from carbonlink.drill.journal import DayRecord, DrillJournal, EntityOutcome, LinkEvent, TradeRecord
 from carbonlink.drill.metrics import compute_metrics
 from carbonlink.drill.phase_problems import phase_problems
 from carbonlink.drill.progress import Progress
 from carbonlink.drill.report import write_report
 from carbonlink.drill.scenario import Phase, Scenario, load_scenario
-from carbonlink.drill.schedule import DayWindow, link_changes, session_steps, timetable
+from carbonlink.drill.schedule import DayWindow, LinkChange, link_changes, session_steps, timetable
 from carbonlink.drill.setup_plan import (
     ApiCall, Member, allocation_calls, dealer_units, entity_chunk, link_terms, minor_price, roster, unit_asset,
 )
 from carbonlink.drill.traders import ComplianceTrader, MarketMaker, NoiseTrader, Quote, Venue
+from services.bridge import bridge_keys
 from services.order_entry.principals import PrincipalStore, Role
 from services.settlement.ledger_audit import audit_ledger
+from shared.market_keys import CANCELLED, OPEN_STATUSES
 from shared.money import from_minor, minor_digits
 from shared.settings import Settings
 
-__all__ = ["DrillResult", "run_drill"]
+__all__ = ["DrillAborted", "DrillResult", "run_drill"]
 
 FLATTEN_FROM = 0.6  # of a phase's last day: from here dealers only unwind their inventory
+SUSPEND_AT = 0.25  # of a phase's first day: when a link the phase suspends is suspended
 SETTLE_WAIT_S = 1.5  # after the close, before compliance: lets settlement book the last fills
+ORDER_STATE_WAIT_S = 5.0  # at a suspension: how long the cancelled orders' states may take to show
 
 
 @dataclass(frozen=True)
@@ -57,14 +66,31 @@ class DrillResult:
     interrupted: bool
 
 
+class DrillAborted(SetupError):
+    """An operator call failed mid-run: trading stopped, the books were audited and the report (naming
+    the error) written; ``result`` is that run's result."""
+
+    def __init__(self, cause: SetupError, result: DrillResult) -> None:
+        super().__init__(cause.call, cause.status, cause.body)
+        self.result = result
+
+    def __str__(self) -> str:
+        return f"{super().__str__()} (the drill stopped; report with the error: {self.result.report})"
+
+
 def run_drill(settings: Settings, scenario_path: str | Path, *, speed: int | None = None, out_dir: str | Path,
               quiet: bool = False) -> DrillResult:
     """Run the drill of ``scenario_path`` against the stack of ``settings``; report into ``out_dir``.
 
-    Raises ScenarioError (nothing created) for a malformed scenario, SetupError if the API refuses it.
+    Raises ScenarioError (nothing created) for a malformed scenario, SetupError if the API refuses it,
+    DrillAborted (after writing the report) if an operator call fails mid-run.
     """
     scenario = load_scenario(scenario_path)
-    return asyncio.run(_Drill(settings, scenario, speed or scenario.clock.speed, Path(out_dir), quiet).run())
+    drill = _Drill(settings, scenario, speed or scenario.clock.speed, Path(out_dir), quiet)
+    result = asyncio.run(drill.run())
+    if drill.failure is not None:
+        raise DrillAborted(drill.failure, result)
+    return result
 
 
 def _round_seconds(members: list[Member]) -> float:
@@ -84,6 +110,8 @@ class _Drill:
         self.started = time.monotonic()
         self.window: DayWindow | None = None
         self.day_began = time.monotonic()
+        self.failure: SetupError | None = None
+        self.periods = next_periods()  # the bridge's compliance periods the drill runs in
 
     async def run(self) -> DrillResult:
         operator_key = await self._operator_key()
@@ -91,7 +119,8 @@ class _Drill:
         limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
         async with httpx.AsyncClient(base_url=self.settings.order_entry_url, headers=headers, timeout=15,
                                      limits=limits) as operator:
-            keys = await apply_scenario(operator, self.scenario, members=self.members)
+            keys = await apply_scenario(operator, self.scenario, members=self.members, periods=self.periods)
+            self.journal.quota_at_start = await self._quota_counters()
             async with httpx.AsyncClient(base_url=self.settings.order_entry_url, timeout=15, limits=limits) as http:
                 tasks = self._start(operator_key, keys, http)
                 progress = Progress(self, quiet=self.quiet)
@@ -103,6 +132,10 @@ class _Drill:
                     current = asyncio.current_task()
                     if current is not None:
                         current.uncancel()
+                except Exception as err:  # noqa: BLE001 - any failure mid-run still audits and reports
+                    self.journal.error = f"{type(err).__name__}: {err}"
+                    self.failure = err if isinstance(err, SetupError) else SetupError(
+                        ApiCall("", "(drill runner)", {}), 0, self.journal.error)
                 finally:
                     self.floor.trading.clear()
                     for task in tasks:
@@ -193,25 +226,29 @@ class _Drill:
     async def _timeline(self, operator: httpx.AsyncClient, progress: Progress) -> None:
         previous: Phase | None = None
         for window in timetable(self.scenario, self.speed):
+            suspensions: list[LinkChange] = []
             if window.first_of_phase:
-                await self._enter_phase(operator, previous, window.phase)
-            await self._trading_day(operator, window, progress)
+                suspensions = await self._enter_phase(operator, previous, window.phase)
+            await self._trading_day(operator, window, progress, suspensions)
             if window.last_of_phase:
                 await self._end_phase(operator, window.phase)
             previous = window.phase
 
-    async def _enter_phase(self, operator: httpx.AsyncClient, previous: Phase | None, phase: Phase) -> None:
+    async def _enter_phase(self, operator: httpx.AsyncClient, previous: Phase | None, phase: Phase) -> list[LinkChange]:
+        """Apply the phase's link changes and allocations; returns the suspensions left for intraday."""
         now = int(time.time() * 1000)
+        suspensions = []
         for change in link_changes(self.scenario, previous, phase):
             linkage, new = change.linkage, change.after.state
             if new in ("restricted", "full"):
                 await call_api(operator, ApiCall("POST", "/v1/admin/links", link_terms(self.scenario, linkage, change.after)))
                 action = "activate" if change.before.state not in ("restricted", "full") else "update"
-            elif change.before.state in ("restricted", "full") or previous is None:
+            elif change.before.state in ("restricted", "full"):
+                suspensions.append(change)
+                continue
+            elif previous is None:
                 await call_api(operator, ApiCall("POST", f"/v1/admin/links/{linkage.id}/suspend", {}))
                 action = "suspend"
-                if linkage.suspension.resting_orders == "cancel":
-                    await self._cancel_foreign(operator, linkage.registries)
             else:
                 continue
             self.journal.link_events.append(LinkEvent(phase.name, linkage.id, action, new, now))
@@ -219,7 +256,41 @@ class _Drill:
             for call in allocation_calls(self.scenario, self.members, phase):
                 await call_api(operator, call)
         await asyncio.gather(*(agent.sync() for agent in self.agents))
+        # until an intraday suspension, the links of the phase before stay open to the traders
+        self._open_foreign_venues(previous if suspensions and previous is not None else phase)
+        return suspensions
+
+    async def _suspend(self, operator: httpx.AsyncClient, change: LinkChange, phase: Phase) -> None:
+        """Suspend a link while orders rest; count the foreign resting orders and those cancelled."""
+        linkage = change.linkage
+        registries = set(linkage.registries)
+        self.floor.trading.clear()
+        await asyncio.sleep(min(1.0, self.floor.round_seconds))  # let the rounds in flight post
+        posted = [order_id for agent in self.agents if agent.member.registry in registries
+                  for order_id in agent.foreign_orders]
+        resting = [order_id for order_id, status in zip(posted, await self._order_states(operator, posted))
+                   if status in OPEN_STATUSES]
+        now = int(time.time() * 1000)
+        await call_api(operator, ApiCall("POST", f"/v1/admin/links/{linkage.id}/suspend", {}))
+        cancelled = None
+        if linkage.suspension.resting_orders == "cancel":
+            await self._cancel_foreign(operator, linkage.registries)
+            deadline = time.monotonic() + ORDER_STATE_WAIT_S
+            states = await self._order_states(operator, resting)
+            while any(s in OPEN_STATUSES for s in states) and time.monotonic() < deadline:
+                await asyncio.sleep(0.2)
+                states = await self._order_states(operator, resting)
+            cancelled = sum(1 for s in states if s == CANCELLED)
+        self.journal.link_events.append(LinkEvent(phase.name, linkage.id, "suspend", change.after.state, now,
+                                                  resting_foreign=len(resting), cancelled=cancelled))
         self._open_foreign_venues(phase)
+        self.floor.trading.set()
+
+    async def _order_states(self, operator: httpx.AsyncClient, order_ids: list[str]) -> list[str | None]:
+        async def state(order_id: str) -> str | None:
+            response = await operator.get(f"/v1/orders/{order_id}")
+            return response.json().get("status") if response.status_code == 200 else None
+        return list(await asyncio.gather(*(state(order_id) for order_id in order_ids)))
 
     async def _cancel_foreign(self, operator: httpx.AsyncClient, registries: list[str]) -> None:
         """Resting orders of accounts from the other linked registries on each member's instruments."""
@@ -240,7 +311,8 @@ class _Drill:
                     self._venue(homes[arc.origin], local_currency=currencies[arc.destination], credit=arc.rate))
         self.floor.abroad = abroad
 
-    async def _trading_day(self, operator: httpx.AsyncClient, window: DayWindow, progress: Progress) -> None:
+    async def _trading_day(self, operator: httpx.AsyncClient, window: DayWindow, progress: Progress,
+                           suspensions: list[LinkChange]) -> None:
         self.window = window
         begin = self.day_began = time.monotonic()
         length = window.end - window.start
@@ -248,13 +320,20 @@ class _Drill:
                        for fraction, phase in session_steps(instrument))
         if window.last_of_phase:
             steps.append((FLATTEN_FROM, "", "FLATTEN"))
-            steps.sort()
+        if suspensions:
+            steps.append((SUSPEND_AT, "", "SUSPEND"))
+        steps.sort()
         opened = set()
         wall_start = int(time.time() * 1000)
         self.floor.flatten = False
         for fraction, instrument_id, exchange_phase in steps:
             if exchange_phase == "FLATTEN":
                 self.floor.flatten = True
+                continue
+            if exchange_phase == "SUSPEND":
+                await asyncio.sleep(max(0.0, begin + fraction * length - time.monotonic()))
+                for change in suspensions:
+                    await self._suspend(operator, change, window.phase)
                 continue
             delay = begin + fraction * length - time.monotonic()
             if delay > 0:
@@ -269,6 +348,8 @@ class _Drill:
             if len(opened) == len(self.scenario.instruments) and not self.floor.trading.is_set() and fraction < 1:
                 self.floor.trading.set()
         await self._mass_cancel(operator)
+        for agent in self.agents:
+            agent.foreign_orders.clear()
         self.journal.days.append(DayRecord(window.phase.name, window.day, wall_start, int(time.time() * 1000)))
         for instrument in self.scenario.instruments:
             quote = self.floor.quotes.get(instrument.id)
@@ -293,6 +374,7 @@ class _Drill:
 
     async def _end_phase(self, operator: httpx.AsyncClient, phase: Phase) -> None:
         await asyncio.sleep(SETTLE_WAIT_S)
+        self.journal.quota_counted[phase.name] = await self._quota_counters()
         for agent in self.agents:
             logic, member = agent.logic, agent.member
             if not isinstance(logic, ComplianceTrader) or member.entity is None:
@@ -325,6 +407,22 @@ class _Drill:
         except SetupError as err:
             record["errors"].append(err.body[:200])
         self.journal.compliance.append(record)
+
+    async def _quota_counters(self) -> dict[str, int]:
+        """The bridge's link counters (units delivered per link direction) summed over the periods it counted."""
+        client = aioredis.Redis.from_url(self.settings.redis_url)
+        counted: dict[str, int] = {}
+        try:
+            for period in self.periods:
+                for field, value in (await client.hgetall(bridge_keys.quota_key(int(period)))).items():
+                    kind, _, rest = field.decode().partition("|")
+                    if kind == "LINK":
+                        link, _, direction = rest.partition("|")
+                        arc = f"{link}:{direction}"
+                        counted[arc] = counted.get(arc, 0) + int(value)
+        finally:
+            await client.aclose()
+        return counted
 
     # --- the end -------------------------------------------------------------------------------------------
 

@@ -7,7 +7,8 @@
   credited towards its obligation is cheapest after conversion (its own market or a linked foreign
   one), sells only its own units, and never posts beyond the cash or units it has available. It
   leans (4 rounds in 5) to a side its value suggests: buying when a tonne is cheaper somewhere,
-  selling when its own market pays more.
+  selling when its own market pays more; otherwise it picks a side and a venue at random, so a home
+  market its buyers deserted for a cheaper linked one still sees bids and its price can follow.
 - A market maker quotes both sides around the last price, skewed against its inventory.
 - A noise trader now and then posts a small order near the last price, leaning back towards a flat
   inventory.
@@ -178,12 +179,13 @@ class ComplianceTrader:
             (BUY, value > min(_credited_cost(v, quotes.get(v.instrument)) for v in venues)),
             (SELL, value < _credited_cost(home, quotes.get(home.instrument), unknown=Fraction(0))),
         ) if wanted]
-        side = rng.choice(sides) if sides and rng.random() < LEAN else rng.choice((BUY, SELL))
+        lean = rng.random() < LEAN
+        side = rng.choice(sides) if sides and lean else rng.choice((BUY, SELL))
         if self.units < max(quantity, home.min_qty):
             side = BUY
         if side == SELL:
             return self._sell(rng, home, quantity, quotes.get(home.instrument))
-        return self._buy(rng, venues, quantity, quotes)
+        return self._buy(rng, venues if lean else [rng.choice(venues)], quantity, quotes)
 
     def _sell(self, rng: random.Random, venue: Venue, quantity: int, quote: Quote | None) -> OrderIntent | None:
         quantity = min(quantity, self.units // venue.lot * venue.lot, venue.max_qty)

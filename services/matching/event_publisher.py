@@ -1,4 +1,4 @@
-"""Publishing a batch's events to Kafka: keyed by instrument, in order, packed into as few produce batches as fit.
+"""Sending a batch's events to Kafka: keyed by instrument, in order, packed into as few produce batches as fit.
 
 Sending each event with `producer.send` cost the service a future, a timer and a coroutine per event; the
 events of one batch are instead appended to one record batch per topic partition (a new one when full),
@@ -18,8 +18,9 @@ from services.matching.translate import encode_event, topic_of
 _partitioner = DefaultPartitioner()
 
 
-async def publish_events(producer: AIOKafkaProducer, events_by_instrument: dict[str, list[core.Event]]) -> None:
-    """Send every event and wait until the broker acknowledged all of them."""
+async def send_events(producer: AIOKafkaProducer,
+                      events_by_instrument: dict[str, list[core.Event]]) -> list[asyncio.Future]:
+    """Queue every event; return the futures that resolve when the broker acknowledged them."""
     partitions: dict[str, list[int]] = {}
     batches: dict[tuple[str, int], object] = {}
     deliveries = []
@@ -41,5 +42,4 @@ async def publish_events(producer: AIOKafkaProducer, events_by_instrument: dict[
                     raise ValueError(f"event {event.event_id} does not fit in a produce batch")
     for (topic, partition), batch in batches.items():
         deliveries.append(await producer.send_batch(batch, topic, partition=partition))
-    if deliveries:
-        await asyncio.gather(*deliveries)
+    return deliveries

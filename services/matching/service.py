@@ -1,10 +1,18 @@
 """The matching service: consumes `orders.commands`, runs one engine per instrument, publishes the events,
 mirrors the books into Redis, and snapshots each partition's books with the offset they cover.
 
-Per partition batch: apply every command, publish every event and wait for the broker's acks, mirror to
-Redis in one transaction, snapshot when due, then commit the offset. If Redis or the broker goes away
-mid-batch, the partition is rebuilt from its last snapshot and the commands are replayed: the events
-come out again with the same ids, and the mirror skips what it already holds.
+Per partition batch: apply every command, send its events, and hand the batch to the outbox
+(`services.matching.outbox`), which in the background waits for the broker's acks, mirrors the batch into
+Redis and commits the offset, batch after batch in order; matching goes straight on to the next batch.
+Only a snapshot (and giving a partition up) waits until the outbox is drained, so a snapshot never covers a
+command whose events are not yet acknowledged and mirrored.
+
+Why this loses nothing: the engines are deterministic and every event id is `{instrument}:{seq}`. If the
+process dies, or Redis or the broker goes away, while batches are still in the outbox, the partitions are
+rebuilt from their last snapshot and the commands after it are applied again: the same events come out with
+the same ids and sequence numbers, so what the broker already held is sent twice and dropped downstream, and
+the mirror (whose sequence number is written in the same Lua call as the books) skips what it already holds.
+The committed offset only shows progress; recovery starts from the snapshot's offset.
 """
 
 from __future__ import annotations
@@ -18,8 +26,9 @@ from aiokafka.errors import KafkaError
 
 from services.matching import book_mirror, partition_state
 from services.matching.core import MatchingEngine, SetReferencePrice
+from services.matching.event_publisher import send_events
+from services.matching.outbox import Outbox, Written
 from services.matching.partition_state import PartitionState
-from services.matching.event_publisher import publish_events
 from services.matching.translate import command_of, rules_of
 from shared import market_keys as keys
 from shared import messages as wire
@@ -38,6 +47,7 @@ class MatchingService(ConsumerRebalanceListener):
         self.ctx = ctx
         self.consumer = make_consumer(ctx.settings, group_id="matching", client_id=ctx.instance)
         self.partitions: dict[TopicPartition, PartitionState] = {}
+        self.outbox = Outbox(ctx.redis, self.consumer)
 
     # --- partition ownership -------------------------------------------------------------------------------------
 
@@ -52,13 +62,15 @@ class MatchingService(ConsumerRebalanceListener):
                     await asyncio.sleep(1.0)
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
-        for tp in revoked:
-            state = self.partitions.pop(tp, None)
-            if state is not None:
-                try:
-                    await partition_state.save(self.ctx.redis, state)
-                except TRANSIENT_ERRORS as err:  # the next owner replays from the older snapshot instead
-                    log.error("could not snapshot %s on revocation: %s", tp, err)
+        states = [state for tp in revoked if (state := self.partitions.pop(tp, None)) is not None]
+        if not states:
+            return
+        try:
+            await self.outbox.drain()
+            for state in states:
+                await partition_state.save(self.ctx.redis, state)
+        except TRANSIENT_ERRORS as err:  # the next owner replays from the older snapshot instead
+            log.error("could not snapshot %s on revocation: %s", revoked, err)
 
     async def _take_over(self, tp: TopicPartition) -> None:
         state = await partition_state.load(self.ctx.redis, tp.topic, tp.partition)
@@ -77,36 +89,41 @@ class MatchingService(ConsumerRebalanceListener):
     async def run(self) -> None:
         self.consumer.subscribe([ORDERS_COMMANDS.name], listener=self)
         await self.consumer.start()
+        self.outbox.start()
         try:
             while not self.ctx.stop.is_set():
                 try:
-                    batches = await self.consumer.getmany(timeout_ms=100, max_records=2000)
+                    batches = await self.consumer.getmany(timeout_ms=100, max_records=5000)
                 except KafkaError as err:
                     log.error("fetch failed, retrying: %s", err)
                     await asyncio.sleep(0.5)
                     continue
-                for tp, records in batches.items():
-                    state = self.partitions.get(tp)
-                    if state is not None:
-                        await self._apply_or_recover(tp, state, records)
-                await self._snapshot_due()
+                try:
+                    for tp, records in batches.items():
+                        state = self.partitions.get(tp)
+                        if state is not None:
+                            await self._apply(tp, state, records)
+                    await self._snapshot_due()
+                except TRANSIENT_ERRORS as err:
+                    await self._recover(err)
         finally:
-            for tp in list(self.partitions):
-                await self.on_partitions_revoked([tp])
+            await self.on_partitions_revoked(list(self.partitions))
+            await self.outbox.stop()
             await self.consumer.stop()
 
-    async def _apply_or_recover(self, tp: TopicPartition, state: PartitionState, records) -> None:
-        try:
-            await self._apply(tp, state, records)
-        except TRANSIENT_ERRORS as err:
-            log.error("server unavailable while matching %s; rebuilding from snapshot: %s", tp, err)
-            while not self.ctx.stop.is_set():
-                await asyncio.sleep(1.0)
-                try:
+    async def _recover(self, err: BaseException) -> None:
+        """Rebuild every owned partition from its snapshot: the outbox may have dropped any of their batches.
+        The consumer seeks back, so the records fetched after the failed batch are fetched again."""
+        log.error("server unavailable while matching; rebuilding from the snapshots: %s", err)
+        await self.outbox.reset()
+        while not self.ctx.stop.is_set():
+            await asyncio.sleep(1.0)
+            try:
+                for tp in list(self.partitions):
                     await self._take_over(tp)
-                    return
-                except TRANSIENT_ERRORS as again:
-                    log.error("still unavailable: %s", again)
+                return
+            except TRANSIENT_ERRORS as again:
+                log.error("still unavailable: %s", again)
 
     async def _apply(self, tp: TopicPartition, state: PartitionState, records) -> None:
         touched: dict[str, list] = {}
@@ -134,18 +151,16 @@ class MatchingService(ConsumerRebalanceListener):
                 await dead_letter(self.ctx.producer, record, reason)
             state.next_offset = record.offset + 1
             state.commands_since_snapshot += 1
+        ops: book_mirror.Ops = []
+        deliveries = []
         if touched:
-            await publish_events(self.ctx.producer, touched)
-        if touched:
-            ops: book_mirror.Ops = []
-            mirrored = {i: book_mirror.mirror_ops(ops, i, events, after_seq=state.mirrored.get(i, 0))
-                        for i, events in touched.items()}
-            if ops:
-                await book_mirror.apply(self.ctx.redis, ops)
-            state.mirrored.update(mirrored)
+            deliveries = await send_events(self.ctx.producer, touched)
+            for instrument, events in touched.items():
+                state.mirrored[instrument] = book_mirror.mirror_ops(
+                    ops, instrument, events, after_seq=state.mirrored.get(instrument, 0))
+        await self.outbox.put(Written(tp, state.next_offset, deliveries, ops))
         if state.commands_since_snapshot >= self.ctx.settings.matching_snapshot_every:
             await self._save(state)
-        await self.consumer.commit({tp: state.next_offset})
 
     async def _handle(self, state: PartitionState, message: wire.Message, ts: int,
                       touched: dict[str, list]) -> str | None:
@@ -183,14 +198,13 @@ class MatchingService(ConsumerRebalanceListener):
 
     async def _snapshot_due(self) -> None:
         now = time.monotonic()
-        for state in self.partitions.values():
+        for state in list(self.partitions.values()):
             if state.commands_since_snapshot and now - state.snapshot_at >= self.ctx.settings.matching_snapshot_interval_s:
-                try:
-                    await self._save(state)
-                except TRANSIENT_ERRORS as err:
-                    log.error("snapshot of %s:%s failed: %s", state.topic, state.partition, err)
+                await self._save(state)
 
     async def _save(self, state: PartitionState) -> None:
+        """Snapshot once everything matched so far is acknowledged and mirrored."""
+        await self.outbox.drain()
         await partition_state.save(self.ctx.redis, state)
         state.snapshot_at = time.monotonic()
 

@@ -31,7 +31,7 @@ def make_ports(ctx: ServiceContext) -> Ports:
                  ledger=AsyncLedger(ctx.redis))
 
 
-def _ports(request: Request) -> Ports:
+async def _ports(request: Request) -> Ports:  # async: FastAPI runs a plain `def` dependency in a worker thread
     return request.app.state.ports
 
 

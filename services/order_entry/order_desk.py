@@ -30,6 +30,7 @@ from shared.topics import ORDERS_COMMANDS
 log = logging.getLogger(__name__)
 
 PUBLISH_TIMEOUT_S = 5.0
+_INSTRUMENT_CACHE_SIZE = 1024
 
 # KEYS: coid, sequence, index. ARGV: instrument, created_at, then field/value pairs of the order hash.
 # Returns {1, order_id} for a new claim, {0, order_id} when the client order id was already taken.
@@ -93,6 +94,16 @@ class OrderDesk:
         self._ports = ports
         self._redis = ports.ctx.redis
         self._claim = self._redis.register_script(_CLAIM_LUA)
+        self._instruments: dict[bytes, Instrument] = {}
+
+    def _instrument(self, raw: bytes) -> Instrument:
+        """The instrument stored as `raw`, parsed once per distinct record (a changed record has other bytes)."""
+        instrument = self._instruments.get(raw)
+        if instrument is None:
+            if len(self._instruments) >= _INSTRUMENT_CACHE_SIZE:
+                self._instruments.clear()
+            instrument = self._instruments[raw] = Instrument.model_validate_json(raw)
+        return instrument
 
     # --- reads ---------------------------------------------------------------------------------------------
 
@@ -160,7 +171,7 @@ class OrderDesk:
             return await self._replay(principal, _text(existing), req), False
         if raw_instrument is None:
             raise ApiError(404, "INSTRUMENT_NOT_FOUND", f"no instrument {req.instrument!r}", {"instrument": req.instrument})
-        instrument = Instrument.model_validate_json(raw_instrument)
+        instrument = self._instrument(raw_instrument)
         market = Market(instrument=instrument, phase=Phase(_text(phase)) if phase else instrument.phase,
                         reference=int(reference) if reference else instrument.reference_price)
         try:

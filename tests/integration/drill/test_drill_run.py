@@ -1,5 +1,5 @@
 """The drill end to end on the running stack: the two-market scenario reaches its analytical equilibrium,
-and a malformed scenario is refused before anything is created."""
+a malformed scenario is refused before anything is created, and a run an operator call breaks still reports."""
 
 from __future__ import annotations
 
@@ -9,15 +9,17 @@ from pathlib import Path
 import httpx
 import pytest
 
-from carbonlink.drill.runner import run_drill
+from carbonlink.drill import runner
+from carbonlink.drill.runner import DrillAborted, run_drill
 from carbonlink.drill.scenario import ScenarioError
+from carbonlink.drill.setup_plan import ApiCall
 
 SCENARIOS = Path(__file__).resolve().parents[3] / "scenarios"
-TEST_SPEED = 200  # business seconds per wall second: 36 s a trading day, about 2.5 minutes in all
+TEST_SPEED = 480  # business seconds per wall second: 15 s a trading day, four days: about 75 s in all
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(420)
+@pytest.mark.timeout(240)
 def test_two_market_drill_prices_each_phase_within_ten_percent_of_equilibrium_at_ninety_percent_efficiency(
         running_stack, tmp_path: Path) -> None:
     result = run_drill(running_stack.settings, SCENARIOS / "two-markets.yaml", speed=TEST_SPEED,
@@ -35,7 +37,7 @@ def test_two_market_drill_prices_each_phase_within_ten_percent_of_equilibrium_at
 
 
 @pytest.mark.parametrize(("before", "after", "field"), [
-    ("allocation: 9600", "allocation: -5", "traders[0].compliance.entities[0].allocation"),
+    ("allocation: 9800", "allocation: -5", "traders[0].compliance.entities[0].allocation"),
     ("from: B\n    to: A", "from: B\n    to: NOWHERE", "linkages[0].to"),
     ("start_day: 2", "start_day: 1", "phases[1].start_day"),
 ])
@@ -52,3 +54,19 @@ def test_a_malformed_scenario_is_refused_before_anything_is_created(
     listed = httpx.get(f"{running_stack.settings.order_entry_url}/v1/instruments", timeout=10).json()
     assert "ZZ-ALW-2025" not in {instrument["id"] for instrument in listed}
     assert not (tmp_path / "out").exists()
+
+
+def test_an_operator_call_failing_mid_run_still_audits_and_writes_a_report_naming_it(
+        running_stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def refused_allocations(*_args, **_kwargs) -> list[ApiCall]:
+        return [ApiCall("POST", "/v1/admin/no-such-call", {})]
+
+    monkeypatch.setattr(runner, "allocation_calls", refused_allocations)  # the second phase's first call fails
+    with pytest.raises(DrillAborted) as aborted:
+        run_drill(running_stack.settings, SCENARIOS / "two-markets.yaml", speed=4800, out_dir=tmp_path / "drill",
+                  quiet=True)
+
+    summary = json.loads((tmp_path / "drill" / "summary.json").read_text())
+    assert "/v1/admin/no-such-call" in summary["error"] and summary["error"] == aborted.value.result.summary["error"]
+    assert summary["audit_ok"] is True
+    assert "The drill stopped early" in (tmp_path / "drill" / "report.html").read_text()

@@ -8,7 +8,7 @@ from pathlib import Path
 from carbonlink.drill.journal import DayRecord, DrillJournal, EntityOutcome, LinkEvent, TradeRecord
 from carbonlink.drill.metrics import compute_metrics
 from carbonlink.drill.report import write_report
-from carbonlink.drill.scenario import load_scenario
+from carbonlink.drill.scenario import load_scenario, parse_scenario
 from carbonlink.drill.setup_plan import roster
 
 SCENARIOS = Path(__file__).resolve().parents[3] / "scenarios"
@@ -40,9 +40,9 @@ def test_at_the_equilibrium_prices_match_and_efficiency_is_full() -> None:
     metrics = compute_metrics(scenario, members, journal)
     autarky, full = metrics.phases
     assert autarky.markets["A"].simulated_minor == 4000 and autarky.markets["A"].error_pct == 0
-    assert autarky.efficiency is None  # identical entities: nothing to gain within a market
+    assert abs(autarky.efficiency - 1) < 1e-9  # at 40.00 every entity abates 400 t, whatever its allocation
     assert full.markets["B"].simulated_minor == 2000 and full.markets["B"].error_pct == 0
-    assert abs(full.efficiency - 1) < 1e-9 and full.benchmark_gain == 15000
+    assert abs(full.efficiency - 1) < 1e-9 and full.benchmark_gain == 20625  # 50,625 with no trade, 30,000 linked
     flow = next(f for f in metrics.flows if f.arc == "A-B:B>A")
     assert (flow.tonnes, flow.benchmark) == (1000, 1000.0)
 
@@ -55,3 +55,60 @@ def test_the_report_writes_html_with_embedded_plots_and_the_data_files(tmp_path:
     assert json.loads((tmp_path / "summary.json").read_text())["trades"] == 4 == data["trades"]
     assert (tmp_path / "prices.png").read_bytes().startswith(b"\x89PNG")
     assert len((tmp_path / "trades.csv").read_text().splitlines()) == 5
+
+
+def test_quota_utilisation_is_the_bridge_counter_s_rise_in_the_phase_over_the_credited_cap() -> None:
+    scenario = load_scenario(SCENARIOS / "two-markets-capped.yaml")
+    members = roster(scenario)
+    journal = DrillJournal("two-markets-capped", 600)
+    journal.days = [DayRecord("autarky", 0, 0, 1000), DayRecord("capped-link", 2, 1000, 2000)]
+    journal.quota_at_start = {"A-B:B>A": 100}  # an earlier drill's
+    journal.quota_counted = {"autarky": {"A-B:B>A": 100}, "capped-link": {"A-B:B>A": 500}}
+    flows = {f.arc: f for f in compute_metrics(scenario, members, journal).flows}
+    assert (flows["A-B:B>A"].counted, flows["A-B:B>A"].credited_cap, flows["A-B:B>A"].utilisation) == (400, 500, 0.8)
+    assert flows["A-B:A>B"].utilisation == 0
+
+
+def delink_journal():
+    scenario = parse_scenario((SCENARIOS / "two-markets.yaml").read_text().replace(
+        "      A-B: full\n\ntraders:", "      A-B: full\n  - name: delink\n    start_day: 4\n    links:\n"
+        "      A-B: suspended\n\ntraders:", 1))
+    journal = DrillJournal("two-markets", 600)
+    journal.days = [DayRecord(phase, day, day * 1000, day * 1000 + 1000)
+                    for phase, day in (("autarky", 0), ("autarky", 1), ("full-link", 2), ("full-link", 3),
+                                       ("delink", 4), ("delink", 5))]
+    journal.trades = [
+        TradeRecord("f1", "B-ALW-2025", 2000, 700, 3500, "A/A-ALW-2025-ce1", "B/B-ALW-2025-ce1"),
+        TradeRecord("a1", "A-ALW-2025", 2000, 10, 3600, "A/x", "A/y"),
+        TradeRecord("a2", "A-ALW-2025", 3500, 10, 5600, "A/x", "A/y"),
+        TradeRecord("b2", "B-ALW-2025", 1200, 10, 5700, "B/x", "B/y"),
+    ]
+    journal.link_events = [LinkEvent("delink", "A-B", "suspend", "suspended", 4300, resting_foreign=3, cancelled=3)]
+    return scenario, roster(scenario), journal
+
+
+def test_a_suspension_reports_the_net_flow_the_cancelled_orders_and_prices_back_towards_autarky() -> None:
+    scenario, members, journal = delink_journal()
+    [gap] = compute_metrics(scenario, members, journal).suspension_gaps
+    assert gap["net_flows"] == {"B>A": 700}
+    assert (gap["resting_foreign_orders"], gap["cancelled_orders"]) == (3, 3)
+    assert gap["prices"]["A"] == {"before_minor": 2000, "after_minor": 3500, "autarky_minor": 4000,
+                                  "towards_autarky": True, "equilibrium_minor": 4000, "towards_equilibrium": True}
+    assert gap["prices"]["B"]["towards_autarky"] is True
+
+
+def test_a_run_stopped_by_an_error_still_reports_it(tmp_path: Path) -> None:
+    scenario, members, journal = equilibrium_journal()
+    journal.error = "SetupError: POST /v1/admin/links refused (503)"
+    data = write_report(tmp_path, scenario, journal, compute_metrics(scenario, members, journal))
+    assert data["error"] == journal.error
+    assert "The drill stopped early" in (tmp_path / "report.html").read_text()
+
+
+def test_an_equilibrium_a_daily_band_cannot_reach_in_the_phase_is_flagged() -> None:
+    _, members, journal = equilibrium_journal()
+    banded = parse_scenario((SCENARIOS / "two-markets.yaml").read_text().replace("band: null", 'band: "0.10"', 1))
+    full = compute_metrics(banded, members, journal).phases[1]
+    low, high = full.markets["A"].band_reach
+    assert (round(low), round(high)) == (3240, 4840)  # two days of ±10% from the 40.00 close before the link
+    assert full.markets["A"].band_limited and full.markets["B"].band_reach is None

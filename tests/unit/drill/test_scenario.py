@@ -76,7 +76,7 @@ def test_a_negative_allocation_is_refused_at_its_line() -> None:
     text = TWO_MARKETS.replace("allocation: 9800", "allocation: -5", 1)
     error = refused(text)
     assert [(p.line, p.field) for p in error.problems] == [
-        (line_of(text, "allocation: -5"), "traders[1].compliance.entities[0].allocation")
+        (line_of(text, "allocation: -5"), "traders[0].compliance.entities[0].allocation")
     ]
 
 
@@ -131,3 +131,22 @@ def test_an_unknown_linkage_in_a_phase_is_refused_at_its_line() -> None:
 def test_broken_yaml_is_refused_with_its_line() -> None:
     text = TWO_MARKETS.replace("seed: 11", "seed: [11")
     assert refused(text).problems[0].line >= line_of(text, "seed: [11")
+
+
+def test_a_period_cap_the_bridge_counts_per_year_is_what_earlier_phases_left_of_it() -> None:
+    text = (SCENARIOS / "two-markets-capped.yaml").read_text().replace(
+        "      A-B: restricted\n", "      A-B: restricted\n  - name: capped-again\n    start_day: 4\n"
+        "    links:\n      A-B: restricted\n", 1)
+    first, second = phase_problems(parse_scenario(text))[1:]
+    assert [arc.cap for arc in first.arcs] == [500, 500]
+    assert [arc.cap for arc in second.arcs] == [0, 500]  # B>A used its 500 in the first capped phase
+    assert [solve(second.markets, second.arcs).markets[m].price for m in "AB"] == [40, 10]
+
+
+def test_a_registry_foreign_limit_caps_full_links_too_and_several_incoming_arcs_are_noted() -> None:
+    text = (SCENARIOS / "two-markets.yaml").read_text().replace(
+        "  - id: A\n    name: Market A\n", "  - id: A\n    name: Market A\n    foreign_limit: \"0.01\"\n", 1)
+    full = phase_problems(parse_scenario(text))[1]
+    into_a = next(arc for arc in full.arcs if arc.destination == "A")
+    assert into_a.cap == 500  # 1% of the importers' 50,000 t baseline
+    assert full.notes == ()

@@ -49,6 +49,7 @@ class Agent:
         self.http, self.stream_url, self.api_key = http, stream_url, api_key
         self.venues: dict[str, Venue] = {home.instrument: home}
         self.open_orders: list[str] = []
+        self.last_round: list[str] = []  # posted in the last round: they rest one more round
         self.foreign_orders: list[str] = []  # posted on foreign venues since the last close
         self.connected = asyncio.Event()
         self._sequence = 0
@@ -83,20 +84,24 @@ class Agent:
         return [intent] if intent else []
 
     async def trade(self, floor: Floor) -> None:
-        """Each round while the markets are open: withdraw the last orders, decide, post."""
+        """Each round while the markets are open: withdraw the orders of the round before last, decide, post.
+
+        Orders rest two rounds, so a book holds two rounds of orders and more of them meet."""
         await asyncio.sleep(self.rng.uniform(0, floor.round_seconds))
         while True:
             if not floor.trading.is_set():
                 self.open_orders.clear()  # the runner mass-cancels at the close (or judges them at a suspension)
                 await floor.trading.wait()
-            withdrawn, self.open_orders = self.open_orders, []
+            withdrawn = [order_id for order_id in self.open_orders if order_id not in self.last_round]
+            self.open_orders = [order_id for order_id in self.open_orders if order_id in self.last_round]
             cancels = [self._request("DELETE", f"/v1/orders/{order_id}", floor, expect_refusal=True)
                        for order_id in withdrawn]
             *_, intents = await asyncio.gather(*cancels, self._decide(floor))
-            await asyncio.gather(*(self._post(intent, floor) for intent in intents))
+            posted = await asyncio.gather(*(self._post(intent, floor) for intent in intents))
+            self.last_round = [order_id for order_id in posted if order_id is not None]
             await asyncio.sleep(floor.round_seconds * self.rng.uniform(0.6, 1.4))
 
-    async def _post(self, intent: OrderIntent, floor: Floor) -> None:
+    async def _post(self, intent: OrderIntent, floor: Floor) -> str | None:
         venue = self.venues[intent.instrument]
         self._sequence += 1
         body = {"instrument": intent.instrument, "account": self.member.account, "side": intent.side,
@@ -108,6 +113,8 @@ class Agent:
             self.open_orders.append(answer["order_id"])
             if venue is not self.home:
                 self.foreign_orders.append(answer["order_id"])
+            return answer["order_id"]
+        return None
 
     async def _request(self, method: str, path: str, floor: Floor, *, expect_refusal: bool = False,
                        json: dict[str, Any] | None = None) -> dict[str, Any] | None:

@@ -6,6 +6,7 @@ run in order and the first refusal stops the load with the API's error code and 
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -26,8 +27,15 @@ class SetupError(RuntimeError):
 
 
 async def call_api(client: httpx.AsyncClient, call: ApiCall) -> dict[str, Any]:
-    """One call with ``client`` (which carries the operator's key); its JSON answer, or SetupError."""
-    response = await client.request(call.method, call.path, json=call.body or None)
+    """One call with ``client`` (which carries the operator's key); its JSON answer, or SetupError.
+
+    A dropped connection is retried once: the drill's operator calls are safe to repeat (references, ids
+    and states make them idempotent; a repeated surrender is refused by the obligation cap)."""
+    try:
+        response = await client.request(call.method, call.path, json=call.body or None)
+    except httpx.TransportError:  # a keep-alive connection the loaded server dropped: one retry
+        await asyncio.sleep(0.2)
+        response = await client.request(call.method, call.path, json=call.body or None)
     if response.status_code >= 300:
         raise SetupError(call, response.status_code, response.text)
     return response.json() if response.content else {}

@@ -41,6 +41,7 @@ class LinkEvent:
     at: int
     resting_foreign: int | None = None  # a suspension: foreign orders resting on the link's markets just before
     cancelled: int | None = None  # … and how many of them were CANCELLED afterwards (from the order states)
+    final_states: dict[str, int] | None = None  # … and every state they ended in, e.g. {"CANCELLED": 3}
 
 
 @dataclass(frozen=True)

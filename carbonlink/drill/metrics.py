@@ -2,7 +2,10 @@
 benchmark, allocative efficiency, cross-border flows and quota use, convergence between linked markets,
 compliance cost per market, and the net flow standing across a link when it was suspended.
 
-- Simulated price of a phase: the volume-weighted price of the phase's second half (minor units).
+- Simulated price of a phase: the volume-weighted price of the phase's second half (minor units). A
+  market whose home book stopped trading in the second half (its buyers import instead, or no gains
+  are left) is priced at what its accounts paid per credited tonne for second-half imports (converted
+  to its currency), else at its last trade of the phase; ``price_basis`` says which.
 - Band reach of a phase (markets with a daily band): the prices the band lets a market reach in the
   phase's days from the close before it, each day's band around the previous close; an equilibrium
   outside it cannot be reached, whatever the traders do, and the report says so beside the error.
@@ -48,6 +51,7 @@ class MarketResult:
     benchmark_cost: float  # compliance cost, reporting currency
     simulated_cost: float | None
     band_reach: tuple[float, float] | None = None  # minor units; None: no band
+    price_basis: str = "second-half VWAP"  # or "last trade" (no trade in the second half)
 
     @property
     def band_limited(self) -> bool:
@@ -139,12 +143,17 @@ def compute_metrics(scenario: Scenario, members: list[Member], journal: DrillJou
             scale = Fraction(10) ** minor_digits(currency) / scenario.fx[currency]
             bench = float(outcome.price * scale)
             mine = [t for t in in_phase if t.instrument == instrument_id]
-            simulated = vwap([t for t in mine if t.at >= middle])
+            simulated, basis = vwap([t for t in mine if t.at >= middle]), "second-half VWAP"
+            if simulated is None:
+                simulated, basis = _import_price(scenario, problem, registry, currency,
+                                                 [t for t in in_phase if t.at >= middle]), "imports"
+            if simulated is None and mine:
+                simulated, basis = float(max(mine, key=lambda t: t.at).price), "last trade"
             error = None if simulated is None or bench == 0 else (simulated - bench) / bench * 100
             result.markets[registry] = MarketResult(
                 registry, instrument_id, bench, simulated, error, sum(t.quantity for t in mine), len(mine),
                 float(outcome.compliance_cost), costs.get(registry),
-                _band_reach(scenario, journal, instrument_id, problem.phase, window[0]))
+                _band_reach(scenario, journal, instrument_id, problem.phase, window[0]), basis)
         result.efficiency, result.realised_gain, result.benchmark_gain = _efficiency(
             scenario, members, journal, problem.phase, equilibrium)
         result.convergence = _convergence(scenario, problem, result)
@@ -155,6 +164,22 @@ def compute_metrics(scenario: Scenario, members: list[Member], journal: DrillJou
         counted_before = counted_now if counted_now is not None else counted_before
         flows += _flows(scenario, problem, equilibrium, in_phase, counted)
     return DrillMetrics(phases, flows, _suspension_gaps(scenario, journal, problems, phases))
+
+
+def _import_price(scenario: Scenario, problem: PhaseProblem, registry: str, currency: str,
+                  trades: list[TradeRecord]) -> float | None:
+    """Local minor units per credited tonne that ``registry``'s accounts paid abroad, volume-weighted."""
+    rates = {arc.origin: arc.rate for arc in problem.arcs if arc.destination == registry}
+    paid = credited = 0.0
+    for trade in trades:
+        instrument = scenario.instrument(trade.instrument)
+        if _registry(trade.buy_account) != registry or instrument.registry not in rates:
+            continue
+        to_local = (scenario.fx[instrument.currency] / scenario.fx[currency]
+                    * Fraction(10) ** (minor_digits(currency) - minor_digits(instrument.currency)))
+        paid += float(trade.price * trade.quantity * to_local)
+        credited += float(trade.quantity * rates[instrument.registry])
+    return paid / credited if credited else None
 
 
 def _band_reach(scenario: Scenario, journal: DrillJournal, instrument_id: str, phase: str,
@@ -310,5 +335,6 @@ def _suspension_gaps(scenario: Scenario, journal: DrillJournal, problems: list[P
                                 "towards_equilibrium": _closer(was, now, market.benchmark_minor)}
         gaps.append({"linkage": event.linkage, "phase": event.phase, "at": event.at, "net_flows": dict(net),
                      "resting_foreign_orders": event.resting_foreign, "cancelled_orders": event.cancelled,
+                     "their_final_states": event.final_states,
                      "prices": prices})
     return gaps

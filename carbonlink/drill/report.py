@@ -68,6 +68,7 @@ def summary(scenario: Scenario, journal: DrillJournal, metrics: DrillMetrics) ->
                         "instrument": m.instrument,
                         "benchmark_price": _major(scenario, m.instrument, m.benchmark_minor),
                         "simulated_price": _major(scenario, m.instrument, m.simulated_minor),
+                        "price_basis": m.price_basis,
                         "error_pct": m.error_pct,
                         "band_reach": None if m.band_reach is None else [
                             _major(scenario, m.instrument, edge) for edge in m.band_reach],
@@ -176,7 +177,8 @@ def _html(scenario: Scenario, data: dict[str, Any], plots: dict[str, bytes]) -> 
             rows.append(
                 f"<tr><td>{html.escape(phase['phase'])}</td><td>{html.escape(registry)}</td>"
                 f"<td>{html.escape(m['instrument'])}</td><td>{_fmt(m['benchmark_price'])}</td>"
-                f"<td>{_fmt(m['simulated_price'])}</td><td>{_fmt(m['error_pct'], 1)}</td>"
+                f"<td>{_fmt(m['simulated_price'])}{_basis(m['price_basis'])}</td>"
+                f"<td>{_fmt(m['error_pct'], 1)}</td>"
                 f"<td>{_reach(m)}</td><td>{m['volume']}</td>"
                 f"<td>{_fmt(m['benchmark_compliance_cost'], 0)}</td><td>{_fmt(m['simulated_compliance_cost'], 0)}</td></tr>")
     efficiency = "".join(
@@ -209,7 +211,8 @@ padding:3px 8px;text-align:right}}</style></head><body>
 {data['trades']} trades, {data['failed_trades']} failed settlements; audit {audit}.
 Refusals: {html.escape(json.dumps(data['refusals']))}.</p>
 <h2>Analytical benchmark</h2><p>Prices in local currency; simulated = volume-weighted price of the phase's second
-half; band reach = the prices a daily band lets the market reach in the phase from the close before it;
+half; when the home book did not trade then, what the market's accounts paid per credited tonne abroad
+(imports), else its last trade; band reach = the prices a daily band lets the market reach in the phase from the close before it;
 costs in {html.escape(scenario.reporting_currency)}.</p>
 <table><tr><th>phase</th><th>market</th><th>instrument</th><th>equilibrium</th><th>simulated</th><th>error %</th>
 <th>band reach</th><th>volume</th><th>cost (benchmark)</th><th>cost (simulated)</th></tr>{''.join(rows)}</table>
@@ -223,6 +226,10 @@ utilisation = bridge counter / cap in credited units.</p><table><tr><th>phase</t
 <th>benchmark</th></tr>{flows}</table>
 <h2>Delink shock: each suspension</h2><ul>{gaps}</ul>
 <h2>Plots</h2>{images}</body></html>"""
+
+
+def _basis(basis: str) -> str:
+    return "" if basis == "second-half VWAP" else f" ({html.escape(basis)})"
 
 
 def _reach(market: dict[str, Any]) -> str:
@@ -247,7 +254,8 @@ def _gap(gap: dict[str, Any]) -> str:
         for registry, p in gap["prices"].items())
     return (f"<li><b>{html.escape(gap['linkage'])}</b> suspended in phase {html.escape(gap['phase'])}: "
             f"net flow standing {html.escape(net)}; foreign orders resting {gap['resting_foreign_orders']}, "
-            f"cancelled {gap['cancelled_orders']}.<ul>{prices}</ul></li>")
+            f"cancelled {gap['cancelled_orders']} (states after the suspension: "
+            f"{html.escape(json.dumps(gap['their_final_states']))}).<ul>{prices}</ul></li>")
 
 
 def _write_csvs(out: Path, scenario: Scenario, journal: DrillJournal) -> None:

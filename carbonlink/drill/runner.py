@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+from collections import Counter
 import secrets
 import time
 from dataclasses import dataclass
@@ -272,7 +273,7 @@ class _Drill:
                    if status in OPEN_STATUSES]
         now = int(time.time() * 1000)
         await call_api(operator, ApiCall("POST", f"/v1/admin/links/{linkage.id}/suspend", {}))
-        cancelled = None
+        cancelled, final = None, None
         if linkage.suspension.resting_orders == "cancel":
             await self._cancel_foreign(operator, linkage.registries)
             deadline = time.monotonic() + ORDER_STATE_WAIT_S
@@ -281,14 +282,19 @@ class _Drill:
                 await asyncio.sleep(0.2)
                 states = await self._order_states(operator, resting)
             cancelled = sum(1 for s in states if s == CANCELLED)
+            final = dict(Counter(str(s) for s in states))
         self.journal.link_events.append(LinkEvent(phase.name, linkage.id, "suspend", change.after.state, now,
-                                                  resting_foreign=len(resting), cancelled=cancelled))
+                                                  resting_foreign=len(resting), cancelled=cancelled,
+                                                  final_states=final))
         self._open_foreign_venues(phase)
         self.floor.trading.set()
 
     async def _order_states(self, operator: httpx.AsyncClient, order_ids: list[str]) -> list[str | None]:
         async def state(order_id: str) -> str | None:
-            response = await operator.get(f"/v1/orders/{order_id}")
+            try:
+                response = await operator.get(f"/v1/orders/{order_id}")
+            except httpx.TransportError:
+                return None
             return response.json().get("status") if response.status_code == 200 else None
         return list(await asyncio.gather(*(state(order_id) for order_id in order_ids)))
 

@@ -250,5 +250,5 @@ def dealer_units(scenario: Scenario, member: Member) -> int:
 
 
 def entity_chunk(entity: ComplianceEntity, lot: int) -> int:
-    """The largest order a compliance entity posts: a sixth of its required tonnes, at least one lot."""
-    return max(lot, math.ceil(abs(entity.required) / 6))
+    """The largest order a compliance entity posts: a quarter of its required tonnes, at least one lot."""
+    return max(lot, math.ceil(abs(entity.required) / 4))

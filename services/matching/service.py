@@ -107,9 +107,11 @@ class MatchingService(ConsumerRebalanceListener):
                 except TRANSIENT_ERRORS as err:
                     await self._recover(err)
         finally:
-            await self.on_partitions_revoked(list(self.partitions))
-            await self.outbox.stop()
-            await self.consumer.stop()
+            try:
+                await self.on_partitions_revoked(list(self.partitions))
+            finally:
+                await self.outbox.stop()
+                await self.consumer.stop()
 
     async def _recover(self, err: BaseException) -> None:
         """Rebuild every owned partition from its snapshot: the outbox may have dropped any of their batches.

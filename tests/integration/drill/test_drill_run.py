@@ -15,7 +15,7 @@ from carbonlink.drill.scenario import ScenarioError
 from carbonlink.drill.setup_plan import ApiCall
 
 SCENARIOS = Path(__file__).resolve().parents[3] / "scenarios"
-TEST_SPEED = 480  # business seconds per wall second: 15 s a trading day, four days: about 75 s in all
+TEST_SPEED = 400  # business seconds per wall second: 18 s a trading day, four days: about 85 s in all
 
 
 @pytest.mark.slow

@@ -112,3 +112,18 @@ def test_an_equilibrium_a_daily_band_cannot_reach_in_the_phase_is_flagged() -> N
     low, high = full.markets["A"].band_reach
     assert (round(low), round(high)) == (3240, 4840)  # two days of ±10% from the 40.00 close before the link
     assert full.markets["A"].band_limited and full.markets["B"].band_reach is None
+
+
+def test_a_market_that_stopped_trading_in_the_second_half_is_priced_at_its_last_trade() -> None:
+    scenario, members, journal = equilibrium_journal()
+    journal.trades.append(TradeRecord("a0", "A-ALW-2025", 2100, 10, 2100, "A/x", "A/y"))
+    journal.trades = [t for t in journal.trades if t.trade_id not in ("a2", "f1")]  # A quiet after the middle
+    market = compute_metrics(scenario, members, journal).phases[1].markets["A"]
+    assert (market.simulated_minor, market.price_basis, round(market.error_pct)) == (2100, "last trade", 5)
+
+
+def test_a_market_whose_buyers_only_imported_in_the_second_half_is_priced_at_what_they_paid_per_credit() -> None:
+    scenario, members, journal = equilibrium_journal()
+    journal.trades = [t for t in journal.trades if t.trade_id != "a2"]  # A's book is quiet; f1 is A importing
+    market = compute_metrics(scenario, members, journal).phases[1].markets["A"]
+    assert (market.simulated_minor, market.price_basis) == (2000, "imports")

@@ -129,16 +129,16 @@ def amend_increase(*, side: Side, fees: FeeSchedule, old_price: int | None, new_
                    old_leaves: int, new_leaves: int) -> int:
     """How much more an amended order must reserve (0 when it needs no more), from the order's known state.
 
-    A buy at limit L has set aside share_L(filled + leaves) − share_L(filled) for its open tonnes; after the
-    amend it needs share_L'(filled + leaves') − share_L'(filled). A sell needs one unit per open tonne.
-    Settlement trues the reservation up on OrderAmended, when the exact filled quantity is known.
+    A buy at limit L has set aside share_L(filled + leaves) − share_L(filled) for its open tonnes. When matching
+    reports the amend, settlement rebases the reservation to a fresh order of leaves' tonnes at L' (see
+    `shared.ledger.entries.rebase_order`), which needs buy_reservation(L', leaves'); the difference is reserved
+    now, and any excess is released at the rebase. A sell needs one unit per open tonne. A market order (no
+    price) keeps the limit it was reserved at.
     """
     if side is Side.SELL:
         return max(0, new_leaves - old_leaves)
-    assert old_price is not None and new_price is not None
-
-    def open_share(price: int, leaves: int) -> int:
-        return reserved_share(fees, limit_price=price, filled=filled + leaves) - reserved_share(
-            fees, limit_price=price, filled=filled)
-
-    return max(0, open_share(new_price, new_leaves) - open_share(old_price, old_leaves))
+    if old_price is None or new_price is None:
+        return 0
+    held = reserved_share(fees, limit_price=old_price, filled=filled + old_leaves) - reserved_share(
+        fees, limit_price=old_price, filled=filled)
+    return max(0, buy_reservation(fees, limit_price=new_price, quantity=new_leaves) - held)

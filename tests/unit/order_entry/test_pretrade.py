@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from services.order_entry import pretrade
 from services.order_entry.pretrade import Refusal, Terms
-from services.settlement.rules import FeeSchedule, fill_portion, reserved_share
+from services.settlement.rules import FeeSchedule, buy_reservation, fill_portion, reserved_share
 from shared.messages import OrderType, Phase, Side, TimeInForce
 from shared.reference import Instrument
 
@@ -71,17 +71,16 @@ FEES = FeeSchedule(10, 20, 100)
 @settings(max_examples=200)
 @given(old_price=st.integers(1, 10_000), new_price=st.integers(1, 10_000), filled=st.integers(0, 1000),
        old_leaves=st.integers(1, 1000), new_leaves=st.integers(1, 1000))
-def test_after_an_amend_the_reservation_covers_every_remaining_fill(old_price, new_price, filled, old_leaves,
-                                                                    new_leaves) -> None:
+def test_after_an_amend_the_rebased_reservation_covers_every_remaining_fill(old_price, new_price, filled, old_leaves,
+                                                                            new_leaves) -> None:
+    """Settlement rebases the record to a fresh order of the new open quantity at the new limit."""
     held = reserved_share(FEES, limit_price=old_price, filled=filled + old_leaves) - reserved_share(
         FEES, limit_price=old_price, filled=filled)
     increase = pretrade.amend_increase(side=Side.BUY, fees=FEES, old_price=old_price, new_price=new_price,
                                        filled=filled, old_leaves=old_leaves, new_leaves=new_leaves)
-    total = filled + new_leaves
-    needed = sum(fill_portion(FEES, limit_price=new_price, order_qty=total, filled_before=f, qty=1)
-                 for f in range(filled, total)) if new_leaves <= 50 else (
-        reserved_share(FEES, limit_price=new_price, filled=total) - reserved_share(FEES, limit_price=new_price,
-                                                                                   filled=filled))
+    needed = sum(fill_portion(FEES, limit_price=new_price, order_qty=new_leaves, filled_before=f, qty=1)
+                 for f in range(new_leaves)) if new_leaves <= 50 else buy_reservation(
+        FEES, limit_price=new_price, quantity=new_leaves)
     assert held + increase >= needed
     assert increase == max(0, needed - held)
 

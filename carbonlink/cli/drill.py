@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from carbonlink.drill.apply import SetupError
-from carbonlink.drill.runner import run_drill
+from carbonlink.drill.runner import DrillAborted, run_drill
 from carbonlink.drill.scenario import ScenarioError
 from shared.settings import load_settings
 
@@ -27,6 +27,10 @@ def run(
     except ScenarioError as err:
         typer.echo(f"scenario refused, nothing created:\n{err}", err=True)
         raise typer.Exit(2) from None
+    except DrillAborted as err:
+        typer.echo(f"drill aborted: {err}\nreport (with the error and the audit): {err.result.report.resolve()}",
+                   err=True)
+        raise typer.Exit(1) from None
     except SetupError as err:
         typer.echo(f"the exchange refused the scenario: {err}", err=True)
         raise typer.Exit(1) from None

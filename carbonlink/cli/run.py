@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from carbonlink.drill.runner import run_drill
+from carbonlink.drill.runner import DrillAborted, run_drill
 from carbonlink.stack import Stack
 from shared.settings import load_settings
 
@@ -27,9 +27,13 @@ def run(
     try:
         stack.up(say=console.print, timeout=60)
         result = run_drill(settings, scenario, speed=speed, out_dir=out, quiet=False)
+    except DrillAborted as err:
+        console.print(f"[red]drill aborted:[/red] {err}")
+        result = err.result
     finally:
         stack.down(say=console.print)
     console.print(f"report: {result.report.resolve()}")
     if result.audit_ok is not True:
         console.print("[red]the audit found the books out of balance[/red]")
+    if result.audit_ok is not True or result.interrupted or result.summary.get("error"):
         raise typer.Exit(1)

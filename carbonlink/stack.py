@@ -20,6 +20,7 @@ import redis
 from carbonlink.servers import pid_alive, port_open, spawn, start_broker, start_redis, stop_pid
 from shared.kafka import create_topics
 from shared.redis_health import health_pattern
+from shared.topic_incarnation import record_created
 from shared.settings import Settings
 
 SERVICES = ("matching", "settlement", "bridge", "order_entry")
@@ -92,6 +93,8 @@ class Stack:
             say(f"broker started (pid {proc.pid}, {s.kafka_bootstrap}, memory storage)")
         created = asyncio.run(create_topics(s))
         if created:
+            with self._redis_client() as client:
+                record_created(client, created)
             say(f"topics created: {', '.join(created)}")
         env = {**os.environ, **self._settings_environment()}
         for component in self._service_components():

@@ -2,6 +2,8 @@
 
 A snapshot holds every engine of the partition and the offset of the next command to apply; on assignment
 the service restores it and replays from that offset, rebuilding books identical to ones that never stopped.
+The offset belongs to one incarnation of the topic (see `shared.topic_incarnation`): after the embedded broker
+lost its topics, the books carry on and the commands are read from the new topic's beginning.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ class PartitionState:
     topic: str
     partition: int
     next_offset: int = 0
+    incarnation: str = ""
     engines: dict[str, MatchingEngine] = field(default_factory=dict)
     mirrored: dict[str, int] = field(default_factory=dict)
     commands_since_snapshot: int = 0
@@ -28,6 +31,7 @@ class PartitionState:
     def to_json(self) -> bytes:
         return orjson.dumps({
             "next_offset": self.next_offset,
+            "incarnation": self.incarnation,
             "engines": {instrument: engine.snapshot() for instrument, engine in self.engines.items()},
         })
 
@@ -37,7 +41,7 @@ async def load(redis: aioredis.Redis, topic: str, partition: int) -> PartitionSt
     if raw is None:
         return None
     data = orjson.loads(raw)
-    state = PartitionState(topic, partition, next_offset=data["next_offset"],
+    state = PartitionState(topic, partition, next_offset=data["next_offset"], incarnation=data.get("incarnation", ""),
                            engines={i: MatchingEngine.restore(s) for i, s in data["engines"].items()})
     for instrument in state.engines:
         seq = await redis.get(keys.mirrored_seq(instrument))

@@ -32,6 +32,7 @@ from services.matching.partition_state import PartitionState
 from services.matching.translate import command_of, rules_of
 from shared import market_keys as keys
 from shared import messages as wire
+from shared import topic_incarnation
 from shared.kafka import TRANSIENT_ERRORS, dead_letter, make_consumer, parse
 from shared.runtime import ServiceContext
 from shared.topics import ORDERS_COMMANDS
@@ -74,11 +75,14 @@ class MatchingService(ConsumerRebalanceListener):
 
     async def _take_over(self, tp: TopicPartition) -> None:
         state = await partition_state.load(self.ctx.redis, tp.topic, tp.partition)
+        incarnation = await topic_incarnation.current(self.ctx.redis, tp.topic)
         if state is None:
             state = PartitionState(tp.topic, tp.partition)
-            self.consumer.seek(tp, 0)
-        else:
-            self.consumer.seek(tp, state.next_offset)
+        elif state.incarnation != incarnation:
+            log.warning("%s was recreated since the snapshot (broker restart): books kept, commands read from 0", tp)
+            state.next_offset = 0
+        state.incarnation = incarnation
+        self.consumer.seek(tp, state.next_offset)
         state.snapshot_at = time.monotonic()
         self.partitions[tp] = state
         await self.ctx.redis.set(partition_state.owner_key(tp.topic, tp.partition), self.ctx.instance)

@@ -22,8 +22,12 @@ def _percentile(values: list[float], share: float) -> float | None:
 
 async def _setup(client: httpx.AsyncClient, operator: dict[str, str], instrument_id: str, run: str) -> tuple[
         dict[str, Any], dict[str, str], list[str]]:
-    """A bench trader with a buying and a selling account on the instrument's registry, well funded."""
+    """A bench trader with a buying and a selling account on the instrument's registry, well funded; the
+    instrument (in a registry of its own, trading continuously) is listed first if it does not exist."""
     response = await client.get(f"/v1/admin/instruments/{instrument_id}", headers=operator)
+    if response.status_code == 404:
+        await _list_bench_instrument(client, operator, instrument_id)
+        response = await client.get(f"/v1/admin/instruments/{instrument_id}", headers=operator)
     response.raise_for_status()
     instrument = response.json()
     registry = instrument["registry"]
@@ -43,6 +47,23 @@ async def _setup(client: httpx.AsyncClient, operator: dict[str, str], instrument
             "account": accounts[1], "origin": unit["origin"], "unit_type": unit["type"], "vintage": unit["vintage"],
             "quantity": 10**11})).raise_for_status()
     return instrument, {"X-API-Key": created.json()["api_key"]}, accounts
+
+
+async def _list_bench_instrument(client: httpx.AsyncClient, operator: dict[str, str], instrument_id: str) -> None:
+    registry = "BENCH"
+    (await client.post("/v1/admin/registries", headers=operator,
+                       json={"id": registry, "name": "benchmark registry", "currency": "CNY"})).raise_for_status()
+    (await client.post("/v1/admin/instruments", headers=operator, json={
+        "id": instrument_id, "registry": registry, "currency": "CNY",
+        "unit": {"origin": registry, "type": "ALLOWANCE", "vintage": 2025}, "tick": 1, "lot": 1,
+        "reference_price": 5000})).raise_for_status()
+    (await client.post(f"/v1/admin/instruments/{instrument_id}/phase", headers=operator,
+                       json={"phase": "CONTINUOUS"})).raise_for_status()
+    for _ in range(100):  # matching lists the instrument asynchronously; its phase shows when it has
+        book = await client.get(f"/v1/markets/{instrument_id}/book")
+        if book.status_code == 200 and book.json().get("phase") == "CONTINUOUS":
+            return
+        await asyncio.sleep(0.1)
 
 
 async def _reports(ws_url: str, trader: dict[str, str], seen: dict[str, float], ready: asyncio.Event,

@@ -44,12 +44,12 @@ def private_stack(tmp_path: Path, **overrides) -> Iterator[Stack]:
 
 
 async def publish(settings: Settings, instrument: str, commands: list[WireCommand], *, chunk: int = 100,
-                  pause: float = 0.0) -> None:
+                  pause: float = 0.0, first: int = 0) -> None:
     producer = make_producer(settings, client_id="test-publisher")
     await producer.start()
     try:
         for start in range(0, len(commands), chunk):
-            sends = [await producer.send(ORDERS_COMMANDS.name, command.encoded(instrument, start + n),
+            sends = [await producer.send(ORDERS_COMMANDS.name, command.encoded(instrument, first + start + n),
                                          key=instrument.encode())
                      for n, command in enumerate(commands[start:start + chunk])]
             await asyncio.gather(*sends)
@@ -145,11 +145,16 @@ def test_a_matching_process_killed_mid_stream_rebuilds_the_same_books_and_trades
 async def kill_and_restart_mid_stream(stack: Stack) -> None:
     settings = stack.settings
     instrument = "CN-BJ.KILL"
-    stream = setup_commands(instrument) + order_commands(instrument, 3000, seed=11)
+    setup = setup_commands(instrument)
+    stream = setup + order_commands(instrument, 3000, seed=11)
     final_seq = reference_run(stream)[0].seq
     client = aioredis.Redis.from_url(settings.redis_url)
     try:
-        publishing = asyncio.create_task(publish(settings, instrument, stream, pause=0.05))
+        # matching must be consuming before the paced stream starts, or it would find the whole stream waiting
+        await publish(settings, instrument, setup)
+        await wait_mirrored(client, instrument, reference_run(setup)[0].seq)
+        publishing = asyncio.create_task(publish(settings, instrument, stream[len(setup):], chunk=50, pause=0.05,
+                                                 first=len(setup)))
         await wait_mirrored(client, instrument, final_seq // 3)
         os.kill(stack.running_pid("matching-0"), signal.SIGKILL)
         await publishing

@@ -9,9 +9,8 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from services.order_entry import (
-    accounts, admin_operations, admin_reference, errors, health, market_data, orders, stream, transparency,
+    accounts, admin_operations, admin_reference, errors, health, market_data, orders, stream, transparency, web,
 )
-from services.order_entry import web
 from services.order_entry.deps import make_ports
 from services.order_entry.order_desk import OrderDesk
 from services.order_entry.stream_hub import Hub
@@ -38,7 +37,7 @@ def create_app(ctx: ServiceContext, *, stream_events: bool = True) -> FastAPI:
     app.state.desk = OrderDesk(app.state.ports)
     app.state.hub = Hub()
     errors.install(app)
-    for module in (health, orders, accounts, market_data, transparency, admin_reference, admin_operations, stream):
+    # `web` carries the dashboard and console pages, their static assets and the read endpoints they use
+    for module in (health, orders, accounts, market_data, transparency, admin_reference, admin_operations, stream, web):
         app.include_router(module.router)
-    app.include_router(web.router)  # the dashboard and console pages, their static assets and read endpoints
     return app

@@ -19,7 +19,7 @@ import redis
 
 from carbonlink.servers import pid_alive, port_open, spawn, start_broker, start_redis, stop_pid
 from shared.kafka import create_topics
-from shared.redis_health import health_pattern
+from shared.redis_health import fresh_beats, health_key
 from shared.topic_incarnation import record_created
 from shared.settings import Settings
 
@@ -150,7 +150,7 @@ class Stack:
             if component == "order_entry":
                 rows.append(self._order_entry_status(pid))
             elif beat is None:
-                rows.append(ComponentStatus(component, pid, "", False, "no heartbeat in Redis"))
+                rows.append(ComponentStatus(component, pid, "", False, "no recent heartbeat in Redis"))
             elif not beat.get("kafka_ok"):
                 rows.append(ComponentStatus(component, pid, "", False, "broker unreachable"))
             else:
@@ -177,15 +177,12 @@ class Stack:
             return bool(client.ping())
 
     def _heartbeats(self) -> dict[str, dict]:
+        """Fresh heartbeats of every service instance, by instance name (empty when Redis does not answer)."""
         try:
             with self._redis_client() as client:
-                beats = {}
+                beats: dict[str, dict] = {}
                 for service in SERVICES:
-                    for key in client.scan_iter(health_pattern(service)):
-                        raw = client.get(key)
-                        if raw:
-                            beat = orjson.loads(raw)
-                            beats[beat["instance"]] = beat
+                    beats |= fresh_beats(client.hgetall(health_key(service)), ttl_s=self.settings.heartbeat_ttl_s)
                 return beats
         except redis.RedisError:
             return {}

@@ -66,8 +66,7 @@ async def _heartbeat(ctx: ServiceContext) -> None:
             beat = {"service": ctx.name, "instance": ctx.instance, "pid": os.getpid(), "at": time.time(),
                     "kafka_ok": ctx.kafka_ok}
             await asyncio.wait_for(
-                ctx.redis.set(health_key(ctx.name, ctx.instance), orjson.dumps(beat),
-                              px=int(ctx.settings.heartbeat_ttl_s * 1000)),
+                ctx.redis.hset(health_key(ctx.name), ctx.instance, orjson.dumps(beat)),
                 timeout=2.0,
             )
             if not ctx.redis_ok:
@@ -122,7 +121,7 @@ async def run(name: str, main: Callable[[ServiceContext], Awaitable[None]], *, s
         except Exception as err:
             log.error("producer did not flush cleanly: %s", err)
         try:
-            await ctx.redis.delete(health_key(ctx.name, ctx.instance))
+            await ctx.redis.hdel(health_key(ctx.name), ctx.instance)
         except Exception:
             pass
         await ctx.redis.aclose()

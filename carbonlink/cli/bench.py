@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import orjson
 import typer
 from rich.console import Console
 
+from carbonlink.cli.keys import create_key
+from carbonlink.stack import Stack
+
 from services.matching.bench_core import run_core_benchmark
 from services.matching.bench_service import run_service_benchmark
 from services.order_entry.bench import run_orders_benchmark
+from services.order_entry.principals import Role
 from services.settlement.bench import run_settlement_benchmark
 from shared.settings import load_settings
 
@@ -52,6 +58,17 @@ def orders(api_key: str = typer.Option(..., envvar="CARBONLINK_OPERATOR_KEY", he
 
 @app.command("all")
 def run_all() -> None:
-    """Every benchmark in turn (settlement needs the running stack: `carbonlink stack up`)."""
+    """Every benchmark in turn (what `make bench` runs): matching on its own private stack, then settlement and
+    order entry on the embedded stack, which is started for them if it is not running and stopped after."""
     matching(orders=200_000, service_orders=20_000, seed=7)
-    settlement(trades=20_000)
+    settings = load_settings()
+    stack = Stack(settings)
+    started_here = stack.running_pid("order_entry") is None
+    try:
+        stack.up(say=console.print, timeout=60)
+        settlement(trades=20_000)
+        _, api_key = asyncio.run(create_key(settings.redis_url, role=Role.OPERATOR, principal="bench"))
+        orders(api_key=api_key, instrument="BENCH-ORDERS", count=3000, concurrency=16)
+    finally:
+        if started_here:
+            stack.down(say=console.print)

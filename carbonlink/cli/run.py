@@ -1,7 +1,13 @@
-"""`carbonlink run` (what `make run` does): bring up the embedded stack, run the default drill, stop the stack."""
+"""`carbonlink run` (what `make run` does): bring up the embedded stack, run the default drill, stop the stack.
+
+A drill measures a fresh exchange: the stack runs in its own state directory (`var/drill-run`), whose Redis
+data is cleared before each run, so an operator's stack under `var/` is never touched and a second run does
+not inherit the first one's accounts, balances and used quotas.
+"""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import typer
@@ -22,8 +28,11 @@ def run(
     speed: int = typer.Option(None, min=1, help="business seconds per wall second (default: the scenario's)"),
 ) -> None:
     """The main job, end to end; leaves no process running. Exit 0 only if the drill ran and the audit passed."""
-    settings = load_settings()
+    base = load_settings()
+    settings = base.model_copy(update={"var_dir": base.var_dir / "drill-run"})
     stack = Stack(settings)
+    if stack.running_pid("redis") is None:
+        shutil.rmtree(settings.var_dir / "redis", ignore_errors=True)
     try:
         stack.up(say=console.print, timeout=60)
         result = run_drill(settings, scenario, speed=speed, out_dir=out, quiet=False)

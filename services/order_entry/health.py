@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
-import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from shared.redis_health import health_pattern
+from shared.redis_health import fresh_beats, health_key
 
 router = APIRouter()
 
@@ -28,12 +26,8 @@ async def healthz(request: Request) -> JSONResponse:
     components["broker"] = {"healthy": ctx.kafka_ok}
     if components["redis"]["healthy"]:
         for peer in PEERS:
-            beats = []
-            async for key in ctx.redis.scan_iter(health_pattern(peer)):
-                raw = await ctx.redis.get(key)
-                if raw:
-                    beats.append(orjson.loads(raw))
-            fresh = [b for b in beats if b.get("kafka_ok") and time.time() - b["at"] < ctx.settings.heartbeat_ttl_s]
-            components[peer] = {"healthy": bool(fresh), "instances": len(beats)}
+            beats = fresh_beats(await ctx.redis.hgetall(health_key(peer)), ttl_s=ctx.settings.heartbeat_ttl_s)
+            live = [beat for beat in beats.values() if beat.get("kafka_ok")]
+            components[peer] = {"healthy": bool(live), "instances": len(beats)}
     healthy = all(c["healthy"] for c in components.values())
     return JSONResponse({"healthy": healthy, "components": components}, status_code=200 if healthy else 503)

@@ -56,7 +56,3 @@ def parse_fraction(text: str | int | Fraction) -> Fraction:
 def format_fraction(value: Fraction) -> str:
     return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
 
-
-def floor_mul(quantity: int, factor: Fraction) -> int:
-    """quantity × factor rounded down: the delivered side of a conversion; the remainder stays with the sender."""
-    return (quantity * factor.numerator) // factor.denominator

@@ -50,7 +50,6 @@ def _positive_text(value: str) -> str:
     return text
 
 
-FractionText = Annotated[str, AfterValidator(_fraction_text), Field(examples=["1/10"])]
 Share = Annotated[str, AfterValidator(_share_text), Field(examples=["0.05"])]
 PositiveFraction = Annotated[str, AfterValidator(_positive_text), Field(examples=["2"])]
 
@@ -161,7 +160,6 @@ class SuspensionPolicy(_Model):
     mass_cancel_resting: bool = True
 
 
-LINK_STATUSES = ("ACTIVE", "SUSPENDED", "TERMINATED")
 
 
 class LinkageTerms(_Model):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import cached_property
 from pathlib import Path
 
 from pydantic import Field
@@ -41,18 +40,6 @@ class Settings(BaseSettings):
     @property
     def order_entry_url(self) -> str:
         return f"http://{self.order_entry_host}:{self.order_entry_port}"
-
-    @cached_property
-    def logs_dir(self) -> Path:
-        return self.var_dir / "logs"
-
-    @cached_property
-    def pids_dir(self) -> Path:
-        return self.var_dir / "pids"
-
-    @cached_property
-    def redis_data_dir(self) -> Path:
-        return self.var_dir / "redis"
 
 
 def load_settings() -> Settings:

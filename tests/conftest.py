@@ -2,18 +2,23 @@
 
 Unit tests request neither and need no servers. Integration tests request `redis_url`,
 `redis_client` (a flushed database per test) or `kafka_bootstrap`; each server starts once per
-session, on first use, and is stopped by pid at the end.
+session, on first use, and is stopped by pid at the end. End-to-end tests request `running_stack`
+(a whole embedded stack for the session) and `market` (their own linked market on it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import secrets
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 import redis
 
 from carbonlink.servers import ServerProcess, free_port, start_broker, start_redis, stop_pid
+from tests.integration.e2e.market import LinkedMarket, operator_key
+from tests.stacks import private_stack
 
 
 @pytest.fixture(scope="session")
@@ -56,14 +61,14 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory):
 
     Shared by the session: tests isolate themselves by using their own instruments and accounts.
     """
-    from carbonlink.stack import Stack
-    from shared.settings import Settings
-
-    settings = Settings(var_dir=tmp_path_factory.mktemp("stack") / "var", kafka_port=free_port(),
-                        redis_port=free_port(), order_entry_port=free_port())
-    stack = Stack(settings)
-    try:
-        stack.up(say=lambda _: None, timeout=60)
+    with private_stack(tmp_path_factory.mktemp("stack") / "var") as stack:
         yield stack
-    finally:
-        stack.down(say=lambda _: None)
+
+
+@pytest.fixture
+async def market(running_stack) -> AsyncIterator[LinkedMarket]:
+    """A linked market of this test's own (registries, instrument, link) on the session's stack, via HTTP."""
+    settings = running_stack.settings
+    key = await operator_key(settings.redis_url, f"ops-{secrets.token_hex(3)}")
+    async with httpx.AsyncClient(base_url=settings.order_entry_url, timeout=10) as client:
+        yield LinkedMarket(client=client, operator=key, redis_url=settings.redis_url)

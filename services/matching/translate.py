@@ -8,7 +8,6 @@ import orjson
 
 from services.matching import core
 from shared import messages as wire
-from shared.envelope import Envelope
 from shared.money import parse_fraction
 from shared.topics import MARKET_DATA, ORDERS_EVENTS
 
@@ -73,6 +72,3 @@ def encode_event(event: core.Event) -> bytes:
         "correlation_id": correlation, "payload": payload,
     })
 
-
-def decode_event(raw: bytes) -> Envelope:
-    return Envelope.model_validate(orjson.loads(raw))

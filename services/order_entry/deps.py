@@ -77,10 +77,8 @@ def _role_guard(*roles: Role):
     return guard
 
 
-MaybePrincipal = Annotated[Principal | None, Depends(_optional_principal)]
 AnyPrincipal = Annotated[Principal, Depends(_principal)]
 Operator = Annotated[Principal, Depends(_role_guard(Role.OPERATOR))]
-Trader = Annotated[Principal, Depends(_role_guard(Role.TRADER))]
 TraderOrOperator = Annotated[Principal, Depends(_role_guard(Role.TRADER, Role.OPERATOR))]
 
 

@@ -71,10 +71,6 @@ class Accepted(BaseModel):
     detail: dict[str, Any] = {}
 
 
-class MassCancelResult(Accepted):
-    pass
-
-
 class BalanceLine(BaseModel):
     available: str
     reserved: str

@@ -70,11 +70,6 @@ def fill_portion(schedule: FeeSchedule, *, limit_price: int, order_qty: int, fil
     return after - reserved_share(schedule, limit_price=limit_price, filled=filled_before)
 
 
-def open_buy_need(schedule: FeeSchedule, *, limit_price: int, open_qty: int) -> int:
-    """What a buy order with ``open_qty`` tonnes open at ``limit_price`` needs reserved, seen as a fresh order."""
-    return 0 if open_qty == 0 else buy_reservation(schedule, limit_price=limit_price, quantity=open_qty)
-
-
 @dataclass(frozen=True, slots=True)
 class TrueUp:
     """A reservation brought to what its order needs: ``kept`` stays reserved, ``released`` goes back to

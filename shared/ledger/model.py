@@ -88,10 +88,6 @@ def system_account(registry_id: str, account_type: AccountType) -> str:
     return f"{registry_id}/{SYSTEM_ACCOUNT_NAMES[account_type]}"
 
 
-def is_system_account(account_id: str) -> bool:
-    return account_id.partition("/")[2] in SYSTEM_ACCOUNT_NAMES.values()
-
-
 def currency_asset(currency: str) -> str:
     return f"C:{currency}"
 

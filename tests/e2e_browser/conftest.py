@@ -8,15 +8,11 @@ is missing the tests are skipped with the reason (``make test`` installs Chromiu
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.integration.e2e.market import LinkedMarket, operator_key
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -77,10 +73,3 @@ def base_url(running_stack) -> str:
     return running_stack.settings.order_entry_url
 
 
-@pytest.fixture
-async def market(running_stack) -> AsyncIterator[LinkedMarket]:
-    """A Beijing-style instrument and a link to a Seoul-style registry of this test's own."""
-    settings = running_stack.settings
-    key = await operator_key(settings.redis_url, f"ops-{secrets.token_hex(3)}")
-    async with httpx.AsyncClient(base_url=settings.order_entry_url, timeout=10) as client:
-        yield LinkedMarket(client=client, operator=key, redis_url=settings.redis_url)

@@ -6,7 +6,6 @@ snapshots are JSON-ready and comparisons stay cheap.
 
 BUY = "BUY"
 SELL = "SELL"
-SIDES = frozenset({BUY, SELL})
 
 LIMIT = "LIMIT"
 MARKET = "MARKET"

@@ -6,18 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from carbonlink.servers import free_port, pid_alive
+from carbonlink.servers import pid_alive
 from carbonlink.stack import Stack
-from shared.settings import Settings
+from tests.stacks import private_settings
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
 def stack(tmp_path: Path):
-    settings = Settings(var_dir=tmp_path / "var", kafka_port=free_port(), redis_port=free_port(),
-                        order_entry_port=free_port())
-    stack = Stack(settings)
+    stack = Stack(private_settings(tmp_path / "var"))
     yield stack
     stack.down(say=lambda _: None)
 

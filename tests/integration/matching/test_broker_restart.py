@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 import redis
 
-from carbonlink.servers import free_port
 from carbonlink.stack import Stack
 from shared import market_keys as keys
 from shared.kafka import make_producer, publish
-from shared.messages import ChangePhase, ConfigureInstrument, SubmitOrder
+from shared.messages import ChangePhase, ConfigureInstrument
 from shared.settings import Settings
 from shared.topics import ORDERS_COMMANDS
+from tests.stacks import private_settings
 from tests.integration.matching.test_matching_service import _order, wait_for
 
 pytestmark = pytest.mark.integration
@@ -39,8 +39,7 @@ def _listing(instrument: str) -> list:
 
 
 def test_after_a_broker_restart_new_commands_are_matched_and_old_books_survive(tmp_path: Path) -> None:
-    settings = Settings(var_dir=tmp_path / "var", kafka_port=free_port(), redis_port=free_port(),
-                        order_entry_port=free_port(), matching_snapshot_interval_s=0.2)
+    settings = private_settings(tmp_path / "var", matching_snapshot_interval_s=0.2)
     stack = Stack(settings)
     client = redis.Redis(host=settings.redis_host, port=settings.redis_port, decode_responses=True)
     try:

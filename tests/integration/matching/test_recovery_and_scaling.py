@@ -7,8 +7,6 @@ import asyncio
 import os
 import signal
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import orjson
@@ -17,7 +15,6 @@ import redis.asyncio as aioredis
 from aiokafka import AIOKafkaConsumer
 from aiokafka.partitioner import DefaultPartitioner
 
-from carbonlink.servers import free_port
 from carbonlink.stack import Stack
 from services.matching import core, partition_state
 from services.matching.core import MatchingEngine
@@ -27,20 +24,9 @@ from shared import market_keys as keys
 from shared.kafka import make_producer
 from shared.settings import Settings
 from shared.topics import ORDERS_COMMANDS, ORDERS_EVENTS
+from tests.stacks import private_stack
 
 pytestmark = pytest.mark.integration
-
-
-@contextmanager
-def private_stack(tmp_path: Path, **overrides) -> Iterator[Stack]:
-    settings = Settings(var_dir=tmp_path / "var", kafka_port=free_port(), redis_port=free_port(),
-                        order_entry_port=free_port(), **overrides)
-    stack = Stack(settings)
-    try:
-        stack.up(say=lambda _: None, timeout=60)
-        yield stack
-    finally:
-        stack.down(say=lambda _: None)
 
 
 async def publish(settings: Settings, instrument: str, commands: list[WireCommand], *, chunk: int = 100,
@@ -138,7 +124,7 @@ def instrument_on_partition(partition: int, partitions: int) -> str:
 
 
 def test_a_matching_process_killed_mid_stream_rebuilds_the_same_books_and_trades(tmp_path: Path) -> None:
-    with private_stack(tmp_path, matching_snapshot_every=300) as stack:
+    with private_stack(tmp_path / "var", matching_snapshot_every=300) as stack:
         asyncio.run(kill_and_restart_mid_stream(stack))
 
 
@@ -166,7 +152,7 @@ async def kill_and_restart_mid_stream(stack: Stack) -> None:
 
 
 def test_two_instances_split_the_partitions_and_each_instrument_trades_as_the_core_does(tmp_path: Path) -> None:
-    with private_stack(tmp_path, matching_instances=2) as stack:
+    with private_stack(tmp_path / "var", matching_instances=2) as stack:
         owners = asyncio.run(trade_two_instruments(stack))
     assert set(owners) == {"matching-0", "matching-1"}
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.money import AmountError, floor_mul, format_fraction, from_minor, parse_fraction, to_minor
+from shared.money import AmountError, format_fraction, from_minor, parse_fraction, to_minor
 
 
 @pytest.mark.parametrize(("text", "currency", "minor"), [
@@ -38,9 +38,3 @@ def test_fractions_parse_exactly() -> None:
     assert format_fraction(Fraction(1, 20)) == "1/20"
     with pytest.raises(AmountError):
         parse_fraction("1/0")
-
-
-@given(st.integers(min_value=0, max_value=10**9), st.fractions(min_value=0, max_value=10))
-def test_floor_mul_rounds_down(quantity: int, factor: Fraction) -> None:
-    delivered = floor_mul(quantity, factor)
-    assert delivered <= quantity * factor < delivered + 1

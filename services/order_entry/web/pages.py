@@ -24,7 +24,8 @@ InstrumentPath = Annotated[str, PathParam(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0
 
 
 #: the navigation bar: (path, label)
-NAV = (("/ui/", "Markets"), ("/ui/links", "Linkages"), ("/ui/reports", "Drill reports"), ("/ui/console", "Operator console"))
+NAV = (("/ui/", "Markets"), ("/ui/links", "Linkages"), ("/ui/reports", "Drill reports"),
+       ("/ui/console", "Operator console"))
 #: page → (title, its entry in the navigation bar, if any)
 PAGES = {"overview": ("Markets", "/ui/"), "market": ("Market", None), "links": ("Linkages", "/ui/links"),
          "reports": ("Drill reports", "/ui/reports"), "console": ("Operator console", "/ui/console")}

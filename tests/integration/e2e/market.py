@@ -23,7 +23,7 @@ import redis.asyncio as aioredis
 
 from services.bridge.reconciliation import reconciliation_check
 from services.order_entry.principals import PrincipalStore, Role
-from services.settlement.rules import FeeSchedule
+from shared.fees import FeeSchedule
 from services.settlement.trade_audit import run_audit
 from shared.money import to_minor
 

@@ -7,7 +7,7 @@ import redis
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from services.settlement.ledger_audit import audit_ledger
+from carbonlink.audit.ledger import audit_ledger
 from shared.fees import buy_reservation
 from shared import redis_keys
 from shared.ledger import AccountType, Entry, EntryKind, Ledger, Posting, PostResult, TradeSides

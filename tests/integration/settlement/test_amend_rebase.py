@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from shared import cash_legs, fees
-from services.settlement.ledger_audit import check_reservations
+from carbonlink.audit.ledger import check_reservations
 from services.settlement.trade_state import SETTLED, trade_key
 from shared import redis_keys
 from shared.kafka import publish

@@ -262,7 +262,7 @@ async def test_every_ledger_entry_is_mirrored_to_registry_transfers(settlement) 
 
 
 async def test_the_audit_passes_with_trades_settled_failed_and_pending(settlement) -> None:
-    from services.settlement.trade_audit import run_audit
+    from carbonlink.audit.trades import run_audit
 
     books = settlement.books()
     await listed(settlement, books)

@@ -95,7 +95,7 @@ class SettlementService:
             return
         mirror = asyncio.create_task(run_journal_mirror(self.ctx.redis, self.ctx.producer, self.ctx.stop))
         try:
-            await consume(self.consumer, self.ctx.producer, self.handle, self.ctx.stop)
+            await consume(self.consumer, self.ctx.producer, self.handle, self.ctx.stop, ready=self.ctx.mark_ready)
         finally:
             self.ctx.stop.set()
             await mirror

@@ -1,14 +1,18 @@
-"""`carbonlink audit`: prove the books balance; JSON summary on stdout, exit 0 when they do and 1 otherwise."""
+"""`carbonlink audit`: prove the books balance; JSON summary on stdout, exit 0 when they do and 1 otherwise.
+
+Each report is also recorded as the latest audit (``shared.read_models.audit``), which the operator console shows.
+"""
 
 from __future__ import annotations
 
 import redis
 
+from carbonlink.audit.ledger import AuditReport
+from carbonlink.audit.publish import publish_audit
+from carbonlink.audit.reconciliation import reconciliation_check
+from carbonlink.audit.stranded import stranded_checks
+from carbonlink.audit.trades import run_audit
 from carbonlink.cli.reports import print_report
-from carbonlink.stranded_audit import stranded_checks
-from services.bridge.reconciliation import reconciliation_check
-from services.settlement.ledger_audit import AuditReport
-from services.settlement.trade_audit import run_audit
 from shared.settings import Settings, load_settings
 
 
@@ -25,4 +29,10 @@ def audit() -> None:
     services: orders PENDING_NEW too long, reservations no live order holds, trades matched but never settled
     (works with the stack running or stopped, as long as its Redis answers)."""
     settings = load_settings()
-    print_report(settings, lambda client: exchange_audit(client, settings))
+
+    def audit_and_record(client: redis.Redis) -> AuditReport:
+        report = exchange_audit(client, settings)
+        publish_audit(client, report)
+        return report
+
+    print_report(settings, audit_and_record)

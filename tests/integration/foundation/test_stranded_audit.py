@@ -7,8 +7,8 @@ import orjson
 import pytest
 import redis
 
-from carbonlink.stranded_audit import stranded_checks
-from services.settlement.ledger_audit import CheckResult, audit_ledger
+from carbonlink.audit.stranded import stranded_checks
+from carbonlink.audit.ledger import CheckResult, audit_ledger
 from shared import market_keys as mk
 from shared.ledger import AccountType, Ledger
 

@@ -38,7 +38,7 @@ import redis
 
 from carbonlink.cli.audit import exchange_audit
 from carbonlink.stack import Stack
-from services.settlement.ledger_audit import AuditReport
+from carbonlink.audit.ledger import AuditReport
 from shared import market_keys as mk
 from tests.integration.e2e.market import FEES, PRICE, LinkedMarket, operator_key
 from tests.stacks import private_settings

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import orjson
 import redis
 
-from services.settlement.ledger_audit import AuditCheck, CheckResult
+from carbonlink.audit.ledger import AuditCheck, CheckResult
 from shared import market_keys as mk
 from shared import redis_keys
 from shared.ledger.snapshot import LedgerSnapshot

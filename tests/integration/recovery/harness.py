@@ -150,6 +150,7 @@ class CrashRig:
         self._legs = legs
         self._probe_instrument, self._probe_legs = probe
         self.redis = redis.Redis(host=self.settings.redis_host, port=self.settings.redis_port, socket_timeout=10)
+        self.restart_s: float | None = None
 
     def start_load(self, *, workers: int = 3, pause_s: float = 0.02) -> CrossingLoad:
         return CrossingLoad(self.market.client, self.market.instrument, self._legs, workers=workers, pause_s=pause_s)
@@ -163,13 +164,15 @@ class CrashRig:
 
     async def restart(self, component: str | None = None) -> None:
         """`carbonlink stack up` (or `stack restart COMPONENT`), off the event loop so the load keeps going."""
+        started = time.monotonic()
         if component is None:
             await asyncio.to_thread(self.stack.up, say=lambda _: None, timeout=90)
         else:
             await asyncio.to_thread(self.stack.restart, component, say=lambda _: None, timeout=90)
         self.redis.close()  # a fresh connection, should Redis have been the one restarted
+        self.restart_s = time.monotonic() - started
 
-    async def time_to_settle(self, *, timeout: float = 120.0) -> float | None:
+    async def time_to_settle(self, *, timeout: float = 60.0) -> float | None:
         """Place a resting sell and a crossing buy on an instrument of their own; seconds until the buyer's
         settlement is recorded (None if it is not within `timeout`)."""
         seller, buyer = self._probe_legs
@@ -217,7 +220,7 @@ class CrashRig:
         trades = Counter(state.get("status", "MISSING") for state in self._trade_states().values())
         return tuple(sorted(statuses.items())), tuple(sorted(trades.items()))
 
-    async def wait_quiet(self, load: CrossingLoad, *, timeout: float = 60.0, still_s: float = 1.0) -> bool:
+    async def wait_quiet(self, load: CrossingLoad, *, timeout: float = 30.0, still_s: float = 1.0) -> bool:
         """Poll until no accepted order is PENDING_NEW, every matched trade is final, and nothing changed for
         `still_s`; or until `timeout`, when what stays stuck is left for the count to show (False)."""
         deadline = time.monotonic() + timeout
@@ -265,7 +268,8 @@ class CrashRig:
         path = os.environ.get("CARBONLINK_KILL_TABLE")
         if path:
             with open(path, "ab") as out:
-                out.write(orjson.dumps(tally.row(component, probe_s)) + b"\n")
+                row = tally.row(component, probe_s) | {"restart_s": round(self.restart_s or 0, 1)}
+                out.write(orjson.dumps(row) + b"\n")
 
 
 @asynccontextmanager

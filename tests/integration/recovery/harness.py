@@ -60,8 +60,9 @@ class Leg:
 class Tally:
     """What the count found once the exchange was quiet."""
 
-    accepted: int
-    retried_answers: int
+    accepted: int  # answered 201
+    retried_answers: int  # answered 200 to a retry of a request whose first answer never came
+    abandoned: int  # requests the load stopped retrying without an answer
     lost: list[dict[str, str]]
     trades: int
     settled: int
@@ -71,7 +72,8 @@ class Tally:
     statuses: Counter[str] = field(default_factory=Counter)
 
     def row(self, component: str, probe_s: float | None) -> dict[str, Any]:
-        return {"component": component, "accepted": self.accepted, "lost": len(self.lost),
+        return {"component": component, "accepted": self.accepted, "retried_200": self.retried_answers,
+                "abandoned": self.abandoned, "lost": len(self.lost),
                 "duplicated": len(self.duplicated), "trades": self.trades, "unsettled": len(self.unsettled),
                 "settle_after_restart_s": None if probe_s is None else round(probe_s, 2)}
 
@@ -250,7 +252,7 @@ class CrashRig:
         trades = self._trade_states()
         return Tally(
             accepted=sum(1 for code in load.accepted.values() if code == 201),
-            retried_answers=sum(1 for code in load.accepted.values() if code == 200),
+            retried_answers=sum(1 for code in load.accepted.values() if code == 200), abandoned=load.abandoned,
             lost=lost, trades=len(trades), statuses=statuses,
             settled=sum(1 for s in trades.values() if s.get("status") == "SETTLED"),
             refused=sum(1 for s in trades.values() if s.get("status") == "FAILED" and s.get("reason_code")),

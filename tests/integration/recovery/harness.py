@@ -265,12 +265,14 @@ class CrashRig:
         """`carbonlink audit` over the stack's Redis."""
         return exchange_audit(self.redis, self.settings)
 
-    def record(self, component: str, tally: Tally, probe_s: float | None) -> None:
+    def record(self, component: str, tally: Tally, probe_s: float | None, report: AuditReport) -> None:
         """Append the measured row to the file `CARBONLINK_KILL_TABLE` names, when it names one."""
         path = os.environ.get("CARBONLINK_KILL_TABLE")
         if path:
             with open(path, "ab") as out:
-                row = tally.row(component, probe_s) | {"restart_s": round(self.restart_s or 0, 1)}
+                row = tally.row(component, probe_s) | {
+                    "restart_s": round(self.restart_s or 0, 1),
+                    "audit_failing": [check.name for check in report.checks if not check.ok]}
                 out.write(orjson.dumps(row) + b"\n")
 
 

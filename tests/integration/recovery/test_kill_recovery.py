@@ -29,7 +29,7 @@ async def kill_under_load_then_recover(tmp_path: Path, component: str, *, restar
         await rig.wait_quiet(load)
         tally = rig.tally(load)
         report = rig.audit()
-        rig.record(component, tally, probe_s)
+        rig.record(component, tally, probe_s, report)
 
     assert tally.accepted >= BEFORE_KILL
     assert tally.lost == [], f"{len(tally.lost)} accepted order(s) neither rest nor ended: {tally.lost[:10]}"

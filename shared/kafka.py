@@ -152,8 +152,9 @@ BatchHandler = Callable[[list[Delivery]], Awaitable[None]]
 
 
 async def consume(consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, handle: BatchHandler,
-                  stop: asyncio.Event, *, max_records: int = 1000) -> None:
+                  stop: asyncio.Event, *, max_records: int = 1000, ready: Callable[[], None] | None = None) -> None:
     """Fetch, dead-letter what does not parse, hand the rest to `handle` per partition batch, then commit.
+    `ready` is called after every fetch made while the consumer holds partitions (the service's readiness).
 
     A transient error (Redis or the broker away) leaves the batch uncommitted, waits and seeks back so
     the batch is redelivered: the handlers are idempotent, so a retry is safe.
@@ -166,6 +167,8 @@ async def consume(consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, handle
             log.error("fetch failed, retrying: %s", err)
             await asyncio.sleep(backoff)
             continue
+        if ready is not None and consumer.assignment():
+            ready()
         for tp, records in batches.items():
             while True:
                 try:

@@ -61,6 +61,7 @@ class MatchingService(ConsumerRebalanceListener):
                 except TRANSIENT_ERRORS as err:
                     log.error("cannot load the books of %s yet: %s", tp, err)
                     await asyncio.sleep(1.0)
+        self.ctx.mark_ready()  # called on every join, also with no partition to own
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
         states = [state for tp in revoked if (state := self.partitions.pop(tp, None)) is not None]

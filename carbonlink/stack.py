@@ -23,7 +23,7 @@ from shared.redis_health import fresh_beats, health_key
 from shared.topic_incarnation import record_created
 from shared.settings import Settings
 
-SERVICES = ("matching", "settlement", "bridge", "order_entry")
+SERVICES = ("matching", "settlement", "bridge", "oversight", "order_entry")
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from shared.corridor import Corridor
 from shared.messages import Phase, SelfTradePrevention
 from shared.money import AmountError, MINOR_UNIT_DIGITS, format_fraction, parse_fraction
 
@@ -192,6 +193,7 @@ class LinkageTerms(_Model):
     corresponding_adjustment: bool = False
     calendar: Calendar = Calendar()
     suspension: SuspensionPolicy = SuspensionPolicy()
+    corridor: Corridor | None = Field(default=None, description="a price corridor oversight watches (see shared.corridor)")
 
     @model_validator(mode="after")
     def _shape(self) -> LinkageTerms:

@@ -22,6 +22,7 @@ BRIDGE_REQUESTS = Topic("bridge.requests", "instrument", ("settlement",), ("brid
 BRIDGE_RESULTS = Topic("bridge.results", "instrument", ("bridge",), ("settlement",))
 BRIDGE_AUDIT = Topic("bridge.audit", "link id", ("bridge",), (), keyed_by_instrument=False)
 REGISTRY_TRANSFERS = Topic("registry.transfers", "registry", ("settlement", "bridge"), (), keyed_by_instrument=False)
+OVERSIGHT_ALERTS = Topic("oversight.alerts", "subject", ("oversight",), (), keyed_by_instrument=False)
 SERVICE_HEARTBEATS = Topic("service.heartbeats", "service", ("matching", "settlement", "bridge", "order_entry"), (),
                            keyed_by_instrument=False)
 DEADLETTER = Topic("deadletter", "source topic", ("matching", "settlement", "bridge", "order_entry"), (),
@@ -29,7 +30,7 @@ DEADLETTER = Topic("deadletter", "source topic", ("matching", "settlement", "bri
 
 ALL_TOPICS: tuple[Topic, ...] = (
     ORDERS_COMMANDS, ORDERS_EVENTS, MARKET_DATA, SETTLEMENT_EVENTS, BRIDGE_REQUESTS, BRIDGE_RESULTS,
-    BRIDGE_AUDIT, REGISTRY_TRANSFERS, SERVICE_HEARTBEATS, DEADLETTER,
+    BRIDGE_AUDIT, REGISTRY_TRANSFERS, SERVICE_HEARTBEATS, DEADLETTER, OVERSIGHT_ALERTS,
 )
 
 

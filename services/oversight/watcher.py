@@ -100,8 +100,7 @@ class Watcher:
             pipe.hset(keys.corridor_readings(watch.link_id), instrument, orjson.dumps({
                 "instrument": instrument, "price": reading.price, "currency": watch.currency,
                 "reference_price": _decimal(reading.converted), "reference_bid": converted["bid"],
-                "reference_ask": converted["ask"], "breach": reading.breach, "at": reading.at,
-                "corridor": watch.corridor.model_dump(mode="json")}))
+                "reference_ask": converted["ask"], "breach": reading.breach, "at": reading.at}))
         await pipe.execute()
 
     async def _settled(self, settled: TradeSettled, at: int) -> None:

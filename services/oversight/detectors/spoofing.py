@@ -90,7 +90,9 @@ class SpoofingDetector:
                 account=order.account, side=order.side, price=order.price, quantity=order.quantity,
                 leaves=order.quantity, at=event.at, event_id=event.event_id,
                 suspicious=large and self._near_touch(book, order.side, order.price))
-        book.count += 1
+            if large:
+                return
+        book.count += 1  # the mean size is of ordinary orders: large ones would raise the bar for the next
         book.total += order.quantity
 
     def _near_touch(self, book: _Instrument, side: Side, price: int) -> bool:

@@ -27,30 +27,39 @@ log = logging.getLogger(__name__)
 WATCHED = (ORDERS_EVENTS, MARKET_DATA, SETTLEMENT_EVENTS, BRIDGE_AUDIT)
 
 
-async def main(ctx: ServiceContext, *, config: OversightSettings | None = None) -> None:
-    """Run until ``ctx.stop`` is set."""
-    config = config or OversightSettings()
-    watcher = Watcher(ctx, OversightStore(ctx.redis), Surveillance(config.thresholds()))
-    await _until_loaded(watcher, ctx)
-    app = make_app(ctx.settings, app_id=f"oversight-{uuid.uuid4().hex[:12]}", client_id=ctx.instance)
+class OversightService:
+    def __init__(self, ctx: ServiceContext, config: OversightSettings) -> None:
+        self.ctx = ctx
+        self.config = config
+        self.watcher = Watcher(ctx, OversightStore(ctx.redis), Surveillance(config.thresholds()))
 
-    async def watch(stream) -> None:
-        async for event in stream.events():
-            m = event.message
-            await watcher.handle(Record(m.topic, m.partition, m.offset, m.value or b"", int(m.timestamp * 1000)))
+    async def run(self) -> None:
+        """Run until ``ctx.stop`` is set."""
+        ctx, watcher = self.ctx, self.watcher
+        await _until_loaded(watcher, ctx)
+        app = make_app(ctx.settings, app_id=f"oversight-{uuid.uuid4().hex[:12]}", client_id=ctx.instance)
 
-    for topic in WATCHED:
-        channel = app.topic(topic.name, key_serializer="raw", value_serializer="raw")
-        app.agent(channel, name=f"oversight.{topic.name}")(watch)
-    refresher = asyncio.create_task(_refresh(watcher, ctx, config.reference_refresh_s))
-    await app.start()
-    try:
-        await ctx.stop.wait()
-    finally:
-        refresher.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await refresher
-        await app.stop()
+        async def watch(stream) -> None:
+            async for event in stream.events():
+                m = event.message
+                await watcher.handle(Record(m.topic, m.partition, m.offset, m.value or b"", int(m.timestamp * 1000)))
+
+        for topic in WATCHED:
+            channel = app.topic(topic.name, key_serializer="raw", value_serializer="raw")
+            app.agent(channel, name=f"oversight.{topic.name}")(watch)
+        refresher = asyncio.create_task(_refresh(watcher, ctx, self.config.reference_refresh_s))
+        await app.start()
+        try:
+            await ctx.stop.wait()
+        finally:
+            refresher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await refresher
+            await app.stop()
+
+
+async def main(ctx: ServiceContext) -> None:
+    await OversightService(ctx, OversightSettings()).run()
 
 
 async def _until_loaded(watcher: Watcher, ctx: ServiceContext) -> None:

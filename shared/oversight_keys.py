@@ -12,6 +12,10 @@ from __future__ import annotations
 #: Hash: account id → ownership group (the beneficial owner's name). Accounts not in it own themselves.
 OWNERSHIP_GROUPS = "ovs:owners"
 
+#: Strings: the version of the ownership groups (raised by every change) and the version oversight applies.
+OWNERSHIP_VERSION = "ovs:owners:version"
+OWNERSHIP_APPLIED = "ovs:owners:applied"
+
 #: Hash: registry id → holding (tonnes) above which an account's position in a unit class is published.
 POSITION_THRESHOLDS = "ovs:position-thresholds"
 

@@ -41,6 +41,11 @@ class OwnershipGroupView(BaseModel):
     accounts: list[str]
 
 
+class OwnershipGroups(BaseModel):
+    groups: list[OwnershipGroupView]
+    in_effect: bool = Field(description="whether surveillance already judges new events with these groups")
+
+
 class Tonnes(_Body):
     tonnes: int = Field(ge=0, le=10**12)
 
@@ -96,16 +101,22 @@ async def put_ownership_group(group: Name, body: OwnershipGroup, _: Operator, po
             pipe.hdel(keys.OWNERSHIP_GROUPS, account)
     if body.accounts:
         pipe.hset(keys.OWNERSHIP_GROUPS, mapping={account: group for account in body.accounts})
+    pipe.incr(keys.OWNERSHIP_VERSION)
     await pipe.execute()
     return OwnershipGroupView(group=group, accounts=sorted(set(body.accounts)))
 
 
-@router.get("/ownership-groups", response_model=list[OwnershipGroupView])
-async def list_ownership_groups(_: OperatorOrAuditor, ports: PortsDep) -> list[OwnershipGroupView]:
+@router.get("/ownership-groups", response_model=OwnershipGroups)
+async def list_ownership_groups(_: OperatorOrAuditor, ports: PortsDep) -> OwnershipGroups:
+    pipe = ports.ctx.redis.pipeline(transaction=True)
+    pipe.hgetall(keys.OWNERSHIP_GROUPS)
+    pipe.mget(keys.OWNERSHIP_VERSION, keys.OWNERSHIP_APPLIED)
+    members, (version, applied) = await pipe.execute()
     groups: dict[str, list[str]] = {}
-    for account, owner in (await ports.ctx.redis.hgetall(keys.OWNERSHIP_GROUPS)).items():
+    for account, owner in members.items():
         groups.setdefault(_text(owner), []).append(_text(account))
-    return [OwnershipGroupView(group=g, accounts=sorted(a)) for g, a in sorted(groups.items())]
+    return OwnershipGroups(groups=[OwnershipGroupView(group=g, accounts=sorted(a)) for g, a in sorted(groups.items())],
+                           in_effect=int(applied or 0) >= int(version or 0))
 
 
 @router.put("/position-thresholds/{registry}", response_model=LimitView)

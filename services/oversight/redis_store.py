@@ -48,8 +48,17 @@ class OversightStore:
         pipe.zrem(keys.ALERT_INDEX, alert_id)
         await pipe.execute()
 
-    async def ownership(self) -> dict[str, str]:
-        return {_text(k): _text(v) for k, v in (await self._client.hgetall(keys.OWNERSHIP_GROUPS)).items()}
+    async def ownership(self) -> tuple[dict[str, str], int]:
+        """The ownership groups and their version, read together."""
+        pipe = self._client.pipeline(transaction=True)
+        pipe.hgetall(keys.OWNERSHIP_GROUPS)
+        pipe.get(keys.OWNERSHIP_VERSION)
+        groups, version = await pipe.execute()
+        return {_text(k): _text(v) for k, v in groups.items()}, int(version or 0)
+
+    async def ownership_applied(self, version: int) -> None:
+        """Tell the operator API which version of the ownership groups the detectors now judge with."""
+        await self._client.set(keys.OWNERSHIP_APPLIED, version)
 
     async def count_purchase(self, *, trade_id: str, account: str, quantity: int, at: int) -> None:
         await self._count_purchase(keys=[keys.purchase_counted(trade_id),

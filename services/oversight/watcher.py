@@ -51,12 +51,13 @@ class Watcher:
 
     async def refresh_reference(self) -> None:
         """Reread ownership groups, links and instruments; the detectors judge the next events with them."""
-        owners = await self._store.ownership()
+        owners, version = await self._store.ownership()
         links = await self._reference.links()
         instruments = await self._reference.instruments()
         self._instruments = {i.id: i for i in instruments}
         self.surveillance.context = Context(owners=Owners(owners), caps={link.id: link.caps.per_period for link in links},
                                             watches=watches_of(links, instruments))
+        await self._store.ownership_applied(version)
 
     async def handle(self, record: Record) -> None:
         parsed = parse(record)  # type: ignore[arg-type]

@@ -11,7 +11,9 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from shared.bands import band_limits
 from shared.corridor import Corridor
+from shared.fees import FeeSchedule
 from shared.messages import Phase, SelfTradePrevention
 from shared.money import AmountError, MINOR_UNIT_DIGITS, format_fraction, parse_fraction
 
@@ -117,6 +119,15 @@ class Instrument(_Model):
         if self.max_quantity is not None and self.max_quantity < self.min_quantity:
             raise ValueError("max_quantity must be at least min_quantity")
         return self
+
+    @property
+    def fee_schedule(self) -> FeeSchedule:
+        """The fees every fill of this instrument pays (see ``shared.fees``)."""
+        return FeeSchedule(self.fees.maker_bps, self.fees.taker_bps, self.fees.min_fee)
+
+    def band_limits(self, reference: int | None) -> tuple[int, int] | None:
+        """Lowest and highest price the static band allows around the reference; None without band or reference."""
+        return band_limits(None if self.band is None else Fraction(self.band), reference)
 
     @property
     def unit_asset(self) -> str:

@@ -12,7 +12,7 @@ import logging
 import time
 from dataclasses import dataclass
 
-from services.order_entry import pretrade
+from services.order_entry import pretrade, purchase_limits
 from services.order_entry.deps import Ports, account_access
 from services.order_entry.errors import ApiError
 from services.order_entry.principals import Principal, Role, grants_key
@@ -188,6 +188,7 @@ class OrderDesk:
             raise _refusal(refusal) from None
         limit = {_text(k): int(v) for k, v in limits.items()}.get(instrument.unit_asset)
         await self._check_account(req.account, instrument, terms, now, holding_limit=limit)
+        await purchase_limits.enforce(self._redis, account=req.account, side=req.side, quantity=req.quantity, now=now)
 
         fields = {
             "status": mk.PENDING_NEW, "leaves": req.quantity, "filled": 0, "reason": "", "account": req.account,

@@ -152,8 +152,10 @@ BatchHandler = Callable[[list[Delivery]], Awaitable[None]]
 
 
 async def consume(consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, handle: BatchHandler,
-                  stop: asyncio.Event, *, max_records: int = 1000, concurrent: bool = False) -> None:
+                  stop: asyncio.Event, *, max_records: int = 1000, concurrent: bool = False,
+                  ready: Callable[[], None] | None = None) -> None:
     """Fetch, dead-letter what does not parse, hand the rest to `handle` per partition batch, then commit.
+    `ready` is called after every fetch made while the consumer holds partitions (the service's readiness).
 
     With `concurrent`, the partition batches of one fetch are handled at the same time (for handlers whose
     partitions share no state that a batch reads before it writes).
@@ -168,6 +170,8 @@ async def consume(consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, handle
             log.error("fetch failed, retrying: %s", err)
             await asyncio.sleep(0.2)
             continue
+        if ready is not None and consumer.assignment():
+            ready()
         if concurrent:
             await asyncio.gather(*(_handle_and_commit(consumer, producer, handle, tp, records, stop)
                                    for tp, records in batches.items()))

@@ -45,7 +45,7 @@ from carbonlink.drill.setup_plan import (
 from carbonlink.drill.traders import ComplianceTrader, MarketMaker, NoiseTrader, Quote, Venue
 from services.bridge import bridge_keys
 from services.order_entry.principals import PrincipalStore, Role
-from services.settlement.ledger_audit import audit_ledger
+from carbonlink.audit.ledger import audit_ledger
 from shared.market_keys import CANCELLED, OPEN_STATUSES
 from shared.money import from_minor, minor_digits
 from shared.settings import Settings

@@ -184,7 +184,7 @@ class OrderEvents:
             await dead_letter(self.effects.producer, delivery.record, f"trade cannot be settled: {err}")
             return None
         at = delivery.envelope.occurred_at
-        fees = translate.fees_of(instrument)
+        fees = instrument.fee_schedule
         if cross:
             plan = ledger_entries.hold_for_bridge(trade=sides, fees=fees, time=at)
         else:
@@ -203,7 +203,7 @@ class OrderEvents:
         plan = ledger_entries.rebase_order(
             event_id=delivery.envelope.event_id, order_id=amended.order_id, account=amended.account,
             asset=instrument.currency_asset if buy else instrument.unit_asset, buy=buy, open_qty=amended.quantity,
-            limit_price=amended.price, fees=translate.fees_of(instrument), time=delivery.envelope.occurred_at)
+            limit_price=amended.price, fees=instrument.fee_schedule, time=delivery.envelope.occurred_at)
         return _Rebase(delivery, amended.order_id, plan)
 
     async def _run_in_order(self, work: list[Work]) -> list[PostResult]:

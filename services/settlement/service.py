@@ -59,7 +59,8 @@ class SettlementService(ConsumerRebalanceListener):
         helpers = [asyncio.create_task(run_journal_mirror(self.ctx.redis, self.ctx.producer, stop)),
                    asyncio.create_task(self.catch_up.run(stop)), asyncio.create_task(self.relay.run(stop))]
         try:
-            await consume(self.consumer, self.ctx.producer, self.handle, stop, concurrent=True)
+            await consume(self.consumer, self.ctx.producer, self.handle, stop, concurrent=True,
+                          ready=self.ctx.mark_ready)
         finally:
             stop.set()
             await asyncio.gather(*helpers)

@@ -102,7 +102,7 @@ async def test_a_command_the_service_cannot_apply_is_dead_lettered_and_later_com
 
 
 def test_the_service_benchmark_answers_every_command_it_sends(running_stack) -> None:
-    from services.matching.bench_service import run_service_benchmark
+    from carbonlink.bench.matching_service import run_service_benchmark
 
     result = run_service_benchmark(running_stack.settings, n_orders=300, rate=2000)
     assert result["orders"] == 300 and result["unanswered"] == 0

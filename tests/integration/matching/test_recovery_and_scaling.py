@@ -19,7 +19,7 @@ from carbonlink.stack import Stack
 from services.matching import core, partition_state
 from services.matching.core import MatchingEngine
 from services.matching.core.vocabulary import BUY, SELL
-from services.matching.wire_stream import WireCommand, order_commands, reference_run, setup_commands
+from carbonlink.bench.wire_stream import WireCommand, order_commands, reference_run, setup_commands
 from shared import market_keys as keys
 from shared.kafka import make_producer
 from shared.settings import Settings

@@ -13,7 +13,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from carbonlink.servers import spawn, stop_pid
-from services.settlement.trade_audit import run_audit
+from carbonlink.audit.trades import run_audit
 from services.settlement.trade_state import trade_key
 from shared import market_keys
 from shared.kafka import create_topics, make_producer, publish

@@ -6,7 +6,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from services.settlement import rules
+from shared import cash_legs, fees
 from services.settlement.trade_state import FAILED, PENDING_BRIDGE, PENDING_TRADES, SETTLED, trade_key
 from shared import market_keys, redis_keys
 from shared.ledger import registry_of
@@ -49,7 +49,7 @@ async def test_a_domestic_trade_delivers_units_against_cash_in_one_entry(settlem
     await settlement.publish(trade)
     record = await settled(settlement, trade.trade_id)
 
-    cash = rules.fill_cash(FEES, limit_price=5_000, order_qty=100, filled_before=0, qty=40, price=4_900,
+    cash = cash_legs.fill_cash(FEES, limit_price=5_000, order_qty=100, filled_before=0, qty=40, price=4_900,
                            buyer_is_maker=False)
     buyer, seller = settlement.ledger.balances(books.buyer), settlement.ledger.balances(books.seller)
     assert buyer[UNIT.asset] == (40, 0)
@@ -137,7 +137,7 @@ async def test_a_cancel_releases_what_remains_of_the_order(settlement) -> None:
     await settlement.publish(cancel)
     await settlement.wait_for(lambda: not settlement.redis.exists(redis_keys.reservation_key(books.order_id("b1"))))
 
-    cash = rules.fill_cash(FEES, limit_price=5_000, order_qty=100, filled_before=0, qty=40, price=4_900,
+    cash = cash_legs.fill_cash(FEES, limit_price=5_000, order_qty=100, filled_before=0, qty=40, price=4_900,
                            buyer_is_maker=False)
     assert settlement.ledger.balances(books.buyer)[CNY] == (CASH - cash.buyer.paid, 0)
     assert settlement.ledger.balances(books.seller)[UNIT.asset] == (UNITS - 100, 60)  # the sell is still open
@@ -176,7 +176,7 @@ async def test_a_cross_registry_trade_is_held_and_put_to_the_bridge(settlement) 
     books = settlement.books()
     trade, request = await _cross_registry_trade(settlement, books)
 
-    cash = rules.fill_cash(FEES, limit_price=5_000, order_qty=100, filled_before=0, qty=40, price=4_900,
+    cash = cash_legs.fill_cash(FEES, limit_price=5_000, order_qty=100, filled_before=0, qty=40, price=4_900,
                            buyer_is_maker=False)
     assert registry_of(request.buy_account) == "KR" and request.unit_asset == UNIT.asset
     assert (request.buyer_cash, request.seller_cash) == (cash.buyer.paid, cash.seller.received)
@@ -267,7 +267,7 @@ async def test_every_ledger_entry_is_mirrored_to_registry_transfers(settlement) 
 
 
 async def test_the_audit_passes_with_trades_settled_failed_and_pending(settlement) -> None:
-    from services.settlement.trade_audit import run_audit
+    from carbonlink.audit.trades import run_audit
 
     books = settlement.books()
     await listed(settlement, books)

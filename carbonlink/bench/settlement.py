@@ -15,9 +15,9 @@ import uuid
 import redis.asyncio as aioredis
 from aiokafka import TopicPartition
 
-from services.settlement.rules import FeeSchedule, buy_reservation
 from shared import redis_keys
 from shared.envelope import decode, encode
+from shared.fees import FeeSchedule, buy_reservation
 from shared.kafka import make_consumer, make_producer
 from shared.ledger import AccountType, AsyncLedger
 from shared.ledger.entries import reserve_for_order

@@ -19,7 +19,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.partitioner import DefaultPartitioner
 
-from services.matching.wire_stream import order_commands, reference_run, setup_commands
+from carbonlink.bench.wire_stream import order_commands, reference_run, setup_commands
 from shared.kafka import make_producer
 from shared.settings import Settings
 from shared.topics import MARKET_DATA, ORDERS_COMMANDS, ORDERS_EVENTS

@@ -45,7 +45,7 @@ async def restart_broker(stack: Stack) -> None:
 
 
 async def up(stack: Stack) -> None:
-    await asyncio.to_thread(stack.up, say=quiet, timeout=60)  # it runs an event loop of its own
+    await asyncio.to_thread(stack.up, say=quiet, timeout=120)  # it runs an event loop of its own
 
 
 def _gone(pid: int):

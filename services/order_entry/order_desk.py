@@ -24,7 +24,7 @@ from shared.ledger import AdjustRecord, Entry, EntryKind, Posting, PostResult
 from shared.messages import AmendOrder, CancelOrder, MassCancel, Message, OrderType, Phase, Side, SubmitOrder
 from shared.money import AmountError, from_minor, to_minor
 from shared.reference import Instrument
-from shared.runtime import business_now_ms
+from shared.business_clock import CLOCK_KEY, business_now, business_time
 from shared.topics import ORDERS_COMMANDS
 
 log = logging.getLogger(__name__)
@@ -164,7 +164,8 @@ class OrderDesk:
         pipe.hget(reference_store.INSTRUMENTS, req.instrument)
         pipe.mget(mk.phase(req.instrument), mk.reference_price(req.instrument))
         pipe.hgetall(redis_keys.holding_limits_key(req.account))
-        granted, existing, raw_instrument, (phase, reference), limits = await pipe.execute()
+        pipe.get(CLOCK_KEY)
+        granted, existing, raw_instrument, (phase, reference), limits, clock = await pipe.execute()
         if principal.role is Role.TRADER and not granted:
             raise ApiError(403, "ACCOUNT_FORBIDDEN", "this key may not use that account", {"account": req.account})
         if existing is not None:
@@ -180,7 +181,7 @@ class OrderDesk:
             raise ApiError(422, "INVALID_PRICE", str(err), {"currency": instrument.currency}) from None
         terms = pretrade.Terms(side=req.side, order_type=req.type, time_in_force=req.time_in_force, price=price,
                                quantity=req.quantity, expire_at=req.expire_at)
-        now = business_now_ms()
+        now = business_time(clock)
         try:
             pretrade.check_order(terms, instrument, phase=market.phase, reference=market.reference, now=now)
             reservation = pretrade.reservation_for(terms, instrument, reference=market.reference)
@@ -276,7 +277,7 @@ class OrderDesk:
 
     async def cancel(self, principal: Principal, order_id: str) -> OrderView:
         order = await self._open_order(principal, order_id)
-        now = business_now_ms()
+        now = await business_now(self._redis)
         await self._publish(order["instrument"], CancelOrder(order_id=order_id, instrument=order["instrument"]),
                             event_id=f"cancel:{order_id}:{time.time_ns()}", now=now, correlation=order_id)
         return view(order)
@@ -307,7 +308,7 @@ class OrderDesk:
         increase = pretrade.amend_increase(
             side=side, fees=pretrade.fees_of(instrument), old_price=old_price, new_price=new_price,
             filled=int(order.get("filled") or 0), old_leaves=old_leaves, new_leaves=new_leaves)
-        now = business_now_ms()
+        now = await business_now(self._redis)
         asset = instrument.currency_asset if side is Side.BUY else instrument.unit_asset
         if increase:
             result = await self._adjust_reservation(order_id, order["account"], asset, increase, now)
@@ -354,7 +355,7 @@ class OrderDesk:
             await account_access(self._ports, principal, req.account)
         if await self._ports.reference.instrument(req.instrument) is None:
             raise ApiError(404, "INSTRUMENT_NOT_FOUND", f"no instrument {req.instrument!r}", {"instrument": req.instrument})
-        now = business_now_ms()
+        now = await business_now(self._redis)
         await self._publish(req.instrument, MassCancel(instrument=req.instrument, account=req.account,
                                                        registry=req.registry),
                             event_id=f"mass-cancel:{req.instrument}:{time.time_ns()}", now=now, correlation="")

@@ -11,6 +11,9 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from shared.bands import band_limits
+from shared.corridor import Corridor
+from shared.fees import FeeSchedule
 from shared.messages import Phase, SelfTradePrevention
 from shared.money import AmountError, MINOR_UNIT_DIGITS, format_fraction, parse_fraction
 
@@ -118,6 +121,15 @@ class Instrument(_Model):
         return self
 
     @property
+    def fee_schedule(self) -> FeeSchedule:
+        """The fees every fill of this instrument pays (see ``shared.fees``)."""
+        return FeeSchedule(self.fees.maker_bps, self.fees.taker_bps, self.fees.min_fee)
+
+    def band_limits(self, reference: int | None) -> tuple[int, int] | None:
+        """Lowest and highest price the static band allows around the reference; None without band or reference."""
+        return band_limits(None if self.band is None else Fraction(self.band), reference)
+
+    @property
     def unit_asset(self) -> str:
         return self.unit.asset
 
@@ -194,6 +206,7 @@ class LinkageTerms(_Model):
     corresponding_adjustment: bool = False
     calendar: Calendar = Calendar()
     suspension: SuspensionPolicy = SuspensionPolicy()
+    corridor: Corridor | None = Field(default=None, description="a price corridor oversight watches (see shared.corridor)")
 
     @model_validator(mode="after")
     def _shape(self) -> LinkageTerms:

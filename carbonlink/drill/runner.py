@@ -32,6 +32,7 @@ import httpx
 import redis
 import redis.asyncio as aioredis
 
+from carbonlink.audit.ledger import audit_ledger
 from carbonlink.drill.agents import KINDS, Agent, Floor, post_lane
 from carbonlink.drill.apply import SetupError, apply_scenario, call_api
 from carbonlink.drill.exchange_state import ExchangeState, TrackedOrder
@@ -46,7 +47,6 @@ from carbonlink.drill.schedule import DayWindow, Step, business_ms, day_steps, l
 from carbonlink.drill.setup_plan import ApiCall, bridge_periods, minor_price, roster, unit_asset
 from carbonlink.drill.traders import Quote, Venue
 from services.order_entry.principals import PrincipalStore, Role
-from services.settlement.ledger_audit import audit_ledger
 from shared.money import from_minor, minor_digits
 from shared.settings import Settings
 

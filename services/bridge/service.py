@@ -46,7 +46,7 @@ async def main(
     await consumer.start()
     timer = asyncio.create_task(_timer(bridge, ctx, clock))
     try:
-        await consume(consumer, ctx.producer, handle, ctx.stop)
+        await consume(consumer, ctx.producer, handle, ctx.stop, ready=ctx.mark_ready)
     finally:
         ctx.stop.set()
         await timer

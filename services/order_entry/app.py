@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from services.order_entry import (
     accounts, admin_operations, admin_reference, errors, health, market_data, orders, stream, transparency, web,
 )
+from services.order_entry import oversight_admin, oversight_public
 from services.order_entry.deps import make_ports
 from services.order_entry.order_desk import OrderDesk
 from services.order_entry.stream_hub import Hub
@@ -38,6 +39,7 @@ def create_app(ctx: ServiceContext, *, stream_events: bool = True) -> FastAPI:
     app.state.hub = Hub()
     errors.install(app)
     # `web` carries the dashboard and console pages, their static assets and the read endpoints they use
-    for module in (health, orders, accounts, market_data, transparency, admin_reference, admin_operations, stream, web):
+    for module in (health, orders, accounts, market_data, transparency, admin_reference, admin_operations, stream, web,
+                   oversight_admin, oversight_public):
         app.include_router(module.router)
     return app

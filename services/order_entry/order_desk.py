@@ -12,7 +12,7 @@ import logging
 import time
 from dataclasses import dataclass
 
-from services.order_entry import pretrade
+from services.order_entry import pretrade, purchase_limits
 from services.order_entry.deps import Ports, account_access
 from services.order_entry.errors import ApiError
 from services.order_entry.principals import Principal, Role, grants_key
@@ -189,6 +189,7 @@ class OrderDesk:
             raise _refusal(refusal) from None
         limit = {_text(k): int(v) for k, v in limits.items()}.get(instrument.unit_asset)
         await self._check_account(req.account, instrument, terms, now, holding_limit=limit)
+        await purchase_limits.enforce(self._redis, account=req.account, side=req.side, quantity=req.quantity, now=now)
 
         fields = {
             "status": mk.PENDING_NEW, "leaves": req.quantity, "filled": 0, "reason": "", "account": req.account,
@@ -302,11 +303,11 @@ class OrderDesk:
             pretrade.check_phase(market.phase, instrument.id)
             pretrade.check_quantity(new_leaves, instrument, check_min=False)
             if new_price is not None:
-                pretrade.check_price(new_price, instrument, pretrade.band_limits(instrument, market.reference))
+                pretrade.check_price(new_price, instrument, instrument.band_limits(market.reference))
         except pretrade.Refusal as refusal:
             raise _refusal(refusal) from None
         increase = pretrade.amend_increase(
-            side=side, fees=pretrade.fees_of(instrument), old_price=old_price, new_price=new_price,
+            side=side, fees=instrument.fee_schedule, old_price=old_price, new_price=new_price,
             filled=int(order.get("filled") or 0), old_leaves=old_leaves, new_leaves=new_leaves)
         now = await business_now(self._redis)
         asset = instrument.currency_asset if side is Side.BUY else instrument.unit_asset

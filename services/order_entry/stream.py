@@ -105,6 +105,7 @@ async def run_event_reader(ctx: ServiceContext, hub: Hub) -> None:
             await consumer.seek_to_end(*partitions)
             while not ctx.stop.is_set():
                 batches = await consumer.getmany(timeout_ms=200, max_records=2000)
+                ctx.mark_ready()
                 for records in batches.values():
                     for record in records:
                         delivery = parse(record)

@@ -30,6 +30,7 @@ import httpx
 import redis
 import redis.asyncio as aioredis
 
+from carbonlink.drill import manipulators
 from carbonlink.drill.agents import Agent, Floor, cancel_quietly
 from carbonlink.drill.apply import SetupError, apply_scenario, call_api, next_periods
 from carbonlink.drill.journal import DayRecord, DrillJournal, EntityOutcome, LinkEvent, TradeRecord
@@ -113,6 +114,7 @@ class _Drill:
         self.day_began = time.monotonic()
         self.failure: SetupError | None = None
         self.periods = next_periods()  # the bridge's compliance periods the drill runs in
+        self.alerts: dict[str, dict[str, int]] = {}  # surveillance alerts raised per phase and code
 
     async def run(self) -> DrillResult:
         operator_key = await self._operator_key()
@@ -122,8 +124,11 @@ class _Drill:
                                      limits=limits) as operator:
             keys = await apply_scenario(operator, self.scenario, members=self.members, periods=self.periods)
             self.journal.quota_at_start = await self._quota_counters()
+            cheats = await manipulators.prepare(operator, self.scenario, self.settings.order_entry_url,
+                                                tag=f"m{secrets.token_hex(3)}-")
             async with httpx.AsyncClient(base_url=self.settings.order_entry_url, timeout=15, limits=limits) as http:
                 tasks = self._start(operator_key, keys, http)
+                tasks += [asyncio.create_task(cheat.run(self._moment)) for cheat in cheats]
                 progress = Progress(self, quiet=self.quiet)
                 try:
                     with progress:
@@ -143,7 +148,16 @@ class _Drill:
                         await cancel_quietly(task)
                     with contextlib.suppress(Exception):
                         await self._mass_cancel(operator)
+            self.alerts = await manipulators.alerts_per_phase(operator, self.journal.days)
         return await self._finish()
+
+    def _moment(self) -> tuple[str, int, float] | None:
+        """Where the drill is (phase, day within it, share of the day gone), for scheduled manipulators."""
+        window = self.window
+        if window is None:
+            return None
+        return window.phase.name, window.day - window.phase.start_day, (
+            (time.monotonic() - self.day_began) / (window.end - window.start))
 
     async def _operator_key(self) -> str:
         client = aioredis.Redis.from_url(self.settings.redis_url)
@@ -439,6 +453,7 @@ class _Drill:
         self.journal.audit = await asyncio.to_thread(self._audit)
         metrics = compute_metrics(self.scenario, self.members, self.journal)
         summary = write_report(self.out, self.scenario, self.journal, metrics)
+        manipulators.report_alerts(self.out, summary, self.alerts)
         return DrillResult(self.out, self.out / "report.html", summary, summary["audit_ok"], self.journal.interrupted)
 
     def _audit(self) -> dict[str, Any]:

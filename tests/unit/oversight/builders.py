@@ -19,9 +19,9 @@ def accepted(order_id: str, *, at: int, account: str = "CN-BJ/a", side: Side = S
 
 
 def cancelled(order_id: str, *, at: int, account: str = "CN-BJ/a", side: Side = Side.BUY, remaining: int = 10,
-              instrument: str = INSTRUMENT) -> Observed:
+              instrument: str = INSTRUMENT, reason: str = "REQUESTED") -> Observed:
     return Observed(f"cxl:{order_id}", at, OrderCancelled(
-        order_id=order_id, instrument=instrument, account=account, side=side, reason="CANCELLED",
+        order_id=order_id, instrument=instrument, account=account, side=side, reason=reason,
         remaining_quantity=remaining))
 
 

@@ -172,7 +172,8 @@ async def prepare(operator: httpx.AsyncClient, scenario: Any, http_base: str, *,
         home = _market(scenario, spec.instrument)
         abroad = _market(scenario, spec.abroad_instrument) if spec.abroad_instrument else None
         principal = f"{tag}{spec.name}"
-        created = await call_api(operator, ApiCall("POST", "/v1/admin/keys", {"principal": principal, "role": "trader"}))
+        created = await call_api(operator, ApiCall("POST", "/v1/admin/keys",
+                                                   {"principal": principal, "role": "trader"}))
         accounts = {role: f"{home.registry}/{principal}-{role}" for role in "abc"}
         if abroad is not None:
             accounts["x"] = f"{abroad.registry}/{principal}-x"
@@ -181,10 +182,11 @@ async def prepare(operator: httpx.AsyncClient, scenario: Any, http_base: str, *,
             await call_api(operator, ApiCall("POST", "/v1/admin/accounts",
                                              {"id": account, "holder": principal, "principals": [principal]}))
             await call_api(operator, ApiCall("POST", "/v1/admin/deposits", {
-                "account": account, "currency": home.currency, "amount": CASH, "reference": f"{account}:cash"}))
+                "account": account, "currency": home.currency, "amount": CASH,
+                "reference": f"{principal}-{role}-cash"}))
             await call_api(operator, ApiCall("POST", "/v1/admin/issuances", {
                 "account": account, "origin": market.registry, "unit_type": "ALLOWANCE", "vintage": 2025,
-                "quantity": UNITS, "reference": f"{account}:units"}))
+                "quantity": UNITS, "reference": f"{principal}-{role}-units"}))
         await call_api(operator, ApiCall("PUT", f"/v1/admin/ownership-groups/{principal}",
                                          {"accounts": [accounts["a"], accounts["b"]]}))
         client = httpx.AsyncClient(base_url=http_base, headers={"X-API-Key": created["api_key"]}, timeout=15)
@@ -208,8 +210,9 @@ def report_alerts(out: Path, summary: dict[str, Any], counts: dict[str, dict[str
     """Add the alerts per phase to the report's summary and page."""
     summary["alerts_per_phase"] = counts
     (out / "summary.json").write_bytes(orjson.dumps(summary, option=orjson.OPT_INDENT_2, default=str))
-    rows = "".join(f"<tr><td>{html.escape(phase)}</td><td>{html.escape(', '.join(f'{code} × {n}' for code, n in sorted(found.items())) or 'none')}</td></tr>"
-                   for phase, found in counts.items())
+    listed = {phase: ", ".join(f"{code} × {n}" for code, n in sorted(found.items())) or "none"
+              for phase, found in counts.items()}
+    rows = "".join(f"<tr><td>{html.escape(phase)}</td><td>{html.escape(text)}</td></tr>" for phase, text in listed.items())
     section = f"<h2>Surveillance alerts per phase</h2><table><tr><th>phase</th><th>alerts</th></tr>{rows}</table>"
     page = out / "report.html"
     if page.exists():

@@ -59,7 +59,8 @@ class Watcher:
         links = await self._reference.links()
         instruments = await self._reference.instruments()
         self._instruments = {i.id: i for i in instruments}
-        self.surveillance.context = Context(owners=Owners(owners), caps={link.id: link.caps.per_period for link in links},
+        self.surveillance.context = Context(owners=Owners(owners),
+                                            caps={link.id: link.caps.per_period for link in links},
                                             watches=watches_of(links, instruments))
         await self._store.ownership_applied(version)
 

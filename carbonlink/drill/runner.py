@@ -33,6 +33,7 @@ import redis
 import redis.asyncio as aioredis
 
 from carbonlink.audit.ledger import audit_ledger
+from carbonlink.drill import manipulators
 from carbonlink.drill.agents import KINDS, Agent, Floor, post_lane
 from carbonlink.drill.apply import SetupError, apply_scenario, call_api
 from carbonlink.drill.exchange_state import ExchangeState, TrackedOrder
@@ -108,6 +109,7 @@ class _Drill:
         first, last = timetable(scenario)[0], timetable(scenario)[-1]
         self.periods = bridge_periods(business_ms(scenario, first.day, 0), business_ms(scenario, last.day, 1))
         self.state: ExchangeState | None = None
+        self.alerts: dict[str, dict[str, int]] = {}  # surveillance alerts raised per phase and code
 
     async def run(self) -> DrillResult:
         operator_key = await self._operator_key()
@@ -123,6 +125,9 @@ class _Drill:
                 await self.state.mark_trades_seen()
                 self.journal.quota_at_start = await self.state.link_counters(self.periods)
                 self._start_agents(keys)
+                cheats = await manipulators.prepare(operator, self.scenario, self.settings.order_entry_url,
+                                                    tag=f"m{secrets.token_hex(3)}-")
+                cheating = [asyncio.create_task(cheat.run(self._moment)) for cheat in cheats]
                 events = PhaseEvents(self, operator)
                 try:
                     with Progress(self, quiet=self.quiet):
@@ -137,13 +142,27 @@ class _Drill:
                     self.failure = err if isinstance(err, SetupError) else SetupError(
                         ApiCall("", "(drill runner)", {}), 0, self.journal.error)
                 finally:
+                    for task in cheating:
+                        task.cancel()
+                    await asyncio.gather(*cheating, return_exceptions=True)
                     with contextlib.suppress(Exception):
                         await self._mass_cancel(operator)
                     with contextlib.suppress(Exception):
                         await operator.delete("/v1/admin/clock")
+                self.alerts = await manipulators.alerts_per_phase(operator, self.journal.days)
         finally:
             await client.aclose()
         return await self._finish()
+
+    def _moment(self) -> tuple[str, int, float] | None:
+        """Where the drill is (phase, day within it, share of the session gone, in business time), for scheduled
+        manipulators."""
+        window = self.window
+        if window is None:
+            return None
+        opens = business_ms(self.scenario, window.day, 0)
+        session_ms = self.scenario.clock.session_minutes * 60_000
+        return window.phase.name, window.day - window.phase.start_day, (self.now - opens) / session_ms
 
     async def _operator_key(self) -> str:
         client = aioredis.Redis.from_url(self.settings.redis_url)
@@ -298,6 +317,7 @@ class _Drill:
         self.journal.audit = await asyncio.to_thread(self._audit)
         metrics = compute_metrics(self.scenario, self.members, self.journal)
         summary = write_report(self.out, self.scenario, self.journal, metrics)
+        manipulators.report_alerts(self.out, summary, self.alerts)
         return DrillResult(self.out, self.out / "report.html", summary, summary["audit_ok"], self.journal.interrupted)
 
     def _audit(self) -> dict[str, Any]:

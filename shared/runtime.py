@@ -112,7 +112,7 @@ async def run(name: str, main: Callable[[ServiceContext], Awaitable[None]], *, s
         name=name, instance=instance, settings=settings,
         redis=aioredis.Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=2,
                                       health_check_interval=10, retry_on_timeout=True),
-        producer=make_producer(settings, client_id=instance),
+        producer=make_producer(settings, client_id=instance, service=name),
     )
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

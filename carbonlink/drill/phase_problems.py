@@ -98,6 +98,16 @@ def phase_problems(scenario: Scenario) -> list[PhaseProblem]:
     return problems
 
 
+def linkage_terms_in(linkage: Linkage, state: LinkState) -> Linkage:
+    """The agreement with a restricted state's conversion overrides applied (an overridden rate alone
+    converts back at its inverse)."""
+    rate = state.exchange_rate if state.exchange_rate is not None else linkage.exchange_rate
+    reverse = state.reverse_exchange_rate
+    if reverse is None and state.exchange_rate is None:
+        reverse = linkage.reverse_exchange_rate
+    return linkage.model_copy(update={"exchange_rate": rate, "reverse_exchange_rate": reverse})
+
+
 def _caps(linkage: Linkage, state: LinkState) -> Caps:
     if state.state == "full":
         return Caps()
@@ -107,7 +117,8 @@ def _caps(linkage: Linkage, state: LinkState) -> Caps:
 
 
 def _rate(linkage: Linkage, state: LinkState, origin: str, destination: str, exchange_rate: Fraction) -> Fraction:
-    if state.exchange_rate is not None:
-        exchange_rate = state.exchange_rate if origin == linkage.from_ else 1 / state.exchange_rate
+    if state.exchange_rate is not None or state.reverse_exchange_rate is not None:
+        terms = linkage_terms_in(linkage, state)
+        exchange_rate = terms.exchange_rate if origin == linkage.from_ else terms.reverse_rate
     discount = state.discount if state.discount is not None else linkage.discount
     return exchange_rate * (1 - discount) * (1 - linkage.levy_share - linkage.cancellation_share)

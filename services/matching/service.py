@@ -160,12 +160,13 @@ class MatchingService(ConsumerRebalanceListener):
             state.commands_since_snapshot += 1
         ops: book_mirror.Ops = []
         deliveries = []
+        kept: dict[int, list[tuple[str, bytes]]] = {}
         if touched:
-            deliveries = await send_events(self.ctx.producer, touched)
+            deliveries = await send_events(self.ctx.producer, touched, kept)
             for instrument, events in touched.items():
                 state.mirrored[instrument] = book_mirror.mirror_ops(
                     ops, instrument, events, after_seq=state.mirrored.get(instrument, 0))
-        await self.outbox.put(Written(tp, state.next_offset, deliveries, ops))
+        await self.outbox.put(Written(tp, state.next_offset, deliveries, ops, kept))
         if state.commands_since_snapshot >= self.ctx.settings.matching_snapshot_every:
             await self._save(state)
 

@@ -15,6 +15,7 @@ from services.order_entry.errors import error_responses, not_found
 from shared import oversight_keys as keys
 from shared.messages import AlertRaised
 from shared.reference import AccountId
+from shared.surveillance import ThresholdOverrides
 
 router = APIRouter(prefix="/v1/admin", tags=["admin: oversight"], responses=error_responses(401, 403, 404, 422, 429))
 
@@ -136,3 +137,16 @@ async def put_purchase_limit(registry: Name, name: Name, body: Tonnes, _: Operat
         raise not_found("account", account)
     await ports.ctx.redis.hset(keys.PURCHASE_LIMITS, account, body.tonnes)
     return LimitView(subject=account, tonnes=body.tonnes)
+
+
+@router.put("/surveillance-thresholds", response_model=ThresholdOverrides)
+async def put_thresholds(body: ThresholdOverrides, _: Operator, ports: PortsDep) -> ThresholdOverrides:
+    """Set surveillance thresholds over oversight's configured ones (those left out keep their value)."""
+    await ports.ctx.redis.set(keys.THRESHOLDS, body.model_dump_json(exclude_none=True))
+    return body
+
+
+@router.get("/surveillance-thresholds", response_model=ThresholdOverrides)
+async def get_thresholds(_: OperatorOrAuditor, ports: PortsDep) -> ThresholdOverrides:
+    raw = await ports.ctx.redis.get(keys.THRESHOLDS)
+    return ThresholdOverrides() if raw is None else ThresholdOverrides.model_validate_json(raw)

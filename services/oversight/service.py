@@ -31,7 +31,7 @@ class OversightService:
     def __init__(self, ctx: ServiceContext, config: OversightSettings) -> None:
         self.ctx = ctx
         self.config = config
-        self.watcher = Watcher(ctx, OversightStore(ctx.redis), Surveillance(config.thresholds()))
+        self.watcher = Watcher(ctx, OversightStore(ctx.redis), Surveillance(config.thresholds()), config)
 
     async def run(self) -> None:
         """Run until ``ctx.stop`` is set."""

@@ -21,7 +21,7 @@ from services.settlement.trade_state import PENDING_TRADES, SETTLED, trade_key
 from tests.integration.e2e.market import LinkedMarket, eventually, operator_key
 from tests.stacks import private_settings
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]  # a whole stack, two broker restarts: 1–2.5 min
 
 FILLS = 5  # domestic fills of 10 t matched while settlement is away
 

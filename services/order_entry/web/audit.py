@@ -1,4 +1,4 @@
-"""``GET /v1/admin/audit`` (operators): the latest audit of the books — the same checks as ``carbonlink audit``
+"""``GET /v1/admin/audit`` (operators and auditors): the latest audit of the books — the same checks as ``carbonlink audit``
 (ledger, trades, bridge reconciliation) — run in a thread with a synchronous Redis client, and cached for a
 few seconds so a console left open does not keep the machine auditing."""
 
@@ -13,7 +13,7 @@ import redis
 from fastapi import APIRouter, Request
 
 from services.bridge.reconciliation import reconciliation_check
-from services.order_entry.deps import Operator
+from services.order_entry.deps import OperatorOrAuditor
 from services.order_entry.errors import error_responses
 from services.settlement.trade_audit import run_audit
 from shared.settings import Settings
@@ -51,7 +51,7 @@ def _cache(request: Request) -> AuditCache:
 
 
 @router.get("/audit")
-async def latest_audit(_: Operator, request: Request) -> dict[str, Any]:
+async def latest_audit(_: OperatorOrAuditor, request: Request) -> dict[str, Any]:
     """``{"ok", "checks": [...], "computed_at" (unix ms), "cached"}``; at most one audit per few seconds."""
     cache = _cache(request)
     async with cache.lock:

@@ -61,6 +61,7 @@ class MatchingService(ConsumerRebalanceListener):
                 except TRANSIENT_ERRORS as err:
                     log.error("cannot load the books of %s yet: %s", tp, err)
                     await asyncio.sleep(1.0)
+        self.ctx.mark_ready()  # called on every join, also with no partition to own
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
         states = [state for tp in revoked if (state := self.partitions.pop(tp, None)) is not None]
@@ -159,12 +160,13 @@ class MatchingService(ConsumerRebalanceListener):
             state.commands_since_snapshot += 1
         ops: book_mirror.Ops = []
         deliveries = []
+        kept: dict[int, list[tuple[str, bytes]]] = {}
         if touched:
-            deliveries = await send_events(self.ctx.producer, touched)
+            deliveries = await send_events(self.ctx.producer, touched, kept)
             for instrument, events in touched.items():
                 state.mirrored[instrument] = book_mirror.mirror_ops(
                     ops, instrument, events, after_seq=state.mirrored.get(instrument, 0))
-        await self.outbox.put(Written(tp, state.next_offset, deliveries, ops))
+        await self.outbox.put(Written(tp, state.next_offset, deliveries, ops, kept))
         if state.commands_since_snapshot >= self.ctx.settings.matching_snapshot_every:
             await self._save(state)
 

@@ -148,11 +148,11 @@ def amend(order: dict[str, str], req: AmendRequest, market: Market) -> Amend:
         pretrade.check_phase(market.phase, instrument.id)
         pretrade.check_quantity(new_leaves, instrument, check_min=False)
         if new_price is not None:
-            pretrade.check_price(new_price, instrument, pretrade.band_limits(instrument, market.reference))
+            pretrade.check_price(new_price, instrument, instrument.band_limits(market.reference))
     except pretrade.Refusal as refused:
         raise refusal(refused) from None
     increase = pretrade.amend_increase(
-        side=side, fees=pretrade.fees_of(instrument), old_price=old_price, new_price=new_price,
+        side=side, fees=instrument.fee_schedule, old_price=old_price, new_price=new_price,
         filled=int(order.get("filled") or 0), old_leaves=old_leaves, new_leaves=new_leaves)
     if increase > MAX_LEDGER_AMOUNT:
         raise value_out_of_range()

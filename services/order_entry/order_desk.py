@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 
 from services.order_entry import order_decisions as decide
+from services.order_entry import purchase_limits
 from services.order_entry.deps import Ports, account_access
 from services.order_entry.errors import ApiError
 from services.order_entry.order_decisions import Market, view
@@ -25,7 +26,7 @@ from shared.ledger import AdjustRecord, Entry, EntryKind, Posting
 from shared.ledger.entries import reserve_for_order
 from shared.messages import AmendOrder, CancelOrder, MassCancel, Phase, Side, SubmitOrder
 from shared.reference import Instrument
-from shared.runtime import business_now_ms
+from shared.business_clock import business_now
 
 __all__ = ["Market", "OrderDesk", "view"]
 
@@ -109,10 +110,11 @@ class OrderDesk:
         instrument = self._instrument(reads.raw_instrument)
         market = Market(instrument=instrument, phase=Phase(reads.phase) if reads.phase else instrument.phase,
                         reference=reads.reference if reads.reference is not None else instrument.reference_price)
-        now = business_now_ms()
+        now = reads.now
         accepted = decide.new_order(req, market, now=now)
         await self._check_account(req.account, instrument, accepted.terms, now,
                                   holding_limit=reads.holding_limits.get(instrument.unit_asset))
+        await purchase_limits.enforce(self._redis, account=req.account, side=req.side, quantity=req.quantity, now=now)
         order_id, terms, reservation = reads.order_id, accepted.terms, accepted.reservation
         entry = reserve_for_order(order_id=order_id, account=req.account, asset=reservation.asset,
                                   amount=reservation.amount, time=now, limit_price=reservation.limit_price,
@@ -168,7 +170,7 @@ class OrderDesk:
     async def cancel(self, principal: Principal, order_id: str) -> OrderView:
         """Queue a CancelOrder behind whatever the outbox holds for the order (a PENDING_NEW order's submit)."""
         order = await self._open_order(principal, order_id)
-        now = business_now_ms()
+        now = await business_now(self._redis)
         cancel = CancelOrder(order_id=order_id, instrument=order["instrument"])
         outcome = await self._store.accept(
             Command(cancel, order_outbox.CANCEL, order["instrument"], order_id, f"cancel:{order_id}:{time.time_ns()}",
@@ -183,7 +185,7 @@ class OrderDesk:
         order = await self._open_order(principal, order_id)
         market = await self.market(order["instrument"])
         plan = decide.amend(order, req, market)
-        now = business_now_ms()
+        now = await business_now(self._redis)
         entry = _reservation_increase(order_id, order["account"], plan.asset, plan.increase, now) if plan.increase else None
         command = AmendOrder(order_id=order_id, instrument=market.instrument.id, price=plan.price, quantity=req.quantity)
         outcome = await self._store.accept(
@@ -213,8 +215,9 @@ class OrderDesk:
         if await self._ports.reference.instrument(req.instrument) is None:
             raise ApiError(404, "INSTRUMENT_NOT_FOUND", f"no instrument {req.instrument!r}", {"instrument": req.instrument})
         command = MassCancel(instrument=req.instrument, account=req.account, registry=req.registry)
+        now = await business_now(self._redis)
         await self._store.accept(Command(command, order_outbox.MASS_CANCEL, req.instrument, "",
-                                         f"mass-cancel:{req.instrument}:{time.time_ns()}", business_now_ms()))
+                                         f"mass-cancel:{req.instrument}:{time.time_ns()}", now))
         return {"instrument": req.instrument, "account": req.account, "registry": req.registry}
 
 

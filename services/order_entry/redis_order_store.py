@@ -15,6 +15,7 @@ import redis.asyncio as aioredis
 
 from shared import market_keys as mk
 from shared import order_outbox, redis_keys, reference_store
+from shared.business_clock import CLOCK_KEY, business_time
 from shared.envelope import encode
 from shared.ledger import Entry, PostResult
 from shared.ledger.encoding import POST_LUA, decode
@@ -56,6 +57,7 @@ class SubmitReads:
     reference: int | None
     holding_limits: dict[str, int]
     order_id: str
+    now: int  # business time (``shared.business_clock``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,12 +88,14 @@ class RedisOrderStore:
         pipe.mget(mk.phase(instrument), mk.reference_price(instrument))
         pipe.hgetall(redis_keys.holding_limits_key(account))
         pipe.incr(mk.order_sequence(instrument))
-        granted, existing, raw_instrument, (phase, reference), limits, seq = await pipe.execute()
+        pipe.get(CLOCK_KEY)
+        granted, existing, raw_instrument, (phase, reference), limits, seq, clock = await pipe.execute()
         return SubmitReads(
             granted=bool(granted), existing=text(existing) if existing is not None else None,
             raw_instrument=raw_instrument, phase=text(phase) if phase else None,
             reference=int(reference) if reference else None,
-            holding_limits={text(k): int(v) for k, v in limits.items()}, order_id=f"O-{instrument}-{seq}")
+            holding_limits={text(k): int(v) for k, v in limits.items()}, order_id=f"O-{instrument}-{seq}",
+            now=business_time(clock))
 
     async def order(self, order_id: str) -> dict[str, str]:
         raw = await self._redis.hgetall(mk.order_state(order_id))

@@ -111,6 +111,7 @@ async def run_event_reader(ctx: ServiceContext, hub: Hub, relay: OutboxRelay | N
             await consumer.seek_to_end(*partitions)
             while not ctx.stop.is_set():
                 batches = await consumer.getmany(timeout_ms=200, max_records=2000)
+                ctx.mark_ready()
                 for tp, records in batches.items():
                     acknowledge = relay.on_event if relay is not None and tp.topic == ORDERS_EVENTS.name else None
                     for record in records:

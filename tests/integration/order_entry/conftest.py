@@ -30,7 +30,7 @@ async def oe_context(redis_url: str, kafka_bootstrap: str) -> AsyncIterator[Serv
     settings = settings_for(redis_url, kafka_bootstrap)
     await create_topics(settings)
     ctx = ServiceContext(name="order_entry", instance="order-entry-test", settings=settings,
-                         redis=aioredis.Redis.from_url(redis_url), producer=make_producer(settings, client_id="oe-test"))
+                         redis=aioredis.Redis.from_url(redis_url), producer=make_producer(settings, client_id="oe-test", service="order_entry"))
     await ctx.producer.start()
     yield ctx
     await ctx.producer.stop()

@@ -6,7 +6,7 @@ CARBONLINK := $(VENV)/bin/carbonlink
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install redis-server chromium test test-unit test-integration test-slow run bench stack-up stack-down clean
+.PHONY: install redis-server chromium lint-imports test test-unit test-integration test-slow run bench stack-up stack-down clean
 
 install: $(STAMP)
 
@@ -39,11 +39,15 @@ chromium:
 		fi; \
 	fi
 
-# Unit and integration tests; the fixtures start a private broker and Redis on free ports and stop them.
-test: install redis-server chromium
+# The import rule first (contracts in pyproject.toml), then unit and integration tests; the fixtures start a
+# private broker and Redis on free ports and stop them.
+test: install redis-server chromium lint-imports
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
-test-unit: install
+lint-imports: install
+	$(VENV)/bin/lint-imports --no-logo --no-cache
+
+test-unit: install lint-imports
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
 test-integration: install redis-server chromium

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from carbonlink.cli.reports import print_report
-from services.bridge.reconciliation import reconcile as reconcile_bridge
+from carbonlink.audit.reconciliation import reconcile as reconcile_bridge
 from shared.settings import load_settings
 
 app = typer.Typer(help="The cross-registry bridge.", no_args_is_help=True)

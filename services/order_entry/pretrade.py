@@ -4,17 +4,12 @@ its reservation must hold. Each refusal carries a stable code; no I/O here."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from fractions import Fraction
-from math import ceil, floor
 from typing import Any
 
-from services.settlement.rules import FeeSchedule, buy_reservation, reserved_share
+from shared.fees import FeeSchedule, buy_reservation, reserved_share
 from shared.messages import OrderType, Phase, Side, TimeInForce
+from shared.phases import ORDER_ENTRY_PHASES
 from shared.reference import Instrument
-
-#: Phases in which new orders and amends are accepted (matching decides the rest, e.g. MARKET only continuous).
-ORDER_ENTRY_PHASES = frozenset({Phase.PRE_OPEN, Phase.OPENING_AUCTION, Phase.CONTINUOUS, Phase.CLOSING_AUCTION})
-
 
 @dataclass(frozen=True, slots=True)
 class Refusal(Exception):
@@ -43,18 +38,6 @@ class Reservation:
     asset: str
     amount: int
     limit_price: int | None
-
-
-def fees_of(instrument: Instrument) -> FeeSchedule:
-    return FeeSchedule(instrument.fees.maker_bps, instrument.fees.taker_bps, instrument.fees.min_fee)
-
-
-def band_limits(instrument: Instrument, reference: int | None) -> tuple[int, int] | None:
-    """Lowest and highest price the static band allows around the reference; None without band or reference."""
-    if instrument.band is None or reference is None:
-        return None
-    band = Fraction(instrument.band)
-    return ceil(reference * (1 - band)), floor(reference * (1 + band))
 
 
 def check_phase(phase: Phase, instrument_id: str) -> None:
@@ -99,7 +82,7 @@ def check_order(terms: Terms, instrument: Instrument, *, phase: Phase, reference
     elif terms.expire_at is not None:
         raise Refusal(422, "EXPIRY_NOT_ALLOWED", "only GTD orders take expire_at")
     check_quantity(terms.quantity, instrument)
-    band = band_limits(instrument, reference)
+    band = instrument.band_limits(reference)
     if terms.order_type is OrderType.MARKET:
         if terms.price is not None:
             raise Refusal(422, "PRICE_NOT_ALLOWED", "a market order has no price")
@@ -118,10 +101,10 @@ def reservation_for(terms: Terms, instrument: Instrument, *, reference: int | No
         return Reservation(instrument.unit_asset, terms.quantity, None)
     limit = terms.price
     if limit is None:
-        band = band_limits(instrument, reference)
+        band = instrument.band_limits(reference)
         assert band is not None, "check_order refuses market buys without a band"
         limit = band[1]
-    amount = buy_reservation(fees_of(instrument), limit_price=limit, quantity=terms.quantity)
+    amount = buy_reservation(instrument.fee_schedule, limit_price=limit, quantity=terms.quantity)
     return Reservation(instrument.currency_asset, amount, limit)
 
 

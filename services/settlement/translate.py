@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from services.settlement import rules
-from services.settlement.rules import FeeSchedule
+from shared.cash_legs import seller_leg, split_buyer_portion
 from shared.ledger import PostResult, TradeSides, registry_of
 from shared.messages import DeliveryDecided, DeliveryRequested, TradeExecuted, TradeFailed, TradeSettled
 from shared.reference import Instrument
@@ -17,11 +16,6 @@ from shared.reference import Instrument
 #: Reason code of a trade the ledger refused to settle or hold (the ledger's own code is in ``reason``).
 #: Bridge codes are 71xx (services.bridge.rules.reasons); settlement's own are 81xx.
 LEDGER_REFUSED = 8101
-
-
-def fees_of(instrument: Instrument) -> FeeSchedule:
-    return FeeSchedule(maker_bps=instrument.fees.maker_bps, taker_bps=instrument.fees.taker_bps,
-                       min_fee=instrument.fees.min_fee)
 
 
 def is_cross_registry(trade: TradeExecuted, instrument: Instrument) -> bool:
@@ -48,12 +42,12 @@ def delivery_request(trade: TradeExecuted, instrument: Instrument, buy_hold: Map
     (remaining = the fill's reservation portion, limit_price): the buyer pays ``buyer_cash`` = notional +
     buyer fee out of it (the rest is price improvement), the seller receives ``seller_cash`` = notional −
     seller fee, and both fees go to the FEES account of the instrument's registry."""
-    schedule = fees_of(instrument)
+    schedule = instrument.fee_schedule
     maker = buyer_is_maker(trade)
-    buyer = rules.split_buyer_portion(schedule, portion=int(buy_hold["remaining"]),
+    buyer = split_buyer_portion(schedule, portion=int(buy_hold["remaining"]),
                                       limit_price=int(buy_hold["limit_price"]), qty=trade.quantity,
                                       price=trade.price, maker=maker)
-    seller = rules.seller_leg(schedule, price=trade.price, qty=trade.quantity, maker=not maker)
+    seller = seller_leg(schedule, price=trade.price, qty=trade.quantity, maker=not maker)
     return DeliveryRequested(
         trade_id=trade.trade_id, instrument=trade.instrument, currency=instrument.currency,
         unit_asset=instrument.unit_asset, price=trade.price, quantity=trade.quantity,

@@ -2,7 +2,8 @@
 
 A builder that needs the current state of a record (settlement, release, rebase) returns a Plan: the record keys to
 read first and a pure function from what was read to the Entry. The sync and asyncio ledgers run the same
-plans, so the amounts are computed once, here, by the settlement rules; Lua only validates and applies.
+plans, so the amounts are computed once, here, by the pure rules of ``shared.fees`` and ``shared.cash_legs``;
+Lua only validates and applies.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from services.settlement import rules
-from services.settlement.rules import FeeSchedule
 from shared import redis_keys
+from shared.cash_legs import fill_cash
+from shared.fees import FeeSchedule, buy_reservation, fill_portion, true_up
 from shared.ledger.compliance import SurrenderLimits, surrender_caps
 from shared.ledger.model import (
     AccountType,
@@ -199,7 +200,7 @@ def reserve_for_order(
     """Reserve what an order needs (available → reserved) and open its reservation record.
 
     A buy passes its ``limit_price`` and ``quantity`` (the band limit for a market buy): settlement computes
-    each fill's portion of the reservation from them (see ``services.settlement.rules``).
+    each fill's portion of the reservation from them (see ``shared.fees``).
     """
     fields = {"account": account, "asset": asset, "remaining": str(amount), "reserved": str(amount)}
     if limit_price is not None:
@@ -267,9 +268,9 @@ def rebase_order(
             needed = open_qty
             if buy:
                 limit = int(record["limit_price"]) if limit_price is None else limit_price
-                needed = rules.buy_reservation(fees, limit_price=limit, quantity=open_qty)
+                needed = buy_reservation(fees, limit_price=limit, quantity=open_qty)
                 fields["limit_price"] = str(limit)
-            trued = rules.true_up(held=int(record.get("remaining", "")), needed=needed)
+            trued = true_up(held=int(record.get("remaining", "")), needed=needed)
         except (KeyError, ValueError) as exc:
             return _refused(entry_id, EntryKind.RELEASE, time, key, reason=str(exc))
         records: tuple[RecordOp, ...] = (SetRecord(key, fields, expect=expect),)
@@ -320,7 +321,7 @@ def settle_domestic_trade(
         if not _positive(trade.qty, price):
             return Entry(entry_id=entry_id, kind=EntryKind.SETTLE, time=time, amounts=(trade.qty, price))
         try:
-            fill = rules.fill_cash(
+            fill = fill_cash(
                 fees,
                 limit_price=int(buy["limit_price"]),
                 order_qty=int(buy["quantity"]),
@@ -364,7 +365,7 @@ def hold_for_bridge(*, trade: TradeSides, fees: FeeSchedule, time: int) -> Plan:
     """Move a cross-registry fill's part of both order reservations into trade holds, ``hold:{trade_id}``.
 
     The buyer's hold is the fill's whole reservation portion; the hold record keeps the limit price and the
-    quantity so the bridge can split it with ``rules.split_buyer_portion``. Balances stay reserved.
+    quantity so the bridge can split it with ``shared.cash_legs.split_buyer_portion``. Balances stay reserved.
     """
     keys = (redis_keys.reservation_key(trade.buy_order_id), redis_keys.reservation_key(trade.sell_order_id))
     entry_id = f"hold:{trade.trade_id}"
@@ -375,7 +376,7 @@ def hold_for_bridge(*, trade: TradeSides, fees: FeeSchedule, time: int) -> Plan:
             return Entry(entry_id=entry_id, kind=EntryKind.HOLD, time=time, amounts=(trade.qty,))
         try:
             limit_price = int(buy["limit_price"])
-            portion = rules.fill_portion(
+            portion = fill_portion(
                 fees,
                 limit_price=limit_price,
                 order_qty=int(buy["quantity"]),

@@ -3,6 +3,7 @@ with an operator key, and what it does shows on the public pages."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -124,9 +125,10 @@ async def test_the_console_refuses_operator_actions_without_an_operator_key(
     assert next(line for line in summary if line["id"] == market.instrument)["phase"] == "CONTINUOUS"
 
 
-async def test_the_console_halts_an_instrument_and_shows_health_and_the_audit(
+async def test_the_console_halts_an_instrument_and_shows_health_and_the_latest_audit(
         tab, market: LinkedMarket, base_url: str) -> None:
     await market.open()
+    await asyncio.to_thread(market.audit, pending_timeout_s=30.0, record=True)
     await tab.goto(base_url + "/ui/console")
     await tab.fill("#key", market.operator["X-API-Key"])
     await tab.click("#key-form button[type=submit]")

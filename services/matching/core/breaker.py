@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections import deque
 
-from services.matching.core.instrument import CircuitBreaker, price_range
+from services.matching.core.instrument import CircuitBreaker
+from shared.bands import price_range
 
 
 class BreakerWindow:

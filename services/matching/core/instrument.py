@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from math import ceil, floor
 
 from services.matching.core.vocabulary import STP_MODES, STP_NONE
+from shared.bands import band_limits
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,9 +62,7 @@ class InstrumentRules:
 
     def band_limits(self, reference_price: int | None) -> tuple[int, int] | None:
         """The lowest and highest price the static band allows, or None when there is no band."""
-        if self.price_band is None or reference_price is None:
-            return None
-        return price_range(reference_price, self.price_band)
+        return band_limits(self.price_band, reference_price)
 
     def to_dict(self) -> dict:
         breaker = self.circuit_breaker
@@ -97,7 +95,3 @@ class InstrumentRules:
             default_stp=data["default_stp"],
         )
 
-
-def price_range(anchor: int, move: Fraction) -> tuple[int, int]:
-    """Integer prices p with |p - anchor| <= move * anchor (inclusive bounds)."""
-    return ceil(anchor * (1 - move)), floor(anchor * (1 + move))

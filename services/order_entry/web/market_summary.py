@@ -11,9 +11,9 @@ import orjson
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from services.matching.core.instrument import price_range
 from services.order_entry.errors import error_responses
 from shared import market_keys as mk
+from shared.bands import band_limits
 from shared.money import from_minor, minor_digits, parse_fraction
 
 router = APIRouter(prefix="/v1", tags=["market data"], responses=error_responses(503))
@@ -59,7 +59,7 @@ def summarise(*, reference: int | None, band: Fraction | None, trades_newest_fir
     change_bps = None if change is None or not reference else int(Fraction(change * 10_000, reference))
     return Summary(last=last, last_at=last_at, change=change, change_bps=change_bps,
                    volume=sum(int(t["quantity"]) for t in trades_newest_first), trades=len(trades_newest_first),
-                   band=None if band is None or reference is None else price_range(reference, band))
+                   band=band_limits(band, reference))
 
 
 @router.get("/markets/summary", response_model=list[MarketLine])

@@ -20,7 +20,7 @@ INSTRUMENT = Instrument(
     id="BJEA-2025", registry="CN-BJ", currency="CNY", unit=UnitClass(origin="CN-BJ", type="ALLOWANCE", vintage=2025),
     tick=1, lot=1, fees=Fees(maker_bps=5, taker_bps=10, min_fee=100),
 )
-FEES = translate.fees_of(INSTRUMENT)
+FEES = INSTRUMENT.fee_schedule
 
 
 def ms(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> int:

@@ -10,8 +10,8 @@ import redis.asyncio as aioredis
 
 from services.bridge import flows
 from services.bridge.decisions import Bridge
-from services.bridge.reconciliation import reconcile, reconciliation_check
-from services.settlement.ledger_audit import audit_ledger
+from carbonlink.audit.reconciliation import reconcile, reconciliation_check
+from carbonlink.audit.ledger import audit_ledger
 from shared import redis_keys
 from shared.ledger import Ledger
 from shared.reference import Caps

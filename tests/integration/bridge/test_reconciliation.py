@@ -7,7 +7,7 @@ import redis
 
 from services.bridge import bridge_keys
 from services.bridge.decisions import Bridge
-from services.bridge.reconciliation import reconcile
+from carbonlink.audit.reconciliation import reconcile
 from shared.ledger import Ledger
 from tests.integration.bridge.books import BJ_UNIT, SELLER, held_trade
 

@@ -9,7 +9,7 @@ from aiokafka import AIOKafkaProducer
 
 from services.bridge import deferrals, link_operations
 from services.bridge.decisions import Bridge
-from services.settlement.ledger_audit import audit_ledger
+from carbonlink.audit.ledger import audit_ledger
 from shared.ledger import Ledger
 from shared.messages import MassCancel, payload_of
 from shared.reference import Calendar, SuspensionPolicy

@@ -21,10 +21,11 @@ import httpx
 import redis
 import redis.asyncio as aioredis
 
-from services.bridge.reconciliation import reconciliation_check
+from carbonlink.audit.publish import publish_audit
+from carbonlink.audit.reconciliation import reconciliation_check
+from carbonlink.audit.trades import run_audit
 from services.order_entry.principals import PrincipalStore, Role
-from services.settlement.rules import FeeSchedule
-from services.settlement.trade_audit import run_audit
+from shared.fees import FeeSchedule
 from shared.money import to_minor
 
 T = TypeVar("T")
@@ -143,11 +144,15 @@ class LinkedMarket:
                for ccy, line in view["cash"].items()}
         return out | {line["asset"]: (line["available"], line["reserved"]) for line in view["holdings"]}
 
-    def audit(self, *, pending_timeout_s: float) -> Any:
-        """``carbonlink audit``: ledger, trades and the bridge reconciliation over the stack's Redis."""
+    def audit(self, *, pending_timeout_s: float, record: bool = False) -> Any:
+        """``carbonlink audit``: ledger, trades and the bridge reconciliation over the stack's Redis; with
+        ``record`` the report also becomes the latest audit the operator console shows."""
         client = redis.Redis.from_url(self.redis_url)
         try:
-            return run_audit(client, pending_timeout_s=pending_timeout_s, bridge_checks=[reconciliation_check])
+            report = run_audit(client, pending_timeout_s=pending_timeout_s, bridge_checks=[reconciliation_check])
+            if record:
+                publish_audit(client, report)
+            return report
         finally:
             client.close()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from services.settlement.rules import FeeSchedule, buy_reservation
+from shared.fees import FeeSchedule, buy_reservation
 from shared.ledger import AccountType, Ledger, TradeSides, unit_asset
 
 BJ_UNIT = unit_asset("CN-BJ", "ALLOWANCE", 2025)

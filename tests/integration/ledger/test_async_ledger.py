@@ -8,8 +8,8 @@ import pytest
 import redis
 import redis.asyncio
 
-from services.settlement.ledger_audit import audit_ledger
-from services.settlement.rules import buy_reservation
+from carbonlink.audit.ledger import audit_ledger
+from shared.fees import buy_reservation
 from shared.ledger import AccountType, AsyncLedger, Code, entries
 from tests.integration.ledger.books import BJ_UNIT, BUYER, CNY, FEES, SELLER, trade
 

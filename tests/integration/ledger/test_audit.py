@@ -7,8 +7,8 @@ import redis
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from services.settlement.ledger_audit import audit_ledger
-from services.settlement.rules import buy_reservation
+from carbonlink.audit.ledger import audit_ledger
+from shared.fees import buy_reservation
 from shared import redis_keys
 from shared.ledger import AccountType, Entry, EntryKind, Ledger, Posting, PostResult, TradeSides
 from tests.integration.ledger.books import BJ_UNIT, BUYER, CNY, FEES, KR_UNIT, SELLER, SEOUL, fund, open_books

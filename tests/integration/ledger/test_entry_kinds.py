@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.settlement.rules import fill_cash
+from shared.cash_legs import fill_cash
 from shared import redis_keys
 from shared.ledger import AccountType, AdjustRecord, Entry, EntryKind, Ledger, Posting, entries, system_account
 from tests.integration.ledger.books import BJ_UNIT, BUYER, CNY, FEES, KR_UNIT, SELLER, SEOUL, place_orders, trade

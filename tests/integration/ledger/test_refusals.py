@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 import redis
 
-from services.settlement.rules import FeeSchedule
+from shared.fees import FeeSchedule
 from shared import redis_keys
 from shared.ledger import (
     AccountType,

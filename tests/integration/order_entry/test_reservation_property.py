@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from services.order_entry.principals import PrincipalStore, Role
-from services.settlement.rules import FeeSchedule, buy_reservation
+from shared.fees import FeeSchedule, buy_reservation
 from shared.ledger import AsyncLedger
 from tests.integration.order_entry.conftest import Exchange, instrument_body, order_body
 

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from services.settlement.rules import FeeSchedule, buy_reservation
+from shared.fees import FeeSchedule, buy_reservation
 from shared.ledger import AccountType, Ledger
 from shared.messages import Side, TradeExecuted
 from shared.reference import Fees, Instrument, UnitClass

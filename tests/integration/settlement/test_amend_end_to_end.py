@@ -14,8 +14,8 @@ import redis
 import redis.asyncio as aioredis
 
 from services.order_entry.principals import PrincipalStore, Role
-from services.settlement.ledger_audit import check_reservations
-from services.settlement.rules import FeeSchedule
+from carbonlink.audit.ledger import check_reservations
+from shared.fees import FeeSchedule
 from services.settlement.trade_state import trade_key
 from shared.ledger import Ledger
 from shared.ledger.snapshot import take_snapshot

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from services.settlement import rules
-from services.settlement.ledger_audit import check_reservations
+from shared import cash_legs, fees
+from carbonlink.audit.ledger import check_reservations
 from services.settlement.trade_state import SETTLED, trade_key
 from shared import redis_keys
 from shared.kafka import publish
@@ -57,15 +57,15 @@ async def test_a_buy_amended_up_in_price_then_filled_pays_exactly_at_the_new_ter
     await settlement.list_instrument(books.instrument)
     books.reserve_buy("b1", limit_price=5_000, qty=100)
     books.reserve_sell("s1", qty=100)
-    increase = (rules.buy_reservation(FEES, limit_price=5_200, quantity=100)
-                - rules.buy_reservation(FEES, limit_price=5_000, quantity=100))
+    increase = (fees.buy_reservation(FEES, limit_price=5_200, quantity=100)
+                - fees.buy_reservation(FEES, limit_price=5_000, quantity=100))
     reserve_more(settlement.ledger, books, "b1", account=books.buyer, asset=CNY, amount=increase)
     fees_before = settlement.ledger.balances("CN-BJ/FEES").get(CNY, (0, 0))[0]
 
     await settlement.publish(amended(books, "b1", price=5_200, quantity=100), event_id=f"{books.instrument.id}:5")
     await rebased(settlement, books, "b1", limit_price="5200")
     trade = books.trade(price=5_100, quantity=100, buy_leaves_quantity=0, sell_leaves_quantity=0)
-    await settlement.publish(trade, event_id=trade.trade_id)
+    await settlement.publish(trade)
     await settled(settlement, trade.trade_id)
 
     buyer_fee, seller_fee = FEES.fee(510_000, maker=False), FEES.fee(510_000, maker=True)
@@ -85,7 +85,7 @@ async def test_a_buy_amended_down_in_price_gets_the_excess_back_once(settlement)
         await settlement.publish(event, event_id=f"{books.instrument.id}:9")
     await rebased(settlement, books, "b1", limit_price="4800")
 
-    need = rules.buy_reservation(FEES, limit_price=4_800, quantity=100)
+    need = fees.buy_reservation(FEES, limit_price=4_800, quantity=100)
     assert settlement.ledger.balances(books.buyer)[CNY] == (CASH - need, need)
     assert record(settlement, books, "b1")["remaining"] == str(need)
     rebases = [r for r in settlement.ledger.journal("CN-BJ") if r.entry_id == f"rebase:{books.instrument.id}:9"]
@@ -113,13 +113,13 @@ async def test_fills_before_and_after_an_amended_up_quantity_in_one_burst_settle
     books.reserve_sell("s1", qty=190)
     first = books.trade(1, price=4_900, quantity=40, buy_leaves_quantity=60, sell_leaves_quantity=150)
     # order entry, knowing of the first fill, reserves for 150 open instead of 60 after the 40 filled
-    increase = (rules.reserved_share(FEES, limit_price=5_000, filled=190)
-                - rules.reserved_share(FEES, limit_price=5_000, filled=100))
+    increase = (fees.reserved_share(FEES, limit_price=5_000, filled=190)
+                - fees.reserved_share(FEES, limit_price=5_000, filled=100))
     reserve_more(settlement.ledger, books, "b1", account=books.buyer, asset=CNY, amount=increase)
     second = books.trade(2, price=5_000, quantity=150, buy_leaves_quantity=0, sell_leaves_quantity=0)
 
-    burst = [(first, first.trade_id), (amended(books, "b1", price=None, quantity=150), f"{books.instrument.id}:4"),
-             (second, second.trade_id)]
+    burst = [(first, f"{books.instrument.id}:1"), (amended(books, "b1", price=None, quantity=150),
+                                                     f"{books.instrument.id}:4"), (second, f"{books.instrument.id}:6")]
     for message, event_id in burst:
         await publish(settlement.producer, ORDERS_EVENTS.name, books.instrument.id, message, event_id=event_id,
                       occurred_at=1_700_000_000_000)
@@ -127,7 +127,7 @@ async def test_fills_before_and_after_an_amended_up_quantity_in_one_burst_settle
     for trade in (first, second):
         await settled(settlement, trade.trade_id)
 
-    cash = rules.fill_cash(FEES, limit_price=5_000, order_qty=100, filled_before=0, qty=40, price=4_900,
+    cash = cash_legs.fill_cash(FEES, limit_price=5_000, order_qty=100, filled_before=0, qty=40, price=4_900,
                            buyer_is_maker=False)
     paid = cash.buyer.paid + 750_000 + FEES.fee(750_000, maker=False)
     assert settlement.ledger.balances(books.buyer) == {CNY: (CASH - paid, 0), UNIT.asset: (190, 0)}
@@ -146,7 +146,7 @@ async def test_a_rebase_onto_less_than_the_order_needs_keeps_what_is_there_and_f
     assert settlement.ledger.balances(books.buyer)[CNY] == (CASH - held, held)
     assert record(settlement, books, "b1")["remaining"] == str(held)
     entry = next(r for r in settlement.ledger.journal("CN-BJ") if r.entry_id == f"rebase:{books.instrument.id}:2")
-    assert entry.meta["shortfall"] == rules.buy_reservation(FEES, limit_price=5_000, quantity=150) - held
+    assert entry.meta["shortfall"] == fees.buy_reservation(FEES, limit_price=5_000, quantity=150) - held
     assert reservations_balance(settlement)
 
 

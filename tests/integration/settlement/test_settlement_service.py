@@ -6,7 +6,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from services.settlement import rules
+from shared import cash_legs, fees
 from services.settlement.trade_state import FAILED, PENDING_BRIDGE, PENDING_TRADES, SETTLED, trade_key
 from shared import market_keys, redis_keys
 from shared.ledger import registry_of
@@ -21,6 +21,7 @@ from shared.messages import (
 )
 from shared.topics import BRIDGE_REQUESTS, BRIDGE_RESULTS, DEADLETTER, ORDERS_EVENTS, REGISTRY_TRANSFERS, SETTLEMENT_EVENTS
 from tests.integration.settlement.books import CASH, CNY, FEES, UNIT, UNITS
+from tests.integration.settlement.conftest import next_event_id
 
 pytestmark = pytest.mark.integration
 
@@ -45,10 +46,10 @@ async def test_a_domestic_trade_delivers_units_against_cash_in_one_entry(settlem
     books.reserve_sell("s1", qty=100)
     trade = books.trade(price=4_900, quantity=40)
 
-    await settlement.publish(trade, event_id=trade.trade_id)
+    await settlement.publish(trade)
     record = await settled(settlement, trade.trade_id)
 
-    cash = rules.fill_cash(FEES, limit_price=5_000, order_qty=100, filled_before=0, qty=40, price=4_900,
+    cash = cash_legs.fill_cash(FEES, limit_price=5_000, order_qty=100, filled_before=0, qty=40, price=4_900,
                            buyer_is_maker=False)
     buyer, seller = settlement.ledger.balances(books.buyer), settlement.ledger.balances(books.seller)
     assert buyer[UNIT.asset] == (40, 0)
@@ -107,16 +108,20 @@ async def test_a_redelivered_trade_settles_once(settlement) -> None:
     books.reserve_sell("s1")
     trade = books.trade()
 
+    event_id = next_event_id(trade.instrument)
     for _ in range(3):
-        await settlement.publish(trade, event_id=trade.trade_id)
+        await settlement.publish(trade, event_id=event_id)
     await settled(settlement, trade.trade_id)
-    await settlement.wait_for(
-        lambda: len(settlement.messages(SETTLEMENT_EVENTS.name, TradeSettled, trade_id=trade.trade_id)) == 3)
+    later = books.trade(seq=2, quantity=10, buy_leaves_quantity=50, sell_leaves_quantity=50)
+    await settlement.publish(later)
+    await settled(settlement, later.trade_id)  # in order after the repeats: they were all handled
+    await settlement.wait_for(lambda: settlement.messages(SETTLEMENT_EVENTS.name, TradeSettled, trade_id=later.trade_id))
 
-    assert settlement.ledger.balances(books.buyer)[UNIT.asset] == (40, 0)
+    assert settlement.ledger.balances(books.buyer)[UNIT.asset] == (50, 0)
+    assert len(settlement.messages(SETTLEMENT_EVENTS.name, TradeSettled, trade_id=trade.trade_id)) == 1
     assert state(settlement, trade.trade_id)["settled_count"] == "1"
-    assert settlement.redis.llen(market_keys.account_settlements(books.buyer)) == 1
-    assert settlement.redis.llen(market_keys.account_trades(books.seller)) == 1
+    assert settlement.redis.llen(market_keys.account_settlements(books.buyer)) == 2
+    assert settlement.redis.llen(market_keys.account_trades(books.seller)) == 2
 
 
 async def test_a_cancel_releases_what_remains_of_the_order(settlement) -> None:
@@ -132,7 +137,7 @@ async def test_a_cancel_releases_what_remains_of_the_order(settlement) -> None:
     await settlement.publish(cancel)
     await settlement.wait_for(lambda: not settlement.redis.exists(redis_keys.reservation_key(books.order_id("b1"))))
 
-    cash = rules.fill_cash(FEES, limit_price=5_000, order_qty=100, filled_before=0, qty=40, price=4_900,
+    cash = cash_legs.fill_cash(FEES, limit_price=5_000, order_qty=100, filled_before=0, qty=40, price=4_900,
                            buyer_is_maker=False)
     assert settlement.ledger.balances(books.buyer)[CNY] == (CASH - cash.buyer.paid, 0)
     assert settlement.ledger.balances(books.seller)[UNIT.asset] == (UNITS - 100, 60)  # the sell is still open
@@ -171,7 +176,7 @@ async def test_a_cross_registry_trade_is_held_and_put_to_the_bridge(settlement) 
     books = settlement.books()
     trade, request = await _cross_registry_trade(settlement, books)
 
-    cash = rules.fill_cash(FEES, limit_price=5_000, order_qty=100, filled_before=0, qty=40, price=4_900,
+    cash = cash_legs.fill_cash(FEES, limit_price=5_000, order_qty=100, filled_before=0, qty=40, price=4_900,
                            buyer_is_maker=False)
     assert registry_of(request.buy_account) == "KR" and request.unit_asset == UNIT.asset
     assert (request.buyer_cash, request.seller_cash) == (cash.buyer.paid, cash.seller.received)
@@ -262,7 +267,7 @@ async def test_every_ledger_entry_is_mirrored_to_registry_transfers(settlement) 
 
 
 async def test_the_audit_passes_with_trades_settled_failed_and_pending(settlement) -> None:
-    from services.settlement.trade_audit import run_audit
+    from carbonlink.audit.trades import run_audit
 
     books = settlement.books()
     await listed(settlement, books)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import redis
 
-from services.settlement.trade_audit import run_audit
+from carbonlink.audit.trades import run_audit
 from services.settlement.trade_state import PENDING_TRADES, trade_key
 from shared.ledger import Entry, EntryKind, Ledger, Posting
 from tests.integration.settlement.books import Books, open_registries
@@ -68,7 +68,7 @@ def test_a_settled_trade_without_its_ledger_entry_fails_the_audit(redis_client, 
 
 
 def test_the_bridge_reconciliation_plugs_into_the_audit(redis_client, books) -> None:
-    from services.settlement.ledger_audit import CheckResult
+    from carbonlink.audit.ledger import CheckResult
 
     report = run_audit(redis_client, pending_timeout_s=60,
                        bridge_checks=[lambda client, snap: CheckResult("bridge_reconciliation", False)])

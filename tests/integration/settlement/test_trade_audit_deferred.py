@@ -7,7 +7,7 @@ import pytest
 import redis
 
 from services.bridge.bridge_keys import PENDING as BRIDGE_DEFERRED
-from services.settlement.trade_audit import run_audit
+from carbonlink.audit.trades import run_audit
 from services.settlement.trade_state import PENDING_BRIDGE, PENDING_TRADES, trade_key
 
 pytestmark = pytest.mark.integration

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from services.order_entry import pretrade
 from services.order_entry.pretrade import Refusal, Terms
-from services.settlement.rules import FeeSchedule, buy_reservation, fill_portion, reserved_share
+from shared.fees import FeeSchedule, buy_reservation, fill_portion, reserved_share
 from shared.messages import OrderType, Phase, Side, TimeInForce
 from shared.reference import Instrument
 
@@ -33,8 +33,8 @@ def refusal_code(**overrides) -> str | None:
 
 
 def test_the_band_is_inclusive_and_rounds_inward() -> None:
-    assert pretrade.band_limits(INSTRUMENT, 5001) == (4501, 5501)
-    assert pretrade.band_limits(INSTRUMENT.model_copy(update={"band": None}), 5000) is None
+    assert INSTRUMENT.band_limits(5001) == (4501, 5501)
+    assert INSTRUMENT.model_copy(update={"band": None}).band_limits(5000) is None
 
 
 @pytest.mark.parametrize(("overrides", "code"), [

@@ -5,7 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.settlement.rules import FeeSchedule, buy_reservation, fill_portion, split_buyer_portion, true_up
+from shared.cash_legs import split_buyer_portion
+from shared.fees import FeeSchedule, buy_reservation, fill_portion, true_up
 from shared import redis_keys
 from shared.ledger import AdjustRecord, EntryKind, Posting, SetRecord
 from shared.ledger.entries import rebase_order

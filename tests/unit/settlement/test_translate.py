@@ -5,7 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.settlement import rules, translate
+from services.settlement import translate
+from shared import cash_legs, fees
 from shared.messages import Side, TradeExecuted
 from shared.reference import Fees, Instrument, UnitClass
 
@@ -43,9 +44,9 @@ def test_the_maker_side_decides_whose_fee_is_the_maker_fee() -> None:
 def test_a_bridge_request_pays_the_seller_the_notional_less_fees_and_never_more_than_the_hold(
         limit: int, qty: int, filled_before: int, discount: int, buyer_maker: bool) -> None:
     price = max(1, limit - discount)
-    schedule = translate.fees_of(INSTRUMENT)
+    schedule = INSTRUMENT.fee_schedule
     order_qty = filled_before + qty
-    portion = rules.fill_portion(schedule, limit_price=limit, order_qty=order_qty, filled_before=filled_before, qty=qty)
+    portion = fees.fill_portion(schedule, limit_price=limit, order_qty=order_qty, filled_before=filled_before, qty=qty)
     matched = trade(price=price, quantity=qty, maker_order_id="b1" if buyer_maker else "s1")
 
     request = translate.delivery_request(matched, INSTRUMENT, {"remaining": str(portion), "limit_price": str(limit)},

@@ -19,8 +19,8 @@ from collections.abc import Callable, Sequence
 
 import redis
 
+from carbonlink.audit.ledger import AuditCheck, AuditReport, CheckResult, audit_ledger
 from services.bridge.bridge_keys import PENDING as BRIDGE_DEFERRED
-from services.settlement.ledger_audit import AuditCheck, AuditReport, CheckResult, audit_ledger
 from services.settlement.trade_state import FAILED, PENDING_BRIDGE, PENDING_TRADES, SETTLED, STATUSES, TRADE_PATTERN
 from shared.ledger.model import EntryKind
 from shared.ledger.snapshot import LedgerSnapshot, journal_until

@@ -4,7 +4,7 @@ Like the Kyoto registries against the transaction log: every movement of a ``{re
 registry's journal must be a bridge delivery the audit log approved, with the quantities it recorded; the
 net-flow counters must equal the audit log's totals per direction; each BRIDGE balance must equal what the
 approvals imply. ``reconcile`` reports every discrepancy; ``reconciliation_check`` plugs it into
-``services.settlement.ledger_audit.audit_ledger(..., extra_checks=...)``.
+``carbonlink.audit.ledger.audit_ledger(..., extra_checks=...)``.
 
 Run it on a quiet bridge: a delivery decided during the run may be in a journal before its audit record.
 """
@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 
 import redis
 
+from carbonlink.audit.ledger import CheckResult
 from services.bridge import bridge_keys as keys
 from services.bridge.delivery_entry import entry_id
 from services.bridge.flows import flows_from_counters
-from services.settlement.ledger_audit import CheckResult
 from shared import redis_keys
 from shared.ledger import AccountType, EntryKind, system_account
 from shared.ledger.snapshot import LedgerSnapshot, journal_until

@@ -6,14 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.settlement.rules import (
-    FeeSchedule,
-    buy_reservation,
-    fill_cash,
-    fill_portion,
-    seller_leg,
-    split_buyer_portion,
-)
+from shared.cash_legs import fill_cash, seller_leg, split_buyer_portion
+from shared.fees import FeeSchedule, buy_reservation, fill_portion
 
 schedules = st.builds(
     FeeSchedule,

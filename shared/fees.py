@@ -1,12 +1,13 @@
-"""Pure settlement rules: fee schedules, buyer reservations, and the cash legs of one fill.
+"""Pure fee and reservation arithmetic, one home for order entry and settlement: fee schedules, what a buy
+order reserves, each fill's portion of it, and truing a reservation up after an amend.
 
 All amounts are integers in the currency's minor unit; prices are minor units per tonne. Standard library only.
 
 How a buy order's cash reservation is consumed: ``share(c) = L·c + reserve_fee(L·c)`` is what the order sets
 aside for its first ``c`` tonnes at its limit ``L``; the order reserves ``share(Q)`` and the fill that takes
 the filled quantity from ``c − q`` to ``c`` consumes ``share(c) − share(c − q)``. The consumptions telescope,
-so a fully filled order consumes exactly its reservation and leaves no dust. From its portion the buyer pays
-price × q plus its fee (never more than the fee part of the portion); the rest is price improvement, released.
+so a fully filled order consumes exactly its reservation and leaves no dust (``shared.cash_legs`` splits a
+portion into what the buyer pays and what is released).
 
 An amended order starts afresh: from the amend on it is an order of its open quantity at its new limit, and
 its reservation is trued up to ``buy_reservation`` of that (a sell: one unit per open tonne).
@@ -57,13 +58,13 @@ def reserved_share(schedule: FeeSchedule, *, limit_price: int, filled: int) -> i
 
 def buy_reservation(schedule: FeeSchedule, *, limit_price: int, quantity: int) -> int:
     """Cash a buy order reserves: limit × qty + fee(limit × qty). Market buys pass the band limit as the limit."""
-    _require_positive(limit_price=limit_price, quantity=quantity)
+    require_positive(limit_price=limit_price, quantity=quantity)
     return reserved_share(schedule, limit_price=limit_price, filled=quantity)
 
 
 def fill_portion(schedule: FeeSchedule, *, limit_price: int, order_qty: int, filled_before: int, qty: int) -> int:
     """The part of a buy order's reservation that belongs to a fill of ``qty`` after ``filled_before`` tonnes."""
-    _require_positive(limit_price=limit_price, order_qty=order_qty, qty=qty)
+    require_positive(limit_price=limit_price, order_qty=order_qty, qty=qty)
     if filled_before < 0 or filled_before + qty > order_qty:
         raise ValueError("the fill does not fit in the order")
     after = reserved_share(schedule, limit_price=limit_price, filled=filled_before + qty)
@@ -88,85 +89,8 @@ def true_up(*, held: int, needed: int) -> TrueUp:
     return TrueUp(kept=kept, released=held - kept, shortfall=needed - kept)
 
 
-@dataclass(frozen=True, slots=True)
-class BuyerLeg:
-    """The buyer's side of a fill: taken from its reservation, paid (notional + fee), and released."""
-
-    consumed: int
-    notional: int
-    fee: int
-    released: int
-
-    @property
-    def paid(self) -> int:
-        return self.notional + self.fee
-
-
-def split_buyer_portion(
-    schedule: FeeSchedule, *, portion: int, limit_price: int, qty: int, price: int, maker: bool
-) -> BuyerLeg:
-    """Split a reserved portion into notional, fee (capped by the portion's fee part) and price improvement."""
-    _require_positive(limit_price=limit_price, qty=qty, price=price)
-    if price > limit_price:
-        raise ValueError("a buyer never pays above its limit")
-    notional = price * qty
-    fee_room = portion - limit_price * qty
-    if fee_room < 0:
-        raise ValueError("the portion does not cover the fill at the limit price")
-    fee = min(schedule.fee(notional, maker=maker), fee_room)
-    return BuyerLeg(consumed=portion, notional=notional, fee=fee, released=portion - notional - fee)
-
-
-@dataclass(frozen=True, slots=True)
-class SellerLeg:
-    notional: int
-    fee: int
-
-    @property
-    def received(self) -> int:
-        return self.notional - self.fee
-
-
-def seller_leg(schedule: FeeSchedule, *, price: int, qty: int, maker: bool) -> SellerLeg:
-    """The seller receives the notional less its fee; the fee never exceeds the notional."""
-    _require_positive(price=price, qty=qty)
-    notional = price * qty
-    return SellerLeg(notional=notional, fee=min(schedule.fee(notional, maker=maker), notional))
-
-
-@dataclass(frozen=True, slots=True)
-class FillCash:
-    """Both cash legs of one fill. Conservation: buyer.paid == seller.received + fees."""
-
-    buyer: BuyerLeg
-    seller: SellerLeg
-
-    @property
-    def fees(self) -> int:
-        return self.buyer.fee + self.seller.fee
-
-
-def fill_cash(
-    schedule: FeeSchedule,
-    *,
-    limit_price: int,
-    order_qty: int,
-    filled_before: int,
-    qty: int,
-    price: int,
-    buyer_is_maker: bool,
-) -> FillCash:
-    """The cash legs of a domestic fill of ``qty`` at ``price`` against a buy order with the given terms."""
-    portion = fill_portion(
-        schedule, limit_price=limit_price, order_qty=order_qty, filled_before=filled_before, qty=qty
-    )
-    buyer = split_buyer_portion(
-        schedule, portion=portion, limit_price=limit_price, qty=qty, price=price, maker=buyer_is_maker
-    )
-    return FillCash(buyer=buyer, seller=seller_leg(schedule, price=price, qty=qty, maker=not buyer_is_maker))
-
-
-def _require_positive(**values: int) -> None:
+def require_positive(**values: int) -> None:
+    """Raise ValueError naming the first value that is not a positive integer."""
     for name, value in values.items():
         if type(value) is not int or value <= 0:
             raise ValueError(f"{name} must be a positive integer, got {value!r}")

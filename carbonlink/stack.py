@@ -26,7 +26,7 @@ from shared.topic_incarnation import record_created
 from shared.settings import Settings
 
 #: Services in start order, each run as `python -m services.<name>`; order entry last, as it checks the others.
-SERVICES = ("matching", "settlement", "bridge", "order_entry")
+SERVICES = ("matching", "settlement", "bridge", "oversight", "order_entry")
 
 
 @dataclass(frozen=True, slots=True)

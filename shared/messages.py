@@ -316,6 +316,23 @@ class LedgerEntryRecorded(Message):
     meta: dict[str, object]
 
 
+class AlertRaised(Message):
+    """A surveillance finding of oversight: a stable code, a severity and the events that triggered it.
+
+    ``alert_id`` is derived from the evidence, so replaying the same events raises the same alert again.
+    """
+
+    alert_id: Id
+    code: str
+    severity: Literal["LOW", "MEDIUM", "HIGH"]
+    subject: str
+    owner: str = ""
+    evidence: list[str]
+    raised_at: int = Field(ge=0, description="business time of the event that completed the evidence")
+    summary: str
+    details: dict[str, str | int] = Field(default_factory=dict)
+
+
 class ServiceHeartbeat(Message):
     service: str
     instance: str
@@ -336,7 +353,7 @@ MESSAGE_TYPES: dict[str, type[Message]] = {
         ConfigureInstrument, SubmitOrder, CancelOrder, AmendOrder, MassCancel, ChangePhase, AdvanceClock,
         OrderAccepted, OrderRejected, OrderCancelled, OrderExpired, OrderAmended, TradeExecuted, CommandRejected,
         PhaseChanged, ReferencePriceChanged, TradingHalted, BookDelta, TradeSettled, TradeFailed, DeliveryRequested, DeliveryDecided, BridgeCheckRecorded,
-        LedgerEntryRecorded, ServiceHeartbeat, DeadLettered,
+        LedgerEntryRecorded, AlertRaised, ServiceHeartbeat, DeadLettered,
     )
 }
 

@@ -12,6 +12,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from shared.bands import band_limits
+from shared.corridor import Corridor
 from shared.fees import FeeSchedule
 from shared.messages import Phase, SelfTradePrevention
 from shared.money import AmountError, MINOR_UNIT_DIGITS, format_fraction, parse_fraction
@@ -205,6 +206,7 @@ class LinkageTerms(_Model):
     corresponding_adjustment: bool = False
     calendar: Calendar = Calendar()
     suspension: SuspensionPolicy = SuspensionPolicy()
+    corridor: Corridor | None = Field(default=None, description="a price corridor oversight watches (see shared.corridor)")
 
     @model_validator(mode="after")
     def _shape(self) -> LinkageTerms:

@@ -23,25 +23,30 @@ ORDER_COMMANDS = ("ConfigureInstrument", "SubmitOrder", "CancelOrder", "AmendOrd
 ORDER_EVENTS = ("OrderAccepted", "OrderRejected", "OrderCancelled", "OrderExpired", "OrderAmended", "TradeExecuted",
                 "CommandRejected", "PhaseChanged", "ReferencePriceChanged", "TradingHalted")
 
-# The bridge publishes mass cancels on a link's suspension.
-ORDERS_COMMANDS = Topic("orders.commands", "instrument", ("order_entry", "bridge"), ("matching",), ORDER_COMMANDS)
-ORDERS_EVENTS = Topic("orders.events", "instrument", ("matching",), ("settlement", "order_entry"), ORDER_EVENTS)
-MARKET_DATA = Topic("market.data", "instrument", ("matching",), ("order_entry",), ("BookDelta",))
-SETTLEMENT_EVENTS = Topic("settlement.events", "instrument", ("settlement",), ("order_entry",),
+# The bridge publishes mass cancels on a link's suspension; oversight halts a market that leaves its corridor.
+ORDERS_COMMANDS = Topic("orders.commands", "instrument", ("order_entry", "bridge", "oversight"), ("matching",),
+                        ORDER_COMMANDS)
+ORDERS_EVENTS = Topic("orders.events", "instrument", ("matching",), ("settlement", "order_entry", "oversight"),
+                      ORDER_EVENTS)
+MARKET_DATA = Topic("market.data", "instrument", ("matching",), ("order_entry", "oversight"), ("BookDelta",))
+SETTLEMENT_EVENTS = Topic("settlement.events", "instrument", ("settlement",), ("order_entry", "oversight"),
                           ("TradeSettled", "TradeFailed"))
 BRIDGE_REQUESTS = Topic("bridge.requests", "instrument", ("settlement",), ("bridge",), ("DeliveryRequested",))
 BRIDGE_RESULTS = Topic("bridge.results", "instrument", ("bridge",), ("settlement",), ("DeliveryDecided",))
-BRIDGE_AUDIT = Topic("bridge.audit", "link id", ("bridge",), (), ("BridgeCheckRecorded",), keyed_by_instrument=False)
+BRIDGE_AUDIT = Topic("bridge.audit", "link id", ("bridge",), ("oversight",), ("BridgeCheckRecorded",),
+                     keyed_by_instrument=False)
+OVERSIGHT_ALERTS = Topic("oversight.alerts", "subject", ("oversight",), (), ("AlertRaised",),
+                         keyed_by_instrument=False)
 REGISTRY_TRANSFERS = Topic("registry.transfers", "registry", ("settlement", "bridge"), (), ("LedgerEntryRecorded",),
                            keyed_by_instrument=False)
-SERVICE_HEARTBEATS = Topic("service.heartbeats", "service", ("matching", "settlement", "bridge", "order_entry"), (),
-                           ("ServiceHeartbeat",), keyed_by_instrument=False)
-DEADLETTER = Topic("deadletter", "source topic", ("matching", "settlement", "bridge", "order_entry"), (),
-                   ("DeadLettered",), keyed_by_instrument=False)
+SERVICE_NAMES = ("matching", "settlement", "bridge", "oversight", "order_entry")
+SERVICE_HEARTBEATS = Topic("service.heartbeats", "service", SERVICE_NAMES, (), ("ServiceHeartbeat",),
+                           keyed_by_instrument=False)
+DEADLETTER = Topic("deadletter", "source topic", SERVICE_NAMES, (), ("DeadLettered",), keyed_by_instrument=False)
 
 ALL_TOPICS: tuple[Topic, ...] = (
     ORDERS_COMMANDS, ORDERS_EVENTS, MARKET_DATA, SETTLEMENT_EVENTS, BRIDGE_REQUESTS, BRIDGE_RESULTS,
-    BRIDGE_AUDIT, REGISTRY_TRANSFERS, SERVICE_HEARTBEATS, DEADLETTER,
+    BRIDGE_AUDIT, REGISTRY_TRANSFERS, SERVICE_HEARTBEATS, DEADLETTER, OVERSIGHT_ALERTS,
 )
 
 

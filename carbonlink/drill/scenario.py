@@ -31,6 +31,7 @@ from pydantic import (
     model_validator,
 )
 
+from carbonlink.drill.manipulation_spec import ManipulatorSpec
 from carbonlink.drill.scenario_checks import cross_field_problems
 from carbonlink.drill.yaml_lines import load_with_lines, nearest_line
 
@@ -94,13 +95,37 @@ class _Model(BaseModel):
 
 
 class Clock(_Model):
-    start: AwareDatetime  # business time of day 0, 00:00
+    """Business time of the drill. Trading days are weekdays (Monday to Friday) from ``start``; a day's
+    ``session_minutes`` of trading advance in steps of ``step_minutes``; a trader's order rests for
+    ``order_life_steps`` steps. ``speed`` (business seconds per wall second), when given, only slows a drill
+    down for watching it live; a drill otherwise runs as fast as the exchange processes each step."""
+
+    start: AwareDatetime  # business time of day 0, 00:00 (a weekend start moves to the Monday after)
     days_per_phase: PositiveInt = 2  # for phases that give no `days`
-    speed: PositiveInt  # business seconds per wall-clock second
+    speed: PositiveInt | None = None
     session_minutes: PositiveInt  # business minutes of trading simulated per day
+    step_minutes: PositiveInt = 5
+    order_life_steps: PositiveInt = 3
+
+    @model_validator(mode="after")
+    def _whole_steps(self) -> Clock:
+        if self.session_minutes % self.step_minutes:
+            raise ValueError("session_minutes must be a whole number of step_minutes")
+        return self
+
+    @property
+    def steps_per_day(self) -> int:
+        return self.session_minutes // self.step_minutes
 
     def day_start(self, day: int) -> datetime:
-        return self.start + timedelta(days=day)
+        """Midnight (in the start's time zone) of trading day ``day``, the ``day``-th weekday from the start."""
+        moment, counted = self.start, -1
+        while True:
+            if moment.weekday() < 5:
+                counted += 1
+                if counted == day:
+                    return moment
+            moment += timedelta(days=1)
 
 
 class WciHoldingLimit(_Model):
@@ -399,6 +424,7 @@ class Scenario(_Model):
     linkages: list[Linkage] = []
     phases: Annotated[list[Phase], Field(min_length=1)]
     traders: list[TraderGroup] = []
+    manipulators: list[ManipulatorSpec] = []  # traders that manipulate on a schedule (carbonlink.drill.manipulators)
 
     def registry(self, key: str) -> Registry:
         return next(registry for registry in self.registries if registry.id == key)

@@ -20,7 +20,7 @@ from services.order_entry.errors import error_responses, not_found
 from shared.ledger import AccountType, system_account
 from shared.ledger.views import text
 from shared.reference import Calendar, Caps, LinkageTerms, SuspensionPolicy
-from shared.runtime import business_now_ms
+from shared.business_clock import business_now
 
 router = APIRouter(prefix="/v1", tags=["linkage transparency"], responses=error_responses(404, 422, 503))
 
@@ -165,13 +165,13 @@ def link_view(terms: LinkageTerms, *, period: int, used: dict[tuple[str, str], i
     )
 
 
-def _period(period: int | None) -> int:
-    """The bridge counts per UTC calendar year of business time."""
-    return rules.calendar_year(business_now_ms()) if period is None else period
+async def _period(ports: PortsDep, period: int | None) -> int:
+    """The bridge counts per UTC calendar year of business time (default: the exchange's business clock)."""
+    return rules.calendar_year(await business_now(ports.ctx.redis)) if period is None else period
 
 
 async def _views(ports: PortsDep, links: list[LinkageTerms], period: int | None) -> list[LinkView]:
-    period = _period(period)
+    period = await _period(ports, period)
     fields = [(terms.id, pair) for terms in links for pair in terms.directions()]
     names = [bridge_keys.link_field(link_id, *pair) for link_id, pair in fields]
     values = await ports.ctx.redis.hmget(bridge_keys.quota_key(period), names) if names else []
@@ -208,7 +208,7 @@ async def link(link_id: LinkPath, ports: PortsDep, period: Period = None) -> Lin
 @router.get("/adjustments", response_model=AdjustmentsView)
 async def adjustments(ports: PortsDep, period: Period = None) -> AdjustmentsView:
     """Corresponding adjustments recorded for a period (Article 6: + for the origin, − for the receiver)."""
-    period = _period(period)
+    period = await _period(ports, period)
     return AdjustmentsView(period=period, adjustments=await flows.adjustments(ports.ctx.redis, period))
 
 

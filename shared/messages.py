@@ -172,11 +172,11 @@ class OrderAmended(Message):
 
 
 class TradeExecuted(Message):
-    trade_id: str
-    instrument: str
-    trade_seq: int
-    price: int
-    quantity: int
+    trade_id: Id
+    instrument: Id
+    trade_seq: int = Field(ge=1)
+    price: int = Field(ge=1, le=10**15)
+    quantity: Tonnes
     aggressor_side: Side | None
     maker_order_id: str
     taker_order_id: str
@@ -186,8 +186,8 @@ class TradeExecuted(Message):
     sell_order_id: str
     buy_account: str
     sell_account: str
-    buy_leaves_quantity: int
-    sell_leaves_quantity: int
+    buy_leaves_quantity: int = Field(ge=0, le=10**12)
+    sell_leaves_quantity: int = Field(ge=0, le=10**12)
 
 
 class CommandRejected(Message):

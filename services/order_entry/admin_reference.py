@@ -22,7 +22,7 @@ from shared.kafka import publish
 from shared.ledger import AccountType
 from shared.messages import ConfigureInstrument
 from shared.reference import Account, Instrument, LinkageTerms, Registry
-from shared.runtime import business_now_ms
+from shared.business_clock import business_now
 from shared.topics import ORDERS_COMMANDS
 
 router = APIRouter(prefix="/v1/admin", tags=["admin: reference data"],
@@ -71,7 +71,7 @@ async def put_instrument(body: Instrument, _: Operator, ports: PortsDep) -> Inst
         band=body.band, reference_price=body.reference_price, circuit_breaker_move=body.circuit_breaker_move,
         circuit_breaker_window_ms=body.circuit_breaker_window_ms, self_trade_prevention=body.self_trade_prevention)
     await publish(ports.ctx.producer, ORDERS_COMMANDS.name, body.id, command,
-                  event_id=f"configure:{body.id}:{time.time_ns()}", occurred_at=business_now_ms(), wait=True)
+                  event_id=f"configure:{body.id}:{time.time_ns()}", occurred_at=await business_now(ports.ctx.redis), wait=True)
     return body
 
 
@@ -169,7 +169,7 @@ LinkAction = Callable[..., Awaitable[link_operations.LinkActionReport]]
 
 async def _act(ports: PortsDep, link_id: str, action: LinkAction) -> LinkActionView:
     try:
-        report = await action(ports.ctx.redis, ports.ctx.producer, link_id, at=business_now_ms())
+        report = await action(ports.ctx.redis, ports.ctx.producer, link_id, at=await business_now(ports.ctx.redis))
     except link_operations.LinkNotFound:
         raise not_found("link", link_id) from None
     except link_operations.LinkTerminated:

@@ -35,7 +35,7 @@ def wait_for(predicate, timeout: float = 20.0):
 async def test_crossing_orders_trade_and_the_book_is_mirrored(running_stack) -> None:
     settings = running_stack.settings
     instrument = f"CN-BJ.T-{uuid.uuid4().hex[:6]}"
-    producer = make_producer(settings, client_id="test")
+    producer = make_producer(settings, client_id="test", service="order_entry")
     await producer.start()
     events = make_consumer(settings, ORDERS_EVENTS.name, group_id=None, client_id="test-reader")
     await events.start()
@@ -81,7 +81,7 @@ async def test_a_command_the_service_cannot_apply_is_dead_lettered_and_later_com
     instrument = f"CN-BJ.D-{uuid.uuid4().hex[:6]}"
     broken = ConfigureInstrument(instrument=instrument, registry="CN-BJ", currency="CNY",
                                  unit_asset="U:CN-BJ:ALLOWANCE:2025", tick=1, lot=1, min_quantity=1, band="not-a-fraction")
-    producer = make_producer(settings, client_id="test")
+    producer = make_producer(settings, client_id="test", service="order_entry")
     await producer.start()
     try:
         commands = [

@@ -31,7 +31,7 @@ pytestmark = pytest.mark.integration
 
 async def publish(settings: Settings, instrument: str, commands: list[WireCommand], *, chunk: int = 100,
                   pause: float = 0.0, first: int = 0) -> None:
-    producer = make_producer(settings, client_id="test-publisher")
+    producer = make_producer(settings, client_id="test-publisher", service="order_entry")
     await producer.start()
     try:
         for start in range(0, len(commands), chunk):

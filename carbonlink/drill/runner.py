@@ -111,6 +111,7 @@ class _Drill:
         first, last = timetable(scenario)[0], timetable(scenario)[-1]
         self.periods = bridge_periods(business_ms(scenario, first.day, 0), business_ms(scenario, last.day, 1))
         self.state: ExchangeState | None = None
+        self.cheats: list[manipulators.Manipulator] = []
         self.alerts: dict[str, dict[str, int]] = {}  # surveillance alerts raised per phase and code
         self.link_phase: Phase | None = None  # whose links are open to the traders (set by PhaseEvents)
         self.obligations = {m.account: m.entity.baseline for m in self.members if m.entity is not None}
@@ -129,9 +130,8 @@ class _Drill:
                 await self.state.mark_trades_seen()
                 self.journal.quota_at_start = await self.state.link_counters(self.periods)
                 self._start_agents(keys)
-                cheats = await manipulators.prepare(operator, self.scenario, self.settings.order_entry_url,
-                                                    tag=f"m{secrets.token_hex(3)}-")
-                cheating = [asyncio.create_task(cheat.run(self._moment)) for cheat in cheats]
+                self.cheats = await manipulators.prepare(operator, self.scenario, http,
+                                                         tag=f"m{secrets.token_hex(3)}-")
                 events = PhaseEvents(self, operator)
                 try:
                     with Progress(self, quiet=self.quiet):
@@ -146,27 +146,14 @@ class _Drill:
                     self.failure = err if isinstance(err, SetupError) else SetupError(
                         ApiCall("", "(drill runner)", {}), 0, self.journal.error)
                 finally:
-                    for task in cheating:
-                        task.cancel()
-                    await asyncio.gather(*cheating, return_exceptions=True)
                     with contextlib.suppress(Exception):
                         await self._mass_cancel(operator)
                     with contextlib.suppress(Exception):
                         await operator.delete("/v1/admin/clock")
-                self.alerts = await manipulators.alerts_per_phase(operator, self.journal.days)
+                    self.alerts = await manipulators.alerts_per_phase(operator, self.journal.days)
         finally:
             await client.aclose()
         return await self._finish()
-
-    def _moment(self) -> tuple[str, int, float] | None:
-        """Where the drill is (phase, day within it, share of the session gone, in business time), for scheduled
-        manipulators."""
-        window = self.window
-        if window is None:
-            return None
-        opens = business_ms(self.scenario, window.day, 0)
-        session_ms = self.scenario.clock.session_minutes * 60_000
-        return window.phase.name, window.day - window.phase.start_day, (self.now - opens) / session_ms
 
     async def _operator_key(self) -> str:
         client = aioredis.Redis.from_url(self.settings.redis_url)
@@ -228,7 +215,8 @@ class _Drill:
         first_trade = len(self.journal.trades)
         start = business_ms(self.scenario, window.day, 0)
         step_ms = self.scenario.clock.step_minutes * 60_000
-        for step in day_steps(self.scenario, window, suspends=bool(suspensions)):
+        steps = day_steps(self.scenario, window, suspends=bool(suspensions))
+        for step in steps:
             began = time.monotonic()
             await self._set_clock(operator, step.at)
             for instrument_id, exchange_phase in step.sessions:
@@ -241,6 +229,7 @@ class _Drill:
             await self.settle()
             await self.observe()
             await self._trade(http, step, expire_at=step.at + self.scenario.clock.order_life_steps * step_ms)
+            await manipulators.act(self.cheats, window, step, last=step is steps[-1])
             await self.settle()
             if self.speed:
                 await asyncio.sleep(max(0.0, step_ms / 1000 / self.speed - (time.monotonic() - began)))

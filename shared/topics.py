@@ -20,6 +20,7 @@ MARKET_DATA = Topic("market.data", "instrument", ("matching",), ("order_entry",)
 SETTLEMENT_EVENTS = Topic("settlement.events", "instrument", ("settlement",), ("order_entry",))
 BRIDGE_REQUESTS = Topic("bridge.requests", "instrument", ("settlement",), ("bridge",))
 BRIDGE_RESULTS = Topic("bridge.results", "instrument", ("bridge",), ("settlement",))
+BRIDGE_COMMANDS = Topic("bridge.commands", "link id", ("order_entry",), ("bridge",), keyed_by_instrument=False)
 BRIDGE_AUDIT = Topic("bridge.audit", "link id", ("bridge",), (), keyed_by_instrument=False)
 REGISTRY_TRANSFERS = Topic("registry.transfers", "registry", ("settlement", "bridge"), (), keyed_by_instrument=False)
 SERVICE_HEARTBEATS = Topic("service.heartbeats", "service", ("matching", "settlement", "bridge", "order_entry"), (),
@@ -29,7 +30,7 @@ DEADLETTER = Topic("deadletter", "source topic", ("matching", "settlement", "bri
 
 ALL_TOPICS: tuple[Topic, ...] = (
     ORDERS_COMMANDS, ORDERS_EVENTS, MARKET_DATA, SETTLEMENT_EVENTS, BRIDGE_REQUESTS, BRIDGE_RESULTS,
-    BRIDGE_AUDIT, REGISTRY_TRANSFERS, SERVICE_HEARTBEATS, DEADLETTER,
+    BRIDGE_COMMANDS, BRIDGE_AUDIT, REGISTRY_TRANSFERS, SERVICE_HEARTBEATS, DEADLETTER,
 )
 
 

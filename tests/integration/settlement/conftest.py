@@ -4,7 +4,6 @@ that collects everything it publishes. Tests isolate themselves with fresh accou
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from shared.runtime import ServiceContext
 from shared.settings import Settings
 from shared.topics import BRIDGE_REQUESTS, DEADLETTER, ORDERS_EVENTS, REGISTRY_TRANSFERS, SETTLEMENT_EVENTS
 from tests.integration.settlement.books import Books, open_registries
+from tests.polling import eventually
 
 WATCHED = (SETTLEMENT_EVENTS.name, BRIDGE_REQUESTS.name, DEADLETTER.name, REGISTRY_TRANSFERS.name)
 
@@ -60,13 +60,7 @@ class Harness:
                       event_id=event_id or f"e-{uuid.uuid4().hex}", occurred_at=occurred_at, wait=True)
 
     async def wait_for(self, predicate: Callable[[], object], timeout: float = 15.0) -> object:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            value = predicate()
-            if value:
-                return value
-            await asyncio.sleep(0.02)
-        raise AssertionError("condition not met in time")
+        return await eventually(predicate, timeout=timeout)
 
     def messages(self, topic: str, kind: type[Message], **match: object) -> list[Message]:
         return [s.message for s in self.seen if s.topic == topic and isinstance(s.message, kind)

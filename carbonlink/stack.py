@@ -1,7 +1,9 @@
 """The embedded stack: Redis, the broker and every service as local processes, tracked by pid files under var/.
 
-`up` starts only what is not already running, `status` never hangs on a dead server, `down` stops exactly
-the processes recorded in the pid files, in reverse start order.
+`up` starts only what is not already running and waits until every service is ready (its heartbeat comes from
+the recorded process and says it consumes), `status` never hangs on a dead server, `down` stops exactly the
+processes recorded in the pid files, in reverse start order, and `restart` stops one component (or all) and
+brings the stack up again: the operator's answer to a crash.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from shared.redis_health import fresh_beats, health_key
 from shared.topic_incarnation import record_created
 from shared.settings import Settings
 
-SERVICES = ("matching", "settlement", "bridge", "order_entry")
+#: Services in start order, each run as `python -m services.<name>`; order entry last, as it checks the others.
+SERVICES = ("matching", "settlement", "bridge", "oversight", "order_entry")
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +111,30 @@ class Stack:
             say(f"{component} started (pid {pid})")
         self.wait_healthy(timeout=timeout)
 
+    def restart(self, component: str | None = None, *, say=print, timeout: float = 30.0) -> None:
+        """Stop `component` (every component when None) if it still runs, then `up`: whatever is not running
+        starts again and the call returns once everything is healthy (services: consuming again). A service
+        name stands for all its instances (`matching` = `matching-0`, `matching-1`, ...)."""
+        if component is None:
+            self.down(say=say)
+        else:
+            for name in self.resolve(component):
+                if pid := self.running_pid(name):
+                    stop_pid(pid)
+                    say(f"{name} stopped (pid {pid})")
+                self._pidfile(name).unlink(missing_ok=True)
+        self.up(say=say, timeout=timeout)
+
+    def resolve(self, component: str) -> list[str]:
+        """The components a name given by an operator stands for; ValueError naming the known ones."""
+        known = self.components()
+        if component in known:
+            return [component]
+        instances = [name for name in known if name.split("-")[0] == component]
+        if not instances:
+            raise ValueError(f"unknown component {component!r}; one of: {', '.join(known)} (or matching)")
+        return instances
+
     def _settings_environment(self) -> dict[str, str]:
         """The stack's own settings, handed to every service it starts (they read nothing else)."""
         values = self.settings.model_dump(mode="json")
@@ -151,10 +178,14 @@ class Stack:
                 rows.append(self._order_entry_status(pid))
             elif beat is None:
                 rows.append(ComponentStatus(component, pid, "", False, "no recent heartbeat in Redis"))
+            elif beat.get("pid") != pid:  # the last beat of a killed process stays fresh for a few seconds
+                rows.append(ComponentStatus(component, pid, "", False, "starting (no heartbeat of this process yet)"))
             elif not beat.get("kafka_ok"):
                 rows.append(ComponentStatus(component, pid, "", False, "broker unreachable"))
+            elif not beat.get("ready"):
+                rows.append(ComponentStatus(component, pid, "", False, "not consuming yet"))
             else:
-                rows.append(ComponentStatus(component, pid, "", True, f"heartbeat {time.time() - beat['at']:.1f}s ago"))
+                rows.append(ComponentStatus(component, pid, "", True, f"ready, heartbeat {time.time() - beat['at']:.1f}s ago"))
         return rows
 
     def _server_status(self, name: str, host: str, port: int, probe) -> ComponentStatus:

@@ -172,11 +172,11 @@ class OrderAmended(Message):
 
 
 class TradeExecuted(Message):
-    trade_id: str
-    instrument: str
-    trade_seq: int
-    price: int
-    quantity: int
+    trade_id: Id
+    instrument: Id
+    trade_seq: int = Field(ge=1)
+    price: int = Field(ge=1, le=10**15)
+    quantity: Tonnes
     aggressor_side: Side | None
     maker_order_id: str
     taker_order_id: str
@@ -186,8 +186,8 @@ class TradeExecuted(Message):
     sell_order_id: str
     buy_account: str
     sell_account: str
-    buy_leaves_quantity: int
-    sell_leaves_quantity: int
+    buy_leaves_quantity: int = Field(ge=0, le=10**12)
+    sell_leaves_quantity: int = Field(ge=0, le=10**12)
 
 
 class CommandRejected(Message):
@@ -349,6 +349,23 @@ class LedgerEntryRecorded(Message):
     meta: dict[str, object]
 
 
+class AlertRaised(Message):
+    """A surveillance finding of oversight: a stable code, a severity and the events that triggered it.
+
+    ``alert_id`` is derived from the evidence, so replaying the same events raises the same alert again.
+    """
+
+    alert_id: Id
+    code: str
+    severity: Literal["LOW", "MEDIUM", "HIGH"]
+    subject: str
+    owner: str = ""
+    evidence: list[str]
+    raised_at: int = Field(ge=0, description="business time of the event that completed the evidence")
+    summary: str
+    details: dict[str, str | int] = Field(default_factory=dict)
+
+
 class ServiceHeartbeat(Message):
     service: str
     instance: str
@@ -369,7 +386,7 @@ MESSAGE_TYPES: dict[str, type[Message]] = {
         ConfigureInstrument, SubmitOrder, CancelOrder, AmendOrder, MassCancel, ChangePhase, AdvanceClock,
         OrderAccepted, OrderRejected, OrderCancelled, OrderExpired, OrderAmended, TradeExecuted, CommandRejected,
         PhaseChanged, ReferencePriceChanged, TradingHalted, BookDelta, TradeSettled, TradeFailed, DeliveryRequested, DeliveryDecided, BridgeCheckRecorded,
-        LedgerEntryRecorded, ServiceHeartbeat, DeadLettered,
+        LedgerEntryRecorded, AlertRaised, ServiceHeartbeat, DeadLettered,
         SuspendLink, ResumeLink, TerminateLink, LinkCommandExecuted,
     )
 }

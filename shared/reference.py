@@ -12,6 +12,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from shared.bands import band_limits
+from shared.corridor import Corridor
 from shared.fees import FeeSchedule
 from shared.messages import Phase, SelfTradePrevention
 from shared.money import AmountError, MINOR_UNIT_DIGITS, format_fraction, parse_fraction
@@ -195,6 +196,8 @@ class LinkageTerms(_Model):
     origins: tuple[RegistryId, ...] | None = None
     caps: Caps = Caps()
     exchange_rate: PositiveFraction = "1"
+    reverse_exchange_rate: PositiveFraction | None = Field(
+        default=None, description="bilateral links: the rate from to_registry back to from_registry; null: 1/exchange_rate")
     discount: Share = "0"
     delivered_type: UnitType | None = Field(
         default=None, description="the type the buyer receives (CONVERTED, like Korea's KCU); null keeps the type")
@@ -203,6 +206,7 @@ class LinkageTerms(_Model):
     corresponding_adjustment: bool = False
     calendar: Calendar = Calendar()
     suspension: SuspensionPolicy = SuspensionPolicy()
+    corridor: Corridor | None = Field(default=None, description="a price corridor oversight watches (see shared.corridor)")
 
     @model_validator(mode="after")
     def _shape(self) -> LinkageTerms:
@@ -213,6 +217,10 @@ class LinkageTerms(_Model):
             raise ValueError("a unilateral or bilateral link joins two different registries (from_registry, to_registry)")
         if self.effective_until is not None and self.effective_until <= self.effective_from:
             raise ValueError("effective_until must be after effective_from")
+        if self.reverse_exchange_rate is not None and (
+                self.kind != "BILATERAL" or Fraction(self.exchange_rate) * Fraction(self.reverse_exchange_rate) > 1):
+            raise ValueError("reverse_exchange_rate belongs to a bilateral link, and exchange_rate × "
+                             "reverse_exchange_rate must not exceed 1 (a round trip would create units)")
         if Fraction(self.discount) >= 1:
             raise ValueError("discount must be below 1")
         if Fraction(self.levy_share) + Fraction(self.cancellation_share) >= 1:

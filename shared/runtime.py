@@ -1,7 +1,9 @@
 """The process shell every service runs in: settings, logging, Redis and Kafka clients, heartbeat, clean shutdown.
 
 A service provides `main(ctx)`, which runs until `ctx.stop` is set (SIGTERM or SIGINT); the runtime then
-flushes the producer and closes the clients. No connection is opened at import time.
+flushes the producer and closes the clients. No connection is opened at import time. The heartbeat says whether
+the service is `ready`: it calls `ctx.mark_ready()` once its consumer has its assignment and has fetched, so a
+restarted service is reported healthy only when it consumes again, not merely when its process is up.
 """
 
 from __future__ import annotations
@@ -39,6 +41,13 @@ class ServiceContext:
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     kafka_ok: bool = False
     redis_ok: bool = False
+    ready: bool = False
+
+    def mark_ready(self) -> None:
+        """The service consumes: its consumer has its assignment and a fetch came back."""
+        if not self.ready:
+            log.info("%s ready: consuming", self.instance)
+        self.ready = True
 
 
 def business_now_ms() -> int:
@@ -64,7 +73,7 @@ async def _heartbeat(ctx: ServiceContext) -> None:
             ctx.kafka_ok = False
         try:
             beat = {"service": ctx.name, "instance": ctx.instance, "pid": os.getpid(), "at": time.time(),
-                    "kafka_ok": ctx.kafka_ok}
+                    "kafka_ok": ctx.kafka_ok, "ready": ctx.ready}
             await asyncio.wait_for(
                 ctx.redis.hset(health_key(ctx.name), ctx.instance, orjson.dumps(beat)),
                 timeout=2.0,
@@ -103,7 +112,7 @@ async def run(name: str, main: Callable[[ServiceContext], Awaitable[None]], *, s
         name=name, instance=instance, settings=settings,
         redis=aioredis.Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=2,
                                       health_check_interval=10, retry_on_timeout=True),
-        producer=make_producer(settings, client_id=instance),
+        producer=make_producer(settings, client_id=instance, service=name),
     )
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     heartbeat_interval_s: float = Field(default=1.0, gt=0)
     heartbeat_ttl_s: float = Field(default=5.0, gt=0)
     settlement_pending_timeout_s: float = Field(default=60.0, gt=0)
+    pending_new_timeout_s: float = Field(default=5.0, gt=0,
+                                         description="longest an order may stay PENDING_NEW before the audit fails")
     matching_snapshot_every: int = Field(default=5000, ge=1, description="commands between book snapshots")
     matching_snapshot_interval_s: float = Field(default=5.0, gt=0)
     matching_instances: int = Field(default=1, ge=1, le=8)

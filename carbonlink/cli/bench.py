@@ -11,11 +11,11 @@ from rich.console import Console
 from carbonlink.cli.keys import create_key
 from carbonlink.stack import Stack
 
-from services.matching.bench_core import run_core_benchmark
-from services.matching.bench_service import run_service_benchmark
-from services.order_entry.bench import run_orders_benchmark
+from carbonlink.bench.core import run_core_benchmark
+from carbonlink.bench.matching_service import run_service_benchmark
+from carbonlink.bench.orders import run_orders_benchmark
 from services.order_entry.principals import Role
-from services.settlement.bench import run_settlement_benchmark
+from carbonlink.bench.settlement import run_settlement_benchmark
 from shared.settings import load_settings
 
 app = typer.Typer(help="Benchmarks: numbers to record in closing notes.", no_args_is_help=True)

@@ -17,7 +17,7 @@ app = typer.Typer(help="Simulation drills with simulated traders acting through 
 @app.command()
 def run(
     scenario: Path = typer.Argument(..., exists=True, dir_okay=False, help="the scenario YAML file"),
-    speed: int = typer.Option(None, min=1, help="business seconds per wall second (default: the scenario's)"),
+    speed: int = typer.Option(None, min=1, help="at most this many business seconds per wall second (to watch live; default: as fast as the exchange goes)"),
     out: Path = typer.Option(Path("var/drill"), help="directory for report.html, plots, summary.json and CSVs"),
     quiet: bool = typer.Option(False, help="no live progress display"),
 ) -> None:

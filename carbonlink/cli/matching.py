@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from services.matching.replay import replay as replay_stream
+from carbonlink.replay import replay as replay_stream
 
 app = typer.Typer(help="Tools around the matching core.", no_args_is_help=True)
 

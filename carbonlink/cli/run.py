@@ -25,7 +25,7 @@ DEFAULT_SCENARIO = Path("scenarios/pilot-cities.yaml")
 def run(
     scenario: Path = typer.Option(DEFAULT_SCENARIO, exists=True, dir_okay=False, help="the drill's scenario"),
     out: Path = typer.Option(Path("reports/latest"), help="where the report goes"),
-    speed: int = typer.Option(None, min=1, help="business seconds per wall second (default: the scenario's)"),
+    speed: int = typer.Option(None, min=1, help="at most this many business seconds per wall second (to watch live; default: as fast as the exchange goes)"),
 ) -> None:
     """The main job, end to end; leaves no process running. Exit 0 only if the drill ran and the audit passed."""
     base = load_settings()

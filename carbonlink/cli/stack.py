@@ -1,4 +1,4 @@
-"""`carbonlink stack up | down | status`: the embedded stack on this machine."""
+"""`carbonlink stack up | down | status | restart`: the embedded stack on this machine."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ console = Console()
 
 @app.command()
 def up(timeout: float = typer.Option(30.0, help="seconds to wait for every component to be healthy")) -> None:
-    """Start whatever is not running yet, create the topics, and wait until everything is healthy."""
+    """Start whatever is not running yet, create the topics, and wait until every service consumes."""
     stack = Stack(load_settings())
     try:
         stack.up(say=console.print, timeout=timeout)
@@ -29,6 +29,23 @@ def up(timeout: float = typer.Option(30.0, help="seconds to wait for every compo
 def down() -> None:
     """Stop exactly the processes `up` started, in reverse order."""
     Stack(load_settings()).down(say=console.print)
+
+
+@app.command()
+def restart(
+    component: str = typer.Argument(None, help="redis, broker, matching (or matching-N), settlement, bridge, "
+                                               "order_entry; every component when omitted"),
+    timeout: float = typer.Option(60.0, help="seconds to wait for every component to be healthy again"),
+) -> None:
+    """Stop COMPONENT (or everything) if it still runs, start whatever is not running, and wait until every
+    service consumes again. After a crash, `restart` with no argument (or `up`) is all an operator needs."""
+    stack = Stack(load_settings())
+    try:
+        stack.restart(component, say=console.print, timeout=timeout)
+    except Exception as err:
+        console.print(f"[red]stack restart failed:[/red] {err}")
+        raise typer.Exit(1) from None
+    _print_status(stack)
 
 
 @app.command()

@@ -67,10 +67,12 @@ class Entity:
 
 @dataclass(frozen=True)
 class Market:
-    """The compliance entities of one market (in the scenario mapping: one registry)."""
+    """The compliance entities of one market (in the scenario mapping: one registry), and the ``stock`` of
+    units held there by accounts without an obligation (dealers), which the entities may buy."""
 
     id: str
     entities: tuple[Entity, ...]
+    stock: Fraction = Fraction(0)
 
     def __post_init__(self) -> None:
         if not self.entities:
@@ -80,8 +82,8 @@ class Market:
 
     @property
     def required(self) -> Fraction:
-        """Required abatement in autarky: Σ(baseline − allocation), tonnes."""
-        return sum((entity.required for entity in self.entities), Fraction(0))
+        """Required abatement in autarky: Σ(baseline − allocation) − stock, tonnes."""
+        return sum((entity.required for entity in self.entities), Fraction(0)) - Fraction(self.stock)
 
     @property
     def responsiveness(self) -> Fraction:

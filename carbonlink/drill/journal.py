@@ -19,17 +19,18 @@ class TradeRecord:
     instrument: str
     price: int  # minor units of the instrument's currency per tonne
     quantity: int
-    at: int  # wall-clock ms when observed by the exchange
+    at: int  # business ms of the match (the step's business time)
     buy_account: str = ""
     sell_account: str = ""
+    refused: str | None = None  # a cross-border delivery the bridge refused: its reason code (the trade busted)
 
 
 @dataclass(frozen=True)
 class DayRecord:
     phase: str
     day: int
-    start: int  # wall-clock ms
-    end: int
+    start: int  # business ms of the day's first step
+    end: int  # business ms of its close
 
 
 @dataclass(frozen=True)
@@ -58,12 +59,14 @@ class EntityOutcome:
 @dataclass
 class DrillJournal:
     scenario: str
-    speed: int
+    speed: int  # 0: as fast as the exchange processes each step
+    tag: str = ""  # prefix of this run's account names (the report leaves it out)
     days: list[DayRecord] = field(default_factory=list)
     trades: list[TradeRecord] = field(default_factory=list)
     failed_trades: dict[str, str] = field(default_factory=dict)  # trade id → reason
     link_events: list[LinkEvent] = field(default_factory=list)
-    outcomes: list[EntityOutcome] = field(default_factory=list)
+    outcomes: list[EntityOutcome] = field(default_factory=list)  # every trader's units held at each phase end
+    starts: list[EntityOutcome] = field(default_factory=list)  # … and at each phase start (after allocation)
     refusals: Counter[str] = field(default_factory=Counter)
     compliance: list[dict[str, Any]] = field(default_factory=list)  # emissions and surrenders per phase
     quota_counted: dict[str, dict[str, int]] = field(default_factory=dict)  # phase end → arc → bridge counter

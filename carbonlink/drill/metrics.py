@@ -2,17 +2,21 @@
 benchmark, allocative efficiency, cross-border flows and quota use, convergence between linked markets,
 compliance cost per market, and the net flow standing across a link when it was suspended.
 
-- Simulated price of a phase: the volume-weighted price of the phase's second half (minor units). A
-  market whose home book stopped trading in the second half (its buyers import instead, or no gains
-  are left) is priced at what its accounts paid per credited tonne for second-half imports (converted
-  to its currency), else at its last trade of the phase; ``price_basis`` says which.
+- The benchmark of a phase starts from what the markets hold when it begins: each entity's units after
+  its allocation (what it carried over included), what the dealers sold on net to the market in the phase,
+  and the link caps the bridge's own counters left for the period. So the efficiency cannot exceed 100% beyond rounding.
+- Simulated price of a phase: the volume-weighted price of the phase's second half (trading days) over
+  the market's home trades and its accounts' imports per credited tonne (converted to its currency)
+  together; busted trades (matched, then refused by the bridge) are left out. A market with neither
+  trades at its last home trade of the phase; ``price_basis`` says which.
 - Band reach of a phase (markets with a daily band): the prices the band lets a market reach in the
   phase's days from the close before it, each day's band around the previous close; an equilibrium
   outside it cannot be reached, whatever the traders do, and the report says so beside the error.
 - Efficiency of a phase: (no-trade cost − realised cost) / (no-trade cost − benchmark cost), where a
-  cost is total abatement cost: with no trade every entity abates its own required tonnes; realised,
-  it abates what its end-of-phase position leaves uncovered; the benchmark is the equilibrium's.
+  cost is total abatement cost: with no trade every entity abates what its phase-start units leave
+  uncovered; realised, what its end-of-phase units leave uncovered; the benchmark is the equilibrium's.
   None when the benchmark gains nothing over no trade.
+- Flows: units delivered across each link direction (busted trades listed apart, with the bridge's reason).
 - Quota utilisation: what the bridge's own link counter (units delivered, i.e. credited) rose by in
   the phase, over the phase's cap in credited units; None when uncapped or not counted.
 - At each suspension: the net flow that had crossed the link each way (units left abroad), the
@@ -29,9 +33,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from carbonlink.drill.equilibrium import Equilibrium, solve
+from carbonlink.drill.equilibrium import Entity, Equilibrium, Market, solve
 from carbonlink.drill.journal import DrillJournal, TradeRecord
-from carbonlink.drill.phase_problems import PhaseProblem, phase_problems
+from carbonlink.drill.phase_problems import PhaseProblem, phase_problem, phase_problems
 from carbonlink.drill.scenario import Scenario
 from carbonlink.drill.setup_plan import Member, minor_price
 from shared.money import minor_digits
@@ -44,14 +48,14 @@ class MarketResult:
     registry: str
     instrument: str
     benchmark_minor: float  # equilibrium price, local minor units per tonne
-    simulated_minor: float | None  # second-half VWAP
+    simulated_minor: float | None  # second-half VWAP over home trades and imports per credited tonne
     error_pct: float | None
     volume: int
     trades: int
     benchmark_cost: float  # compliance cost, reporting currency
     simulated_cost: float | None
     band_reach: tuple[float, float] | None = None  # minor units; None: no band
-    price_basis: str = "second-half VWAP"  # or "last trade" (no trade in the second half)
+    price_basis: str = "home"  # "home", "imports", "home and imports", or "last trade" (none in the second half)
 
     @property
     def band_limited(self) -> bool:
@@ -62,12 +66,13 @@ class MarketResult:
 class FlowResult:
     phase: str
     arc: str  # "{link}:{origin}>{destination}"
-    tonnes: int  # origin tonnes bought across the border
+    tonnes: int  # origin tonnes delivered across the border
     credited: int  # units counted in the destination
     cap: float | None  # origin tonnes the phase allows, None: uncapped
     benchmark: float  # origin tonnes in the equilibrium
     counted: int | None = None  # units the bridge's link counter rose by in the phase (delivered, credited)
     credited_cap: float | None = None  # the cap in units credited in the destination
+    busted_tonnes: int = 0  # matched across the border, then refused by the bridge (not in ``tonnes``)
 
     @property
     def utilisation(self) -> float | None:
@@ -84,6 +89,8 @@ class PhaseResult:
     benchmark_gain: float = 0.0
     convergence: dict[str, tuple[float | None, float]] = field(default_factory=dict)  # pair → (sim, benchmark) ratio
     notes: tuple[str, ...] = ()  # limits the benchmark only approximates
+    busted: int = 0  # trades matched in the phase, then refused by the bridge
+    busted_tonnes: int = 0
 
 
 @dataclass
@@ -99,16 +106,20 @@ def vwap(trades: list[TradeRecord]) -> float | None:
 
 
 def business_day(journal: DrillJournal, at: int) -> float:
-    """Trading-day coordinate of a wall-clock moment: day number plus the fraction of the day gone."""
+    """Trading-day coordinate of a business moment: day number plus the fraction of the day gone."""
     starts = [day.start for day in journal.days]
     index = max(0, bisect.bisect_right(starts, at) - 1)
     day = journal.days[index]
     return day.day + min(1.0, max(0.0, (at - day.start) / max(1, day.end - day.start)))
 
 
-def phase_window(journal: DrillJournal, phase: str) -> tuple[int, int] | None:
+def phase_window(journal: DrillJournal, phase: str) -> tuple[int, int, int] | None:
+    """(start, start of the second half, end) of a phase in business ms: the second half is its later days."""
     days = [day for day in journal.days if day.phase == phase]
-    return (days[0].start, days[-1].end) if days else None
+    if not days:
+        return None
+    middle = days[len(days) // 2].start if len(days) > 1 else (days[0].start + days[0].end) // 2
+    return days[0].start, middle, days[-1].end
 
 
 def _registry(account: str) -> str:
@@ -120,21 +131,53 @@ def _home_instruments(scenario: Scenario, members: list[Member]) -> dict[str, st
     return {m.registry: m.instrument for m in members if m.entity is not None}
 
 
+def realised_problem(scenario: Scenario, members: list[Member], journal: DrillJournal, problem: PhaseProblem,
+                     counted_before: dict[str, int]) -> PhaseProblem:
+    """The phase's benchmark from what the markets held when it began (see the module docstring)."""
+    starts = {o.member: o.position for o in journal.starts if o.phase == problem.phase}
+    ends = {o.member: o.position for o in journal.outcomes if o.phase == problem.phase}
+    if not starts:
+        return problem
+    by_registry: dict[str, list[Entity]] = defaultdict(list)
+    stock: dict[str, Fraction] = defaultdict(Fraction)
+    for member in members:
+        held = starts.get(member.id)
+        if held is None:
+            continue
+        if member.entity is None:  # what dealers sold on net in the phase reached the entities
+            stock[member.registry] += held - ends.get(member.id, held)
+            continue
+        fx = scenario.fx[scenario.instrument(member.instrument).currency]
+        by_registry[member.registry].append(Entity(slope=member.entity.slope * fx,
+                                                   baseline=Fraction(member.entity.baseline),
+                                                   allocation=Fraction(held)))
+    markets = tuple(Market(m.id, tuple(by_registry[m.id]) or m.entities, stock[m.id]) for m in problem.markets)
+    used = {arc: Fraction(n) for arc, n in counted_before.items()}
+    phase = next(p for p in scenario.phases if p.name == problem.phase)
+    realised, _ = phase_problem(scenario, phase, markets, link_used=used, share_used=used)
+    return realised
+
+
 def compute_metrics(scenario: Scenario, members: list[Member], journal: DrillJournal) -> DrillMetrics:
-    problems = phase_problems(scenario)
     instruments = {i.id: i for i in scenario.instruments}
     home = _home_instruments(scenario, members)
     phases, flows = [], []
     counted_before: dict[str, int] = journal.quota_at_start
-    for problem in problems:
-        window = phase_window(journal, problem.phase)
+    planned = phase_problems(scenario)
+    problems = []
+    for plan in planned:
+        window = phase_window(journal, plan.phase)
         if window is None:
             continue
+        problem = realised_problem(scenario, members, journal, plan, counted_before)
+        problems.append(problem)
         equilibrium = solve(problem.markets, problem.arcs)
-        in_phase = [t for t in journal.trades if window[0] <= t.at <= window[1]]
-        middle = (window[0] + window[1]) // 2
-        result = PhaseResult(problem.phase, notes=problem.notes)
-        costs = _simulated_costs(scenario, members, journal, problem.phase, in_phase)
+        in_phase = [t for t in journal.trades if window[0] <= t.at <= window[2]]
+        delivered = [t for t in in_phase if t.refused is None]
+        second_half = [t for t in delivered if t.at >= window[1]]
+        result = PhaseResult(problem.phase, notes=problem.notes, busted=len(in_phase) - len(delivered),
+                             busted_tonnes=sum(t.quantity for t in in_phase if t.refused is not None))
+        costs = _simulated_costs(scenario, members, journal, problem.phase, delivered)
         for registry, instrument_id in home.items():
             outcome = equilibrium.markets.get(registry)
             if outcome is None:
@@ -142,11 +185,8 @@ def compute_metrics(scenario: Scenario, members: list[Member], journal: DrillJou
             currency = instruments[instrument_id].currency
             scale = Fraction(10) ** minor_digits(currency) / scenario.fx[currency]
             bench = float(outcome.price * scale)
-            mine = [t for t in in_phase if t.instrument == instrument_id]
-            simulated, basis = vwap([t for t in mine if t.at >= middle]), "second-half VWAP"
-            if simulated is None:
-                simulated, basis = _import_price(scenario, problem, registry, currency,
-                                                 [t for t in in_phase if t.at >= middle]), "imports"
+            mine = [t for t in delivered if t.instrument == instrument_id]
+            simulated, basis = _phase_price(scenario, problem, registry, instrument_id, currency, second_half)
             if simulated is None and mine:
                 simulated, basis = float(max(mine, key=lambda t: t.at).price), "last trade"
             error = None if simulated is None or bench == 0 else (simulated - bench) / bench * 100
@@ -166,20 +206,26 @@ def compute_metrics(scenario: Scenario, members: list[Member], journal: DrillJou
     return DrillMetrics(phases, flows, _suspension_gaps(scenario, journal, problems, phases))
 
 
-def _import_price(scenario: Scenario, problem: PhaseProblem, registry: str, currency: str,
-                  trades: list[TradeRecord]) -> float | None:
-    """Local minor units per credited tonne that ``registry``'s accounts paid abroad, volume-weighted."""
+def _phase_price(scenario: Scenario, problem: PhaseProblem, registry: str, instrument_id: str, currency: str,
+                 trades: list[TradeRecord]) -> tuple[float | None, str]:
+    """Local minor units per credited tonne over the market's home trades and its accounts' imports together."""
     rates = {arc.origin: arc.rate for arc in problem.arcs if arc.destination == registry}
     paid = credited = 0.0
+    kinds = set()
     for trade in trades:
         instrument = scenario.instrument(trade.instrument)
-        if _registry(trade.buy_account) != registry or instrument.registry not in rates:
-            continue
-        to_local = (scenario.fx[instrument.currency] / scenario.fx[currency]
-                    * Fraction(10) ** (minor_digits(currency) - minor_digits(instrument.currency)))
-        paid += float(trade.price * trade.quantity * to_local)
-        credited += float(trade.quantity * rates[instrument.registry])
-    return paid / credited if credited else None
+        if trade.instrument == instrument_id:
+            paid, credited = paid + trade.price * trade.quantity, credited + trade.quantity
+            kinds.add("home")
+        elif _registry(trade.buy_account) == registry and instrument.registry in rates:
+            to_local = (scenario.fx[instrument.currency] / scenario.fx[currency]
+                        * Fraction(10) ** (minor_digits(currency) - minor_digits(instrument.currency)))
+            paid += float(trade.price * trade.quantity * to_local)
+            credited += float(trade.quantity * rates[instrument.registry])
+            kinds.add("imports")
+    if not credited:
+        return None, ""
+    return paid / credited, " and ".join(sorted(kinds))
 
 
 def _band_reach(scenario: Scenario, journal: DrillJournal, instrument_id: str, phase: str,
@@ -198,31 +244,27 @@ def _reporting(scenario: Scenario, currency: str, minor: float) -> float:
     return float(scenario.fx[currency]) * minor / 10 ** minor_digits(currency)
 
 
-def _entity_costs(scenario: Scenario, member: Member, position: int) -> tuple[float, float]:
-    """(no-trade, realised) abatement cost of an entity, reporting currency."""
+def _abatement_cost(scenario: Scenario, member: Member, position: int) -> float:
+    """Abatement cost (reporting currency) of an entity holding ``position`` units: what they leave uncovered."""
     entity = member.entity
     assert entity is not None
     slope = entity.slope * scenario.fx[scenario.instrument(member.instrument).currency]
-    no_trade = slope * max(0, entity.required) ** 2 / 2
-    realised = slope * max(0, entity.baseline - position) ** 2 / 2
-    return float(no_trade), float(realised)
+    return float(slope * max(0, entity.baseline - position) ** 2 / 2)
 
 
 def _efficiency(scenario: Scenario, members: list[Member], journal: DrillJournal, phase: str,
                 equilibrium: Equilibrium) -> tuple[float | None, float | None, float]:
-    by_member = {m.id: m for m in members}
-    outcomes = [o for o in journal.outcomes if o.phase == phase and o.member in by_member]
-    no_trade_all = sum(_entity_costs(scenario, m, 0)[0] for m in members if m.entity is not None)
-    benchmark_cost = sum(float(m.abatement_cost) for m in equilibrium.markets.values())
-    benchmark_gain = no_trade_all - benchmark_cost
-    if not outcomes:
+    entities = {m.id: m for m in members if m.entity is not None}
+    starts = {o.member: o.position for o in journal.starts if o.phase == phase and o.member in entities}
+    ends = {o.member: o.position for o in journal.outcomes if o.phase == phase and o.member in entities}
+    if not starts:
+        starts = {key: m.entity.allocation for key, m in entities.items()}  # type: ignore[union-attr]
+    no_trade = sum(_abatement_cost(scenario, entities[key], held) for key, held in starts.items())
+    benchmark_gain = no_trade - sum(float(m.abatement_cost) for m in equilibrium.markets.values())
+    if not ends:
         return None, None, benchmark_gain
-    no_trade = realised = 0.0
-    for outcome in outcomes:
-        a, b = _entity_costs(scenario, by_member[outcome.member], outcome.position)
-        no_trade, realised = no_trade + a, realised + b
-    gain = no_trade - realised
-    if benchmark_gain <= 1e-9 * max(1.0, no_trade_all):
+    gain = no_trade - sum(_abatement_cost(scenario, entities[key], held) for key, held in ends.items())
+    if benchmark_gain <= 1e-9 * max(1.0, no_trade):
         return None, gain, benchmark_gain
     return gain / benchmark_gain, gain, benchmark_gain
 
@@ -236,10 +278,8 @@ def _simulated_costs(scenario: Scenario, members: list[Member], journal: DrillJo
     if not outcomes:
         return {}
     for outcome in outcomes:
-        costs[outcome.registry] += _entity_costs(scenario, by_account[outcome.account], outcome.position)[1]
+        costs[outcome.registry] += _abatement_cost(scenario, by_account[outcome.account], outcome.position)
     for trade in trades:
-        if trade.trade_id in journal.failed_trades:
-            continue
         currency = scenario.instrument(trade.instrument).currency
         paid = _reporting(scenario, currency, trade.price * trade.quantity)
         if trade.buy_account in by_account:
@@ -268,26 +308,31 @@ def _convergence(scenario: Scenario, problem: PhaseProblem, result: PhaseResult)
 
 def _flows(scenario: Scenario, problem: PhaseProblem, equilibrium: Equilibrium,
            trades: list[TradeRecord], counted: dict[str, int] | None) -> list[FlowResult]:
+    """Origin tonnes delivered across each link direction; busted trades (refused by the bridge) apart."""
     moved: dict[tuple[str, str], int] = defaultdict(int)
+    busted: dict[tuple[str, str], int] = defaultdict(int)
     for trade in trades:
         origin = scenario.instrument(trade.instrument).registry
         destination = _registry(trade.buy_account)
         if trade.buy_account and destination != origin:
-            moved[(origin, destination)] += trade.quantity
+            (moved if trade.refused is None else busted)[(origin, destination)] += trade.quantity
     results = []
     for arc in problem.arcs:
-        tonnes = moved.pop((arc.origin, arc.destination), 0)
+        key = (arc.origin, arc.destination)
+        tonnes = moved.pop(key, 0)
         results.append(FlowResult(problem.phase, arc.id, tonnes, math.floor(tonnes * arc.rate),
                                   None if arc.cap is None else float(arc.cap),
                                   float(equilibrium.arcs[arc.id].flow),
                                   None if counted is None else counted.get(arc.id, 0),
-                                  None if arc.cap is None else float(arc.cap * arc.rate)))
-    for (origin, destination), tonnes in moved.items():  # crossed where the phase's benchmark has no arc
+                                  None if arc.cap is None else float(arc.cap * arc.rate), busted.pop(key, 0)))
+    for key in sorted(set(moved) | set(busted)):  # crossed where the phase's benchmark has no arc
+        origin, destination = key
         link = next((linkage.id for linkage in scenario.linkages
-                     if any(d[:2] == (origin, destination) for d in linkage.directions())), "?")
+                     if any(d[:2] == key for d in linkage.directions())), "?")
         arc_id = f"{link}:{origin}>{destination}"  # e.g. before an intraday suspension
+        tonnes = moved.get(key, 0)
         results.append(FlowResult(problem.phase, arc_id, tonnes, tonnes, None, 0.0,
-                                  None if counted is None else counted.get(arc_id, 0)))
+                                  None if counted is None else counted.get(arc_id, 0), None, busted.get(key, 0)))
     return results
 
 

@@ -17,7 +17,9 @@ bridge and the registries really apply.
     earlier phases left of it (the equilibrium of each phase is solved in timeline order).
 - What the solver cannot express is approximated and listed in the problem's ``notes`` (the report
   shows them): a registry limit with several incoming arcs is applied to each arc; the bridge's
-  obligation counter is per buyer across links but is tracked per arc; per-account caps are left out.
+  obligation counter is per buyer across links but is tracked per arc; a per-account cap bounds an arc by
+  the cap times the importing market's entities (each imports up to it and the rest trade at home; the
+  bridge counts it over the year, the benchmark per phase).
 - A phase's cap overrides replace only the cap fields they name.
 - ``absent``, ``autarky`` and ``suspended`` carry nothing.
 """
@@ -25,14 +27,15 @@ bridge and the registries really apply.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 
 from carbonlink.drill.entities import compliance_entities
 from carbonlink.drill.equilibrium import Arc, Entity, Market, solve
-from carbonlink.drill.scenario import Caps, Linkage, LinkState, Scenario
+from carbonlink.drill.scenario import Caps, Linkage, LinkState, Phase, Scenario
 
-__all__ = ["PhaseProblem", "phase_problems"]
+__all__ = ["PhaseProblem", "linkage_terms_in", "phase_problem", "phase_problems", "scenario_markets"]
 
 
 @dataclass(frozen=True)
@@ -43,59 +46,86 @@ class PhaseProblem:
     notes: tuple[str, ...] = ()
 
 
-def phase_problems(scenario: Scenario) -> list[PhaseProblem]:
-    """The solver's markets and arcs for each phase, in timeline order."""
+def scenario_markets(scenario: Scenario) -> tuple[Market, ...]:
+    """One solver market per registry with compliance entities, as the scenario allocates them."""
     entities_by_registry: dict[str, list[Entity]] = {}
     for entity in compliance_entities(scenario):
         fx = scenario.fx[scenario.registry(entity.registry).currency]
         entities_by_registry.setdefault(entity.registry, []).append(
             Entity(slope=entity.slope * fx, baseline=Fraction(entity.baseline), allocation=Fraction(entity.allocation))
         )
-    markets = tuple(Market(key, tuple(entities)) for key, entities in entities_by_registry.items())
-    obligations = {market.id: sum((e.baseline for e in market.entities), Fraction(0)) for market in markets}
+    return tuple(Market(key, tuple(entities)) for key, entities in entities_by_registry.items())
+
+
+def phase_problems(scenario: Scenario) -> list[PhaseProblem]:
+    """The solver's markets and arcs for each phase as planned, in timeline order: allocations as the scenario
+    gives them, and a cap the bridge counts per year left as the benchmark flows of earlier phases leave it."""
+    markets = scenario_markets(scenario)
     link_used: dict[str, Fraction] = defaultdict(Fraction)  # arc id → credited units the bridge counted so far
     share_used: dict[str, Fraction] = defaultdict(Fraction)
     problems = []
     for phase in sorted(scenario.phases, key=lambda phase: phase.start_day):
-        arcs, notes, shared_arcs = [], [], []
-        incoming: dict[str, int] = defaultdict(int)
-        for linkage in scenario.linkages:
-            state = scenario.link_state(phase, linkage)
-            if state.state not in ("restricted", "full"):
-                continue
-            caps = _caps(linkage, state)
-            for origin, destination, exchange_rate in linkage.directions():
-                if origin not in obligations or destination not in obligations:
-                    continue
-                arc_id = f"{linkage.id}:{origin}>{destination}"
-                rate = _rate(linkage, state, origin, destination, exchange_rate)
-                candidates = []
-                if caps.per_period is not None:
-                    candidates.append(max(Fraction(0), caps.per_period - link_used[arc_id]))
-                if caps.share_of_obligation is not None:
-                    candidates.append(max(Fraction(0), caps.share_of_obligation * obligations[destination]
-                                          - share_used[arc_id]))
-                    shared_arcs.append(arc_id)
-                foreign_limit = scenario.registry(destination).foreign_limit
-                if foreign_limit is not None:
-                    candidates.append(foreign_limit * obligations[destination])
-                    incoming[destination] += 1
-                if caps.per_account is not None:
-                    notes.append(f"{arc_id}: the per-account cap of {caps.per_account} t is not modelled")
-                cap = min(candidates) if candidates else None
-                arcs.append(Arc(arc_id, origin, destination, rate=rate, cap=cap / rate if cap is not None else None))
-        notes += [f"{registry}: its foreign-unit limit is applied to each of its {count} incoming arcs separately "
-                  f"(the benchmark is looser than the rule)" for registry, count in incoming.items() if count > 1]
-        problem = PhaseProblem(phase=phase.name, markets=markets, arcs=tuple(arcs), notes=tuple(notes))
-        if arcs:
+        problem, shared_arcs = phase_problem(scenario, phase, markets, link_used=link_used, share_used=share_used)
+        if problem.arcs:
             equilibrium = solve(markets, problem.arcs)
-            for arc in arcs:
+            for arc in problem.arcs:
                 credited = equilibrium.arcs[arc.id].flow * arc.rate
                 link_used[arc.id] += credited
                 if arc.id in shared_arcs:
                     share_used[arc.id] += credited
         problems.append(problem)
     return problems
+
+
+def phase_problem(scenario: Scenario, phase: Phase, markets: tuple[Market, ...], *,
+                  link_used: Mapping[str, Fraction], share_used: Mapping[str, Fraction]) -> tuple[PhaseProblem, set[str]]:
+    """One phase's problem given its markets and the credited units the bridge already counted per arc (link
+    caps, share-of-obligation caps); also the arcs whose share-of-obligation cap counts."""
+    obligations = {market.id: sum((e.baseline for e in market.entities), Fraction(0)) for market in markets}
+    importers = {market.id: len(market.entities) for market in markets}
+    arcs, notes, shared_arcs = [], [], set()
+    incoming: dict[str, int] = defaultdict(int)
+    for linkage in scenario.linkages:
+        state = scenario.link_state(phase, linkage)
+        if state.state not in ("restricted", "full"):
+            continue
+        caps = _caps(linkage, state)
+        for origin, destination, exchange_rate in linkage.directions():
+            if origin not in obligations or destination not in obligations:
+                continue
+            arc_id = f"{linkage.id}:{origin}>{destination}"
+            rate = _rate(linkage, state, origin, destination, exchange_rate)
+            candidates = []
+            if caps.per_period is not None:
+                candidates.append(max(Fraction(0), caps.per_period - link_used.get(arc_id, Fraction(0))))
+            if caps.share_of_obligation is not None:
+                candidates.append(max(Fraction(0), caps.share_of_obligation * obligations[destination]
+                                      - share_used.get(arc_id, Fraction(0))))
+                shared_arcs.add(arc_id)
+            foreign_limit = scenario.registry(destination).foreign_limit
+            if foreign_limit is not None:
+                candidates.append(foreign_limit * obligations[destination])
+                incoming[destination] += 1
+            if caps.per_account is not None:
+                # every importing entity may take up to the cap, and trades the rest at home
+                candidates.append(Fraction(caps.per_account * importers[destination]))
+                notes.append(f"{arc_id}: the per-account cap of {caps.per_account} t is modelled as "
+                             f"{importers[destination]} importing entities × {caps.per_account} t (over the year)")
+            cap = min(candidates) if candidates else None
+            arcs.append(Arc(arc_id, origin, destination, rate=rate, cap=cap / rate if cap is not None else None))
+    notes += [f"{registry}: its foreign-unit limit is applied to each of its {count} incoming arcs separately "
+              f"(the benchmark is looser than the rule)" for registry, count in incoming.items() if count > 1]
+    return PhaseProblem(phase=phase.name, markets=markets, arcs=tuple(arcs), notes=tuple(notes)), shared_arcs
+
+
+def linkage_terms_in(linkage: Linkage, state: LinkState) -> Linkage:
+    """The agreement with a restricted state's conversion overrides applied (an overridden rate alone
+    converts back at its inverse)."""
+    rate = state.exchange_rate if state.exchange_rate is not None else linkage.exchange_rate
+    reverse = state.reverse_exchange_rate
+    if reverse is None and state.exchange_rate is None:
+        reverse = linkage.reverse_exchange_rate
+    return linkage.model_copy(update={"exchange_rate": rate, "reverse_exchange_rate": reverse})
 
 
 def _caps(linkage: Linkage, state: LinkState) -> Caps:
@@ -107,7 +137,8 @@ def _caps(linkage: Linkage, state: LinkState) -> Caps:
 
 
 def _rate(linkage: Linkage, state: LinkState, origin: str, destination: str, exchange_rate: Fraction) -> Fraction:
-    if state.exchange_rate is not None:
-        exchange_rate = state.exchange_rate if origin == linkage.from_ else 1 / state.exchange_rate
+    if state.exchange_rate is not None or state.reverse_exchange_rate is not None:
+        terms = linkage_terms_in(linkage, state)
+        exchange_rate = terms.exchange_rate if origin == linkage.from_ else terms.reverse_rate
     discount = state.discount if state.discount is not None else linkage.discount
     return exchange_rate * (1 - discount) * (1 - linkage.levy_share - linkage.cancellation_share)

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections import defaultdict
+from datetime import datetime
 from typing import Any
 
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from carbonlink.drill.schedule import business_time
 from shared.money import minor_digits
 
 __all__ = ["Progress"]
@@ -52,14 +51,15 @@ class Progress:
         window = drill.window
         title = f"drill {drill.scenario.name}"
         if window is not None:
-            fraction = min(1.0, max(0.0, (time.monotonic() - drill.day_began) / (window.end - window.start)))
-            moment = business_time(drill.scenario, window.day, fraction)
+            moment = datetime.fromtimestamp(drill.now / 1000, tz=drill.scenario.clock.start.tzinfo)
             title += f" · phase {window.phase.name} · day {window.day} · {moment:%Y-%m-%d %H:%M}"
         table = Table(title=title)
         for column in ("market", "last", "trades", "volume"):
             table.add_column(column, justify="right")
         counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
         for trade in drill.journal.trades:
+            if trade.refused is not None:
+                continue
             counts[trade.instrument][0] += 1
             counts[trade.instrument][1] += trade.quantity
         for instrument in drill.scenario.instruments:

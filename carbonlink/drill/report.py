@@ -52,6 +52,8 @@ def summary(scenario: Scenario, journal: DrillJournal, metrics: DrillMetrics) ->
         "orders": journal.orders,
         "trades": len(journal.trades),
         "failed_trades": len(journal.failed_trades),
+        "busted_trades": {phase.phase: {"trades": phase.busted, "tonnes": phase.busted_tonnes}
+                          for phase in metrics.phases},
         "refusals": dict(journal.refusals),
         "audit_ok": None if journal.audit is None else journal.audit.get("ok"),
         "error": journal.error,
@@ -88,7 +90,7 @@ def summary(scenario: Scenario, journal: DrillJournal, metrics: DrillMetrics) ->
         "flows": [
             {"phase": f.phase, "arc": f.arc, "tonnes": f.tonnes, "credited": f.credited, "cap": f.cap,
              "bridge_counted": f.counted, "credited_cap": f.credited_cap, "utilisation": f.utilisation,
-             "benchmark": f.benchmark}
+             "benchmark": f.benchmark, "busted_tonnes": f.busted_tonnes}
             for f in metrics.flows
         ],
         "suspension_gaps": metrics.suspension_gaps,
@@ -189,7 +191,7 @@ def _html(scenario: Scenario, data: dict[str, Any], plots: dict[str, bytes]) -> 
         f"<td>{f['credited']}</td><td>{_fmt(f['cap'], 0)}</td>"
         f"<td>{'n/a' if f['bridge_counted'] is None else f['bridge_counted']}</td><td>{_fmt(f['credited_cap'], 0)}</td>"
         f"<td>{_fmt(None if f['utilisation'] is None else f['utilisation'] * 100, 1)}</td>"
-        f"<td>{_fmt(f['benchmark'], 0)}</td></tr>" for f in data["flows"])
+        f"<td>{_fmt(f['benchmark'], 0)}</td><td>{f['busted_tonnes']}</td></tr>" for f in data["flows"])
     gaps = "".join(_gap(gap) for gap in data["suspension_gaps"]) or "<li>none</li>"
     notes = "".join(f"<li>{html.escape(p['phase'])}: {html.escape(note)}</li>"
                     for p in data["phases"] for note in p["benchmark_notes"])
@@ -207,29 +209,32 @@ def _html(scenario: Scenario, data: dict[str, Any], plots: dict[str, bytes]) -> 
 <style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;
 padding:3px 8px;text-align:right}}</style></head><body>
 <h1>Drill report: {html.escape(scenario.name)}</h1>{error}
-<p>Speed {data['speed']}×, {data['wall_seconds']} s wall clock{' (interrupted)' if data['interrupted'] else ''};
-{data['trades']} trades, {data['failed_trades']} failed settlements; audit {audit}.
+<p>{data['wall_seconds']} s wall clock{' (interrupted)' if data['interrupted'] else ''};
+{data['trades']} trades, {data['failed_trades']} busted (matched, then refused by the bridge:
+{html.escape(json.dumps({p: b['trades'] for p, b in data['busted_trades'].items() if b['trades']}))}); audit {audit}.
 Refusals: {html.escape(json.dumps(data['refusals']))}.</p>
-<h2>Analytical benchmark</h2><p>Prices in local currency; simulated = volume-weighted price of the phase's second
-half; when the home book did not trade then, what the market's accounts paid per credited tonne abroad
-(imports), else its last trade; band reach = the prices a daily band lets the market reach in the phase from the close before it;
+<h2>Analytical benchmark</h2><p>Prices in local currency; the equilibrium of each phase starts from the units
+the markets held when it began; simulated = volume-weighted price of the phase's second half over the market's
+home trades and what its accounts paid per credited tonne abroad (imports) together, busted trades left out;
+with neither, its last home trade; band reach = the prices a daily band lets the market reach in the phase from the close before it;
 costs in {html.escape(scenario.reporting_currency)}.</p>
 <table><tr><th>phase</th><th>market</th><th>instrument</th><th>equilibrium</th><th>simulated</th><th>error %</th>
 <th>band reach</th><th>volume</th><th>cost (benchmark)</th><th>cost (simulated)</th></tr>{''.join(rows)}</table>
 <p>Limits the benchmark only approximates:</p><ul>{notes or "<li>none</li>"}</ul>
 <h2>Allocative efficiency</h2><table><tr><th>phase</th><th>efficiency %</th><th>realised gain</th>
 <th>benchmark gain</th></tr>{efficiency}</table>
-<h2>Cross-border flows and quota utilisation</h2><p>Tonnes bought across the border (origin units) and
-their credited equivalent from the drill's trades; the bridge's own counter of units delivered in the phase;
-utilisation = bridge counter / cap in credited units.</p><table><tr><th>phase</th><th>arc</th><th>tonnes</th>
+<h2>Cross-border flows and quota utilisation</h2><p>Tonnes delivered across the border (origin units) and
+their credited equivalent from the drill's settled trades; busted tonnes (matched, then refused) apart; the
+bridge's own counter of units delivered in the phase; utilisation = bridge counter / cap in credited units.</p>
+<table><tr><th>phase</th><th>arc</th><th>tonnes delivered</th>
 <th>credited</th><th>cap (origin t)</th><th>bridge counted</th><th>cap (credited)</th><th>utilisation %</th>
-<th>benchmark</th></tr>{flows}</table>
+<th>benchmark</th><th>busted t</th></tr>{flows}</table>
 <h2>Delink shock: each suspension</h2><ul>{gaps}</ul>
 <h2>Plots</h2>{images}</body></html>"""
 
 
 def _basis(basis: str) -> str:
-    return "" if basis == "second-half VWAP" else f" ({html.escape(basis)})"
+    return f" ({html.escape(basis)})" if basis else ""
 
 
 def _reach(market: dict[str, Any]) -> str:
@@ -258,22 +263,28 @@ def _gap(gap: dict[str, Any]) -> str:
             f"{html.escape(json.dumps(gap['their_final_states']))}).<ul>{prices}</ul></li>")
 
 
+def _trader(journal: DrillJournal, account: str) -> str:
+    """An account as the scenario names its trader: ``{registry}/{member}``, without this run's tag."""
+    registry, _, name = account.partition("/")
+    return f"{registry}/{name.removeprefix(journal.tag)}"
+
+
 def _write_csvs(out: Path, scenario: Scenario, journal: DrillJournal) -> None:
     with (out / "trades.csv").open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["trade_id", "instrument", "price", "quantity", "at_ms", "trading_day", "buy_account",
-                         "sell_account", "failed"])
-        for t in sorted(journal.trades, key=lambda t: t.at):
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["trade_id", "instrument", "price", "quantity", "at_ms", "trading_day", "buyer",
+                         "seller", "refused"])
+        for t in journal.trades:
             writer.writerow([t.trade_id, t.instrument, _major(scenario, t.instrument, t.price), t.quantity, t.at,
-                             f"{business_day(journal, t.at):.4f}", t.buy_account, t.sell_account,
-                             journal.failed_trades.get(t.trade_id, "")])
+                             f"{business_day(journal, t.at):.4f}", _trader(journal, t.buy_account),
+                             _trader(journal, t.sell_account), t.refused or ""])
     with (out / "prices.csv").open("w", newline="") as handle:
-        writer = csv.writer(handle)
+        writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(["phase", "day", "instrument", "vwap", "close", "volume", "trades"])
         for day in journal.days:
             for instrument in scenario.instruments:
-                trades = sorted((t for t in journal.trades
-                                 if t.instrument == instrument.id and day.start <= t.at < day.end), key=lambda t: t.at)
+                trades = [t for t in journal.trades if t.instrument == instrument.id and t.refused is None
+                          and day.start <= t.at <= day.end]
                 writer.writerow([day.phase, day.day, instrument.id, _major(scenario, instrument.id, vwap(trades)),
                                  _major(scenario, instrument.id, trades[-1].price if trades else None),
                                  sum(t.quantity for t in trades), len(trades)])

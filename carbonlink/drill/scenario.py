@@ -31,6 +31,7 @@ from pydantic import (
     model_validator,
 )
 
+from carbonlink.drill.manipulation_spec import ManipulatorSpec
 from carbonlink.drill.scenario_checks import cross_field_problems
 from carbonlink.drill.yaml_lines import load_with_lines, nearest_line
 
@@ -94,13 +95,37 @@ class _Model(BaseModel):
 
 
 class Clock(_Model):
-    start: AwareDatetime  # business time of day 0, 00:00
+    """Business time of the drill. Trading days are weekdays (Monday to Friday) from ``start``; a day's
+    ``session_minutes`` of trading advance in steps of ``step_minutes``; a trader's order rests for
+    ``order_life_steps`` steps. ``speed`` (business seconds per wall second), when given, only slows a drill
+    down for watching it live; a drill otherwise runs as fast as the exchange processes each step."""
+
+    start: AwareDatetime  # business time of day 0, 00:00 (a weekend start moves to the Monday after)
     days_per_phase: PositiveInt = 2  # for phases that give no `days`
-    speed: PositiveInt  # business seconds per wall-clock second
+    speed: PositiveInt | None = None
     session_minutes: PositiveInt  # business minutes of trading simulated per day
+    step_minutes: PositiveInt = 5
+    order_life_steps: PositiveInt = 3
+
+    @model_validator(mode="after")
+    def _whole_steps(self) -> Clock:
+        if self.session_minutes % self.step_minutes:
+            raise ValueError("session_minutes must be a whole number of step_minutes")
+        return self
+
+    @property
+    def steps_per_day(self) -> int:
+        return self.session_minutes // self.step_minutes
 
     def day_start(self, day: int) -> datetime:
-        return self.start + timedelta(days=day)
+        """Midnight (in the start's time zone) of trading day ``day``, the ``day``-th weekday from the start."""
+        moment, counted = self.start, -1
+        while True:
+            if moment.weekday() < 5:
+                counted += 1
+                if counted == day:
+                    return moment
+            moment += timedelta(days=1)
 
 
 class WciHoldingLimit(_Model):
@@ -220,8 +245,9 @@ class SuspensionPolicy(_Model):
 
 
 class Linkage(_Model):
-    """A linkage agreement. Units of ``from`` count in ``to`` at ``exchange_rate`` (bilateral: the
-    reverse at 1/exchange_rate); a multilateral group is fully mutual at 1:1."""
+    """A linkage agreement. Units of ``from`` count in ``to`` at ``exchange_rate``; a bilateral link
+    converts back at ``reverse_exchange_rate`` (default 1/exchange_rate); a multilateral group is fully
+    mutual at 1:1."""
 
     id: Id
     kind: Literal["unilateral", "bilateral", "multilateral"]
@@ -233,6 +259,7 @@ class Linkage(_Model):
     origins: list[Id] | None = None  # default: the linked registries
     caps: Caps = Caps()
     exchange_rate: PositiveFraction = Fraction(1)
+    reverse_exchange_rate: PositiveFraction | None = None
     discount: Share = Fraction(0)
     levy_share: Share = Fraction(0)  # share of proceeds, in units, to the importing registry's LEVY account
     cancellation_share: Share = Fraction(0)  # cancelled for overall mitigation
@@ -249,6 +276,10 @@ class Linkage(_Model):
                 raise ValueError("a multilateral linkage is 1:1")
         elif self.from_ is None or self.to is None or self.group is not None or self.from_ == self.to:
             raise ValueError(f"a {self.kind} linkage needs two different registries in from and to, and no group")
+        if self.reverse_exchange_rate is not None and (
+                self.kind != "bilateral" or self.exchange_rate * self.reverse_exchange_rate > 1):
+            raise ValueError("reverse_exchange_rate belongs to a bilateral linkage, and exchange_rate × "
+                             "reverse_exchange_rate must not exceed 1 (a round trip would create units)")
         if self.discount >= 1 or self.levy_share + self.cancellation_share >= 1:
             raise ValueError("discount, and levy_share plus cancellation_share, must stay below 100%")
         return self
@@ -264,21 +295,29 @@ class Linkage(_Model):
         assert self.from_ is not None and self.to is not None
         forward = [(self.from_, self.to, self.exchange_rate)]
         if self.kind == "bilateral":
-            forward.append((self.to, self.from_, 1 / self.exchange_rate))
+            forward.append((self.to, self.from_, self.reverse_rate))
         return forward
+
+    @property
+    def reverse_rate(self) -> Fraction:
+        """The exchange rate from ``to`` back to ``from`` (bilateral): agreed, else 1/exchange_rate."""
+        return self.reverse_exchange_rate if self.reverse_exchange_rate is not None else 1 / self.exchange_rate
 
 
 class LinkState(_Model):
-    """A linkage's state in a phase; ``restricted`` may override the agreement's caps and conversion."""
+    """A linkage's state in a phase; ``restricted`` may override the agreement's caps and conversion
+    (an overridden ``exchange_rate`` without ``reverse_exchange_rate`` converts back at its inverse)."""
 
     state: Literal["absent", "autarky", "restricted", "full", "suspended"]
     caps: Caps | None = None
     discount: Share | None = None
     exchange_rate: PositiveFraction | None = None
+    reverse_exchange_rate: PositiveFraction | None = None
 
     @model_validator(mode="after")
     def _overrides_only_when_restricted(self) -> LinkState:
-        if self.state != "restricted" and (self.caps or self.discount is not None or self.exchange_rate):
+        if self.state != "restricted" and (self.caps or self.discount is not None or self.exchange_rate
+                                           or self.reverse_exchange_rate):
             raise ValueError("caps, discount and exchange_rate overrides apply only to a restricted link")
         return self
 
@@ -385,6 +424,7 @@ class Scenario(_Model):
     linkages: list[Linkage] = []
     phases: Annotated[list[Phase], Field(min_length=1)]
     traders: list[TraderGroup] = []
+    manipulators: list[ManipulatorSpec] = []  # traders that manipulate on a schedule (carbonlink.drill.manipulators)
 
     def registry(self, key: str) -> Registry:
         return next(registry for registry in self.registries if registry.id == key)

@@ -104,11 +104,14 @@ def _caps(caps: Caps) -> dict[str, Any]:
 def link_terms(scenario: Scenario, linkage: Linkage, state: LinkState) -> dict[str, Any]:
     """The LinkageTerms body for ``linkage`` in ``state``."""
     caps, discount, rate = linkage.caps, linkage.discount, linkage.exchange_rate
+    reverse = linkage.reverse_exchange_rate
     if state.state == "restricted":
         if state.caps is not None:
             caps = caps.model_copy(update=state.caps.model_dump(exclude_unset=True))
         discount = state.discount if state.discount is not None else discount
-        rate = state.exchange_rate if state.exchange_rate is not None else rate
+        if state.exchange_rate is not None or state.reverse_exchange_rate is not None:
+            rate = state.exchange_rate if state.exchange_rate is not None else rate
+            reverse = state.reverse_exchange_rate
     elif state.state == "full":
         caps = Caps()
     body: dict[str, Any] = {
@@ -118,6 +121,7 @@ def link_terms(scenario: Scenario, linkage: Linkage, state: LinkState) -> dict[s
         "unit_types": list(linkage.unit_types),
         "caps": _caps(caps),
         "exchange_rate": format_fraction(rate),
+        "reverse_exchange_rate": None if linkage.kind != "bilateral" else format_fraction(1 / rate if reverse is None else reverse),
         "discount": format_fraction(discount),
         "levy_share": format_fraction(linkage.levy_share),
         "cancellation_share": format_fraction(linkage.cancellation_share),

@@ -1,15 +1,15 @@
-"""Simulated traders' decisions, pure: what order (if any) each kind of trader posts this round.
+"""Simulated traders' decisions, pure: what order (if any) each kind of trader posts each step.
 
 - A compliance entity values one more tonne at its marginal abatement cost for the abatement it
-  would still need: ``slope × (baseline − position)``. Each round it posts one limit order à la
+  would still need: ``slope × (baseline − position)``. Each step it posts one limit order à la
   Gode–Sunder zero intelligence constrained by that valuation: a bid drawn below the value of the
   chunk's last tonne, or an ask drawn above the cost of abating the chunk. It buys wherever a tonne
   credited towards its obligation is cheapest after conversion (its own market or a linked foreign
   one), sells only its own units, and never posts beyond the cash or units it has available. It
-  leans (4 rounds in 5) to a side its value suggests: buying when a tonne is cheaper somewhere,
+  leans (4 steps in 5) to a side its value suggests: buying when a tonne is cheaper somewhere,
   selling when its own market pays more; otherwise it picks a side and a venue at random, so a home
   market its buyers deserted for a cheaper linked one still sees bids and its price can follow.
-- A market maker quotes both sides around the last price, skewed against its inventory.
+- A market maker quotes both sides around the order flow (the middle of the best bid and ask), skewed against its inventory.
 - A noise trader now and then posts a small order near the last price, leaning back towards a flat
   inventory.
 - Towards the end of a compliance period both dealers only unwind their inventory, so the units
@@ -171,17 +171,22 @@ class ComplianceTrader:
         """Local minor units per tonne: the MAC at the abatement still needed holding ``position`` units."""
         return self.slope * self.value_scale * max(0, self.baseline - position)
 
-    def decide(self, rng: random.Random, home: Venue, abroad: list[Venue], quotes: dict[str, Quote]) -> OrderIntent | None:
-        quantity = rng.randint(1, max(1, self.chunk // home.lot)) * home.lot
-        venues = [home, *abroad]
+    def decide(self, rng: random.Random, home: Venue | None, abroad: list[Venue],
+               quotes: dict[str, Quote]) -> OrderIntent | None:
+        """One order or none; ``home`` is None while the home market takes no orders (buy abroad only)."""
+        venues = [v for v in (home, *abroad) if v is not None]
+        if not venues:
+            return None
+        lot = venues[0].lot
+        quantity = rng.randint(1, max(1, self.chunk // lot)) * lot
         value = self.marginal_value(self.position)
         sides = [side for side, wanted in (
             (BUY, value > min(_credited_cost(v, quotes.get(v.instrument)) for v in venues)),
-            (SELL, value < _credited_cost(home, quotes.get(home.instrument), unknown=Fraction(0))),
+            (SELL, home is not None and value < _credited_cost(home, quotes.get(home.instrument), unknown=Fraction(0))),
         ) if wanted]
         lean = rng.random() < LEAN
         side = rng.choice(sides) if sides and lean else rng.choice((BUY, SELL))
-        if self.units < max(quantity, home.min_qty):
+        if home is None or self.units < max(quantity, home.min_qty):
             side = BUY
         if side == SELL:
             return self._sell(rng, home, quantity, quotes.get(home.instrument))
@@ -209,23 +214,6 @@ class ComplianceTrader:
         quantity = _affordable(venue, price, quantity, self.cash.get(venue.currency, 0))
         return OrderIntent(venue.instrument, BUY, price, quantity) if quantity else None
 
-    def filled(self, venue: Venue, side: str, price: int, quantity: int) -> None:
-        """Book a fill: the position moves by the credited units, cash by the price paid or received."""
-        if side == BUY:
-            self.position += math.floor(quantity * venue.credit)
-            self.cash[venue.currency] = self.cash.get(venue.currency, 0) - price * quantity
-            if venue.credit == 1 and venue.to_local == 1:
-                self.units += quantity
-        else:
-            self.position -= quantity
-            self.units -= quantity
-            self.cash[venue.currency] = self.cash.get(venue.currency, 0) + price * quantity
-
-    def refused(self, venue: Venue, side: str, quantity: int) -> None:
-        """A cross-border delivery the bridge refused: the units never arrived."""
-        if side == BUY:
-            self.position -= math.floor(quantity * venue.credit)
-
 
 def _credited_cost(venue: Venue, quote: Quote | None, *, unknown: Fraction = Fraction(10**18)) -> Fraction:
     """Local minor units per credited tonne at the venue's last (else reference) price, else ``unknown``."""
@@ -237,17 +225,22 @@ def _credited_cost(venue: Venue, quote: Quote | None, *, unknown: Fraction = Fra
 
 @dataclass
 class MarketMaker:
-    """Quotes ``size`` on both sides, ``spread`` wide around the last price, leaning against its inventory."""
+    """Quotes ``size`` on both sides, ``spread`` wide around the order flow (the middle of the best bid and
+    ask resting in the book, else the last price), leaning against its inventory.
+
+    ``units``: held (available and reserved); ``available``: free to sell; ``start_units``: the inventory it
+    unwinds towards."""
 
     spread: Fraction
     size: int
     units: int
     cash: int
     start_units: int
+    available: int = 0
 
     def decide(self, venue: Venue, quote: Quote, *, flatten: bool = False) -> list[OrderIntent]:
         """Two quotes; when ``flatten`` (the close of a compliance period) only the one that unwinds inventory."""
-        anchor = quote.anchor
+        anchor = quote.anchor if quote.bid is None or quote.ask is None else Fraction(quote.bid + quote.ask, 2)
         if anchor is None:
             return []
         limit = 2 * self.size
@@ -269,25 +262,23 @@ class MarketMaker:
         if quote.band is not None:
             ask = max(ask, _ceil_tick(quote.band[0], venue.tick))
         in_band = quote.band is None or ask <= quote.band[1]
-        if in_band and lean > -1 and (lean > 0 or not flatten) and self.units >= size:
+        if in_band and lean > -1 and (lean > 0 or not flatten) and self.available >= size:
             intents.append(OrderIntent(venue.instrument, SELL, ask, size))
         return intents
-
-    def filled(self, side: str, price: int, quantity: int) -> None:
-        sign = 1 if side == BUY else -1
-        self.units += sign * quantity
-        self.cash -= sign * price * quantity
 
 
 @dataclass
 class NoiseTrader:
-    """Posts with probability ``chance`` per round a random small order within ±2% of the last price."""
+    """Posts with probability ``chance`` per step a random small order within ±2% of the last price.
+
+    ``units``: held (available and reserved); ``available``: free to sell."""
 
     chance: float
     size: int
     units: int
     cash: int
     start_units: int
+    available: int = 0
 
     def decide(self, rng: random.Random, venue: Venue, quote: Quote, *, flatten: bool = False) -> OrderIntent | None:
         """Maybe an order; when ``flatten`` (the close of a compliance period) only one back towards flat."""
@@ -303,7 +294,7 @@ class NoiseTrader:
         else:
             side = rng.choice((BUY, SELL))
         if side == SELL:
-            quantity = min(quantity, self.units // venue.lot * venue.lot)
+            quantity = min(quantity, self.available // venue.lot * venue.lot)
             price = _ask_price(rng, venue, anchor * (1 - NOISE_WIDTH), quote.band, 2 * NOISE_WIDTH / (1 - NOISE_WIDTH))
         else:
             price = _bid_price(rng, venue, anchor * (1 + NOISE_WIDTH), quote.band, 2 * NOISE_WIDTH / (1 + NOISE_WIDTH))
@@ -312,8 +303,3 @@ class NoiseTrader:
         if price is None or quantity < venue.min_qty:
             return None
         return OrderIntent(venue.instrument, side, price, quantity)
-
-    def filled(self, side: str, price: int, quantity: int) -> None:
-        sign = 1 if side == BUY else -1
-        self.units += sign * quantity
-        self.cash -= sign * price * quantity

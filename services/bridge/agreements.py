@@ -103,7 +103,8 @@ def directed_rules(terms: LinkageTerms) -> tuple[rules.LinkageAgreement, ...]:
         return rules.multilateral(link_id=terms.id, group=terms.id, members=terms.members, **common)
     assert terms.from_registry and terms.to_registry
     if terms.kind == "BILATERAL":
-        return rules.bilateral(link_id=terms.id, registries=(terms.from_registry, terms.to_registry), **common)
+        return rules.bilateral(link_id=terms.id, registries=(terms.from_registry, terms.to_registry),
+                               reverse_exchange_rate=_fraction(terms.reverse_exchange_rate), **common)
     return (rules.unilateral(link_id=terms.id, from_registry=terms.from_registry, to_registry=terms.to_registry,
                              **common),)
 

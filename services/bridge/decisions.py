@@ -64,7 +64,10 @@ class Bridge:
         self._write_once = client.register_script(_WRITE_ONCE)
 
     async def handle(self, request: DeliveryRequested) -> Outcome:
-        """A request from settlement: judged at the trade's business time."""
+        """A request from settlement: judged at the trade's business time. One parked until its window (settlement
+        sends pending requests again after a broker restart) stays parked: the timer judges it when it is due."""
+        if await deferrals.is_parked(self._redis, request.trade_id):
+            return Outcome(request.trade_id, "DEFERRED", int(rules.ReasonCode.OUTSIDE_SETTLEMENT_WINDOW), replayed=True)
         return await self.decide(request, time=request.matched_at)
 
     async def run_due(self, *, now: int) -> list[Outcome]:

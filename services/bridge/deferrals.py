@@ -28,6 +28,10 @@ async def parked(client: aioredis.Redis) -> list[tuple[DeliveryRequested, int]]:
     return await _with_requests(client, await client.zrange(keys.PENDING, 0, -1, withscores=True))
 
 
+async def is_parked(client: aioredis.Redis, trade_id: str) -> bool:
+    return bool(await client.hexists(keys.PENDING_REQUESTS, trade_id))
+
+
 async def unpark(client: aioredis.Redis, trade_id: str) -> None:
     pipe = client.pipeline(transaction=True)
     pipe.zrem(keys.PENDING, trade_id)

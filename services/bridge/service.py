@@ -15,8 +15,9 @@ from collections.abc import Callable
 from services.bridge import link_operations
 from services.bridge.decisions import Bridge
 from shared.kafka import TRANSIENT_ERRORS, Delivery, consume, dead_letter, make_consumer
+from shared.business_clock import business_now
 from shared.messages import DeliveryRequested, ResumeLink, SuspendLink, TerminateLink
-from shared.runtime import ServiceContext, business_now_ms
+from shared.runtime import ServiceContext
 from shared.topics import BRIDGE_COMMANDS, BRIDGE_REQUESTS
 
 log = logging.getLogger(__name__)
@@ -25,9 +26,10 @@ TIMER_INTERVAL_S = 0.5
 
 
 async def main(
-    ctx: ServiceContext, *, clock: Callable[[], int] = business_now_ms, group_id: str = "bridge"
+    ctx: ServiceContext, *, clock: Callable[[], int] | None = None, group_id: str = "bridge"
 ) -> None:
-    """Run until ``ctx.stop`` is set; ``clock`` tells the timer when parked requests are due."""
+    """Run until ``ctx.stop`` is set; ``clock`` tells the timer when parked requests are due (default: the
+    exchange's business clock, ``shared.business_clock``)."""
     bridge = Bridge(ctx.redis, ctx.producer)
     consumer = make_consumer(ctx.settings, BRIDGE_REQUESTS.name, BRIDGE_COMMANDS.name, group_id=group_id,
                              client_id=ctx.instance)
@@ -50,17 +52,18 @@ async def main(
     await consumer.start()
     timer = asyncio.create_task(_timer(bridge, ctx, clock))
     try:
-        await consume(consumer, ctx.producer, handle, ctx.stop)
+        await consume(consumer, ctx.producer, handle, ctx.stop, ready=ctx.mark_ready)
     finally:
         ctx.stop.set()
         await timer
         await consumer.stop()
 
 
-async def _timer(bridge: Bridge, ctx: ServiceContext, clock: Callable[[], int]) -> None:
+async def _timer(bridge: Bridge, ctx: ServiceContext, clock: Callable[[], int] | None) -> None:
     while not ctx.stop.is_set():
         try:
-            if await bridge.run_due(now=clock()):
+            now = clock() if clock is not None else await business_now(ctx.redis)
+            if await bridge.run_due(now=now):
                 await ctx.producer.flush()
         except TRANSIENT_ERRORS as err:
             log.error("server unavailable while re-judging parked requests: %s", err)

@@ -3,24 +3,29 @@
 Sending each event with `producer.send` cost the service a future, a timer and a coroutine per event; the
 events of one batch are instead appended to one record batch per topic partition (a new one when full),
 which the producer delivers in order. Partitions are chosen exactly as `send(key=instrument)` chooses them.
+The `orders.events` events are also handed back per partition, for the outbox to keep in Redis until settlement
+has applied them (`shared.event_outbox`).
 """
 
 from __future__ import annotations
 
 import asyncio
 
-from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import DefaultPartitioner
 
 from services.matching import core
 from services.matching.translate import encode_event, topic_of
+from shared.kafka import ServiceProducer
+from shared.topics import ORDERS_EVENTS
 
 _partitioner = DefaultPartitioner()
 
 
-async def send_events(producer: AIOKafkaProducer,
-                      events_by_instrument: dict[str, list[core.Event]]) -> list[asyncio.Future]:
-    """Queue every event; return the futures that resolve when the broker acknowledged them."""
+async def send_events(producer: ServiceProducer, events_by_instrument: dict[str, list[core.Event]],
+                      kept: dict[int, list[tuple[str, bytes]]]) -> list[asyncio.Future]:
+    """Queue every event; return the futures that resolve when the broker acknowledged them. Each
+    `orders.events` event is added to `kept` under its partition as (event id, envelope bytes)."""
+    headers = producer.headers
     partitions: dict[str, list[int]] = {}
     batches: dict[tuple[str, int], object] = {}
     deliveries = []
@@ -34,11 +39,13 @@ async def send_events(producer: AIOKafkaProducer,
             where = (topic, _partitioner(key, every, every))
             batch = batches.get(where)
             value = encode_event(event)
-            if batch is None or batch.append(key=key, value=value, timestamp=None) is None:
+            if topic == ORDERS_EVENTS.name:
+                kept.setdefault(where[1], []).append((event.event_id, value))
+            if batch is None or batch.append(key=key, value=value, timestamp=None, headers=headers) is None:
                 if batch is not None:
                     deliveries.append(await producer.send_batch(batch, where[0], partition=where[1]))
                 batch = batches[where] = producer.create_batch()
-                if batch.append(key=key, value=value, timestamp=None) is None:
+                if batch.append(key=key, value=value, timestamp=None, headers=headers) is None:
                     raise ValueError(f"event {event.event_id} does not fit in a produce batch")
     for (topic, partition), batch in batches.items():
         deliveries.append(await producer.send_batch(batch, topic, partition=partition))

@@ -1,9 +1,11 @@
 """The matching service's outbox: batches whose events are sent but not yet known to be durable, made durable
 in order by one background task so that matching the next batch never waits for the broker or Redis.
 
-For each batch, in the order it was matched, the task waits for the broker's acks of its events, then writes
-its book mirror (several waiting batches go as one atomic Lua call), then commits the consumer offset. So the
-mirror never shows an event the broker does not hold, and never goes backwards. Once a write fails, every
+For each batch, in the order it was matched, the task waits for the broker's acks of its events, then keeps its
+`orders.events` events in Redis until settlement has applied them (`shared.event_outbox`: what a restarted
+broker forgot reaches settlement from there), then writes its book mirror (several waiting batches go as one
+atomic Lua call), then commits the consumer offset. So the mirror never shows an event the broker does not
+hold, and never goes backwards; a crash between the two writes repeats events that settlement skips. Once a write fails, every
 later batch is dropped unwritten and the failure is raised to the service, which rebuilds its partitions from
 their snapshots (see `services.matching.service`).
 """
@@ -12,25 +14,29 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import redis.asyncio as aioredis
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from services.matching import book_mirror
+from shared import event_outbox
+from shared.topics import ORDERS_EVENTS
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
 class Written:
-    """One matched batch: the delivery futures of its events, its mirror writes, and the offset after it."""
+    """One matched batch: the delivery futures of its events, its mirror writes, the offset after it, and its
+    `orders.events` events by partition."""
 
     tp: TopicPartition
     next_offset: int
     deliveries: Sequence[asyncio.Future]
     ops: book_mirror.Ops
+    kept: Mapping[int, event_outbox.Events] = field(default_factory=dict)
 
 
 class Outbox:
@@ -96,6 +102,12 @@ class Outbox:
         for outcome in await asyncio.gather(*deliveries, return_exceptions=True):
             if isinstance(outcome, BaseException):
                 raise outcome
+        kept: dict[int, list[tuple[str, bytes]]] = {}
+        for written in group:
+            for partition, events in written.kept.items():
+                kept.setdefault(partition, []).extend(events)
+        if kept:
+            await event_outbox.append(self._redis, ORDERS_EVENTS.name, kept)
         ops = [op for written in group for op in written.ops]
         if ops:
             await book_mirror.apply(self._redis, ops)

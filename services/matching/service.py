@@ -61,6 +61,7 @@ class MatchingService(ConsumerRebalanceListener):
                 except TRANSIENT_ERRORS as err:
                     log.error("cannot load the books of %s yet: %s", tp, err)
                     await asyncio.sleep(1.0)
+        self.ctx.mark_ready()  # called on every join, also with no partition to own
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
         states = [state for tp in revoked if (state := self.partitions.pop(tp, None)) is not None]
@@ -159,12 +160,13 @@ class MatchingService(ConsumerRebalanceListener):
             state.commands_since_snapshot += 1
         ops: book_mirror.Ops = []
         deliveries = []
+        kept: dict[int, list[tuple[str, bytes]]] = {}
         if touched:
-            deliveries = await send_events(self.ctx.producer, touched)
+            deliveries = await send_events(self.ctx.producer, touched, kept)
             for instrument, events in touched.items():
                 state.mirrored[instrument] = book_mirror.mirror_ops(
                     ops, instrument, events, after_seq=state.mirrored.get(instrument, 0))
-        await self.outbox.put(Written(tp, state.next_offset, deliveries, ops))
+        await self.outbox.put(Written(tp, state.next_offset, deliveries, ops, kept))
         if state.commands_since_snapshot >= self.ctx.settings.matching_snapshot_every:
             await self._save(state)
 
@@ -179,6 +181,15 @@ class MatchingService(ConsumerRebalanceListener):
         engine = state.engines.get(message.instrument)
         if engine is None:
             return f"unknown instrument {message.instrument!r}"
+        if isinstance(message, wire.SubmitOrder):
+            # Order entry's outbox publishes a new order again until it sees the outcome: apply it once, and
+            # remember rejected ids too, so that a new order is never decided twice.
+            if message.order_id in engine.known_order_ids:
+                return None
+            events = engine.handle(command_of(message, ts))
+            engine.known_order_ids.add(message.order_id)
+            touched.setdefault(message.instrument, []).extend(events)
+            return None
         events = engine.handle(command_of(message, ts))
         touched.setdefault(message.instrument, []).extend(events)
         return None

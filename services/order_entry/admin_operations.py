@@ -20,6 +20,7 @@ from shared.kafka import publish
 from shared.ledger import PostResult, unit_asset
 from shared.messages import AdvanceClock, ChangePhase
 from shared.money import AmountError, to_minor
+from shared.business_clock import CLOCK_KEY, business_now
 from shared.runtime import business_now_ms
 from shared.topics import ORDERS_COMMANDS
 
@@ -151,7 +152,8 @@ async def change_phase(instrument_id: Name, body: PhaseRequest, _: Operator, por
     await ports.reference.put_instrument(instrument.model_copy(update={"phase": body.phase}))
     await publish(ports.ctx.producer, ORDERS_COMMANDS.name, instrument_id,
                   ChangePhase(instrument=instrument_id, phase=body.phase, reference_price=reference),
-                  event_id=f"phase:{instrument_id}:{time.time_ns()}", occurred_at=business_now_ms(), wait=True)
+                  event_id=f"phase:{instrument_id}:{time.time_ns()}", occurred_at=await business_now(ports.ctx.redis),
+                  wait=True)
     return Accepted(detail={"instrument": instrument_id, "phase": str(body.phase)})
 
 
@@ -163,15 +165,25 @@ async def mass_cancel(body: MassCancelRequest, principal: Operator, request: Req
 
 @router.post("/clock", response_model=Accepted, status_code=202)
 async def advance_clock(body: ClockRequest, _: Operator, ports: PortsDep) -> Accepted:
-    """Business time moves on: matching expires GTD orders whose time has come."""
+    """Business time moves on: matching expires GTD orders whose time has come. For every instrument (no
+    ``instrument`` given) the exchange's business clock is also held at ``now`` until the next call (see
+    ``shared.business_clock``): a drill steps the whole exchange through its scenario's time this way."""
     if body.instrument is not None:
         if await ports.reference.instrument(body.instrument) is None:
             raise not_found("instrument", body.instrument)
         targets = [body.instrument]
     else:
         targets = [i.id for i in await ports.reference.instruments()]
+        await ports.ctx.redis.set(CLOCK_KEY, body.now)
     for instrument_id in targets:
         await publish(ports.ctx.producer, ORDERS_COMMANDS.name, instrument_id,
                       AdvanceClock(instrument=instrument_id, now=body.now),
                       event_id=f"clock:{instrument_id}:{body.now}", occurred_at=body.now, wait=True)
     return Accepted(detail={"instruments": targets, "now": body.now})
+
+
+@router.delete("/clock", response_model=Accepted, status_code=202)
+async def release_clock(_: Operator, ports: PortsDep) -> Accepted:
+    """The exchange's business time follows the wall clock again."""
+    await ports.ctx.redis.delete(CLOCK_KEY)
+    return Accepted(detail={"now": business_now_ms()})

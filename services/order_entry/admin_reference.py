@@ -17,13 +17,13 @@ from services.order_entry.deps import Operator, OperatorOrAuditor, PortsDep
 from services.order_entry.errors import ApiError, error_responses, not_found
 from services.order_entry.principals import Role
 from services.order_entry.schemas import GrantRequest
+from shared.business_clock import business_now
 from shared.kafka import publish
 from shared.ledger import AccountType
 from shared.messages import ConfigureInstrument, ResumeLink, SuspendLink, TerminateLink
 from shared.read_models import link_commands
 from shared.read_models.link_commands import LinkCommandResult
 from shared.reference import Account, Instrument, LinkageTerms, Registry
-from shared.runtime import business_now_ms
 from shared.topics import BRIDGE_COMMANDS, ORDERS_COMMANDS
 
 router = APIRouter(prefix="/v1/admin", tags=["admin: reference data"],
@@ -73,7 +73,7 @@ async def put_instrument(body: Instrument, _: Operator, ports: PortsDep) -> Inst
         band=body.band, reference_price=body.reference_price, circuit_breaker_move=body.circuit_breaker_move,
         circuit_breaker_window_ms=body.circuit_breaker_window_ms, self_trade_prevention=body.self_trade_prevention)
     await publish(ports.ctx.producer, ORDERS_COMMANDS.name, body.id, command,
-                  event_id=f"configure:{body.id}:{time.time_ns()}", occurred_at=business_now_ms(), wait=True)
+                  event_id=f"configure:{body.id}:{time.time_ns()}", occurred_at=await business_now(ports.ctx.redis), wait=True)
     return body
 
 
@@ -169,7 +169,8 @@ async def _send(ports: PortsDep, link_id: str, command_type: LinkCommandType) ->
         raise ApiError(409, "LINK_TERMINATED", f"link {link_id} is terminated for good", {"link": link_id})
     command_id = uuid.uuid4().hex
     await publish(ports.ctx.producer, BRIDGE_COMMANDS.name, link_id, command_type(link_id=link_id),
-                  event_id=command_id, occurred_at=business_now_ms(), correlation_id=link_id, wait=True)
+                  event_id=command_id, occurred_at=await business_now(ports.ctx.redis), correlation_id=link_id,
+                  wait=True)
     return LinkCommandAccepted(command_id=command_id, link_id=link_id, command=command_type.__name__,
                                result=f"/v1/admin/links/commands/{command_id}")
 

@@ -1,4 +1,7 @@
-"""`GET /healthz`: Redis, the broker and the heartbeat of every other service, each reported on its own."""
+"""`GET /healthz`: Redis, the broker and the heartbeat of every other service, each reported on its own.
+
+A service counts as healthy when its heartbeat is fresh, it reaches the broker and it is ready (consuming);
+order entry itself is ready once its event reader has fetched."""
 
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ PEERS = ("matching", "settlement", "bridge")
 @router.get("/healthz", tags=["health"])
 async def healthz(request: Request) -> JSONResponse:
     ctx = request.app.state.ctx
-    components: dict[str, dict] = {"order_entry": {"healthy": True}}
+    components: dict[str, dict] = {"order_entry": {"healthy": ctx.ready}}
     try:
         await asyncio.wait_for(ctx.redis.ping(), timeout=1.0)
         components["redis"] = {"healthy": True}
@@ -27,7 +30,7 @@ async def healthz(request: Request) -> JSONResponse:
     if components["redis"]["healthy"]:
         for peer in PEERS:
             beats = fresh_beats(await ctx.redis.hgetall(health_key(peer)), ttl_s=ctx.settings.heartbeat_ttl_s)
-            live = [beat for beat in beats.values() if beat.get("kafka_ok")]
+            live = [beat for beat in beats.values() if beat.get("kafka_ok") and beat.get("ready")]
             components[peer] = {"healthy": bool(live), "instances": len(beats)}
     healthy = all(c["healthy"] for c in components.values())
     return JSONResponse({"healthy": healthy, "components": components}, status_code=200 if healthy else 503)

@@ -16,13 +16,13 @@ from pydantic import BaseModel, Field
 from services.bridge.agreements import directed_rules
 from services.order_entry.deps import PortsDep
 from services.order_entry.errors import error_responses, not_found
+from shared.business_clock import business_now
 from shared.ledger import AccountType, system_account
 from shared.ledger.views import text, text_map
 from shared.periods import calendar_year
 from shared.read_models import linkage
 from shared.read_models.linkage import PairFlowView
 from shared.reference import Calendar, Caps, LinkageTerms, SuspensionPolicy
-from shared.runtime import business_now_ms
 
 router = APIRouter(prefix="/v1", tags=["linkage transparency"], responses=error_responses(404, 422, 503))
 
@@ -42,6 +42,7 @@ class QuotaView(BaseModel):
 class DirectionView(BaseModel):
     from_registry: str
     to_registry: str
+    factor: str = Field(description="receiving units per unit sent this way: the direction's exchange rate × (1 − discount)")
     quota: QuotaView
 
 
@@ -54,6 +55,8 @@ class EligibilityView(BaseModel):
 
 class ConversionView(BaseModel):
     exchange_rate: str
+    reverse_exchange_rate: str | None = Field(
+        default=None, description="bilateral links: the rate back from to_registry (1/exchange_rate unless agreed)")
     discount: str
     factor: str = Field(description="receiving units per sent unit: exchange_rate × (1 − discount)")
     delivered_type: str | None
@@ -102,13 +105,16 @@ class LevyAccountsView(BaseModel):
 
 def link_view(terms: LinkageTerms, *, period: int, used: dict[tuple[str, str], int]) -> LinkView:
     """The view of stored terms, given the period's delivered tonnes per direction of this link."""
-    [rule, *_] = directed_rules(terms)
+    rules_by_direction = {(r.from_registry, r.to_registry): r for r in directed_rules(terms)}
+    rule = next(iter(rules_by_direction.values()))
     cap = terms.caps.per_period
     directions = []
     for from_registry, to_registry in terms.directions():
         taken = used.get((from_registry, to_registry), 0)
-        directions.append(DirectionView(from_registry=from_registry, to_registry=to_registry, quota=QuotaView(
-            period=period, cap=cap, used=taken, remaining=None if cap is None else max(0, cap - taken))))
+        factor = rules_by_direction[(from_registry, to_registry)].conversion.factor
+        directions.append(DirectionView(from_registry=from_registry, to_registry=to_registry, factor=str(factor),
+                                        quota=QuotaView(period=period, cap=cap, used=taken,
+                                                        remaining=None if cap is None else max(0, cap - taken))))
     return LinkView(
         id=terms.id, kind=terms.kind, status=terms.status, suspended_at=terms.suspended_at,
         effective_from=terms.effective_from, effective_until=terms.effective_until, directions=directions,
@@ -117,19 +123,21 @@ def link_view(terms: LinkageTerms, *, period: int, used: dict[tuple[str, str], i
                                     origins=None if terms.origins is None else list(terms.origins)),
         limits=terms.caps,
         conversion=ConversionView(exchange_rate=terms.exchange_rate, discount=terms.discount,
+                                  reverse_exchange_rate=None if terms.kind != "BILATERAL" else str(
+                                      rules_by_direction[(rule.to_registry, rule.from_registry)].conversion.exchange_rate),
                                   factor=str(rule.conversion.factor), delivered_type=terms.delivered_type),
         levies=LevyView(share_of_proceeds=terms.levy_share, cancellation_share=terms.cancellation_share),
         corresponding_adjustment=terms.corresponding_adjustment, calendar=terms.calendar, suspension=terms.suspension,
     )
 
 
-def _period(period: int | None) -> int:
-    """The bridge counts per UTC calendar year of business time."""
-    return calendar_year(business_now_ms()) if period is None else period
+async def _period(ports: PortsDep, period: int | None) -> int:
+    """The bridge counts per UTC calendar year of business time (default: the exchange's business clock)."""
+    return calendar_year(await business_now(ports.ctx.redis)) if period is None else period
 
 
 async def _views(ports: PortsDep, links: list[LinkageTerms], period: int | None) -> list[LinkView]:
-    period = _period(period)
+    period = await _period(ports, period)
     fields = [(terms.id, pair) for terms in links for pair in terms.directions()]
     names = [linkage.link_field(link_id, *pair) for link_id, pair in fields]
     values = await ports.ctx.redis.hmget(linkage.quota_key(period), names) if names else []
@@ -166,7 +174,7 @@ async def link(link_id: LinkPath, ports: PortsDep, period: Period = None) -> Lin
 @router.get("/adjustments", response_model=AdjustmentsView)
 async def adjustments(ports: PortsDep, period: Period = None) -> AdjustmentsView:
     """Corresponding adjustments recorded for a period (Article 6: + for the origin, − for the receiver)."""
-    period = _period(period)
+    period = await _period(ports, period)
     counters = text_map(await ports.ctx.redis.hgetall(linkage.adjustments_key(period)))
     return AdjustmentsView(period=period, adjustments=linkage.adjustments_from(counters))
 

@@ -40,3 +40,12 @@ def test_replay_writes_trades_and_book_and_ends_with_the_throughput(tmp_path: Pa
         "2,b2,s1,100,2,BUY",
     ]
     assert book.read_text().splitlines() == ["side,price,order_id,qty"]
+
+
+def test_stack_restart_of_an_unknown_component_names_the_known_ones_and_stops_nothing(tmp_path: Path,
+                                                                                      monkeypatch) -> None:
+    monkeypatch.setenv("CARBONLINK_VAR_DIR", str(tmp_path / "var"))
+    result = runner.invoke(app, ["stack", "restart", "matcher"])
+    assert result.exit_code == 1
+    assert "unknown component 'matcher'" in result.output and "settlement" in result.output
+    assert not (tmp_path / "var" / "pids").exists()

@@ -184,15 +184,31 @@ def unilateral(*, link_id: str, from_registry: str, to_registry: str, **terms: o
     )
 
 
+def reverse_rate(exchange_rate: Fraction, reverse_exchange_rate: Fraction | None = None) -> Fraction:
+    """The exchange rate from ``to`` back to ``from`` of a bilateral link: the agreement's, else 1/rate.
+
+    A rate and its reverse multiplying above 1 would create units on a round trip: refused.
+    """
+    reverse = 1 / Fraction(exchange_rate) if reverse_exchange_rate is None else Fraction(reverse_exchange_rate)
+    if reverse <= 0:
+        raise ValueError("reverse_exchange_rate must be > 0")
+    if Fraction(exchange_rate) * reverse > 1:
+        raise ValueError("exchange_rate x reverse_exchange_rate must not exceed 1 (a round trip would create units)")
+    return reverse
+
+
 def bilateral(
-    *, link_id: str, registries: tuple[str, str], **terms: object
+    *, link_id: str, registries: tuple[str, str], reverse_exchange_rate: Fraction | None = None, **terms: object
 ) -> tuple[LinkageAgreement, LinkageAgreement]:
-    """Mutual recognition: the two directed rules of one link, with the same terms each way."""
+    """Mutual recognition: the two directed rules of one link, with the same terms each way except the exchange
+    rate, which the reverse direction (second registry to first) takes as ``reverse_exchange_rate``, by default
+    1 / exchange_rate: "one A unit counts as two B units" also means "two B units count as one A unit"."""
     a, b = registries
-    return (
-        LinkageAgreement(link_id=link_id, kind=LinkKind.BILATERAL, from_registry=a, to_registry=b, **terms),
-        LinkageAgreement(link_id=link_id, kind=LinkKind.BILATERAL, from_registry=b, to_registry=a, **terms),
-    )
+    forward = LinkageAgreement(link_id=link_id, kind=LinkKind.BILATERAL, from_registry=a, to_registry=b, **terms)
+    conversion = replace(forward.conversion,
+                         exchange_rate=reverse_rate(forward.conversion.exchange_rate, reverse_exchange_rate))
+    backward = replace(forward, from_registry=b, to_registry=a, conversion=conversion)
+    return forward, backward
 
 
 def multilateral(*, link_id: str, group: str, members: Iterable[str], **terms: object) -> tuple[LinkageAgreement, ...]:

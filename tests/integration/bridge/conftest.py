@@ -26,7 +26,7 @@ def settings(kafka_server, redis_server) -> Settings:
 @pytest.fixture(scope="session")
 async def producer(settings: Settings) -> AsyncIterator[AIOKafkaProducer]:
     await create_topics(settings)
-    started = make_producer(settings, client_id="bridge-tests")
+    started = make_producer(settings, client_id="bridge-tests", service="settlement")
     await started.start()
     yield started
     await started.stop()

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.integration
 async def test_unparsable_messages_are_dead_lettered_and_good_ones_still_handled(kafka_server) -> None:
     settings = Settings(kafka_host=kafka_server.host, kafka_port=kafka_server.port)
     await create_topics(settings)
-    producer = make_producer(settings, client_id="test")
+    producer = make_producer(settings, client_id="test", service="order_entry")
     await producer.start()
     tag = uuid.uuid4().hex  # the broker is shared by the session: only this test's messages count
     handled: list[Delivery] = []

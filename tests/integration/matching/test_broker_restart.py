@@ -23,7 +23,7 @@ pytestmark = pytest.mark.integration
 
 
 async def _send(settings: Settings, instrument: str, commands: list) -> None:
-    producer = make_producer(settings, client_id="restart-test")
+    producer = make_producer(settings, client_id="restart-test", service="order_entry")
     await producer.start()
     try:
         for n, command in enumerate(commands):

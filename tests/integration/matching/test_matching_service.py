@@ -26,7 +26,7 @@ def _order(instrument: str, order_id: str, side: str, price: int, quantity: int,
 async def test_crossing_orders_trade_and_the_book_is_mirrored(running_stack) -> None:
     settings = running_stack.settings
     instrument = f"CN-BJ.T-{uuid.uuid4().hex[:6]}"
-    producer = make_producer(settings, client_id="test")
+    producer = make_producer(settings, client_id="test", service="order_entry")
     await producer.start()
     events = make_consumer(settings, ORDERS_EVENTS.name, group_id=None, client_id="test-reader")
     await events.start()
@@ -72,7 +72,7 @@ async def test_a_command_the_service_cannot_apply_is_dead_lettered_and_later_com
     instrument = f"CN-BJ.D-{uuid.uuid4().hex[:6]}"
     broken = ConfigureInstrument(instrument=instrument, registry="CN-BJ", currency="CNY",
                                  unit_asset="U:CN-BJ:ALLOWANCE:2025", tick=1, lot=1, min_quantity=1, band="not-a-fraction")
-    producer = make_producer(settings, client_id="test")
+    producer = make_producer(settings, client_id="test", service="order_entry")
     await producer.start()
     try:
         commands = [
@@ -93,7 +93,7 @@ async def test_a_command_the_service_cannot_apply_is_dead_lettered_and_later_com
 
 
 def test_the_service_benchmark_answers_every_command_it_sends(running_stack) -> None:
-    from services.matching.bench_service import run_service_benchmark
+    from carbonlink.bench.matching_service import run_service_benchmark
 
     result = run_service_benchmark(running_stack.settings, n_orders=300, rate=2000)
     assert result["orders"] == 300 and result["unanswered"] == 0

@@ -19,7 +19,7 @@ from carbonlink.stack import Stack
 from services.matching import core, partition_state
 from services.matching.core import MatchingEngine
 from services.matching.core.vocabulary import BUY, SELL
-from services.matching.wire_stream import WireCommand, order_commands, reference_run, setup_commands
+from carbonlink.bench.wire_stream import WireCommand, order_commands, reference_run, setup_commands
 from shared import market_keys as keys
 from shared.kafka import make_producer
 from shared.settings import Settings
@@ -31,7 +31,7 @@ pytestmark = pytest.mark.integration
 
 async def publish(settings: Settings, instrument: str, commands: list[WireCommand], *, chunk: int = 100,
                   pause: float = 0.0, first: int = 0) -> None:
-    producer = make_producer(settings, client_id="test-publisher")
+    producer = make_producer(settings, client_id="test-publisher", service="order_entry")
     await producer.start()
     try:
         for start in range(0, len(commands), chunk):

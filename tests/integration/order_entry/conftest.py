@@ -33,7 +33,7 @@ async def oe_context(redis_url: str, kafka_bootstrap: str) -> AsyncIterator[Serv
     settings = settings_for(redis_url, kafka_bootstrap)
     await create_topics(settings)
     ctx = ServiceContext(name="order_entry", instance="order-entry-test", settings=settings,
-                         redis=aioredis.Redis.from_url(redis_url), producer=make_producer(settings, client_id="oe-test"))
+                         redis=aioredis.Redis.from_url(redis_url), producer=make_producer(settings, client_id="oe-test", service="order_entry"))
     await ctx.producer.start()
     yield ctx
     await ctx.producer.stop()
@@ -58,9 +58,11 @@ async def bridge(oe_context: ServiceContext, redis_url: str) -> AsyncIterator[No
 
 @pytest.fixture
 async def api(oe_context: ServiceContext, redis_client) -> AsyncIterator[httpx.AsyncClient]:
-    """A client of a fresh app on a flushed Redis (``redis_client`` flushes it)."""
+    """A client of a fresh app on a flushed Redis (``redis_client`` flushes it), its lifespan (the outbox relay)
+    running."""
     app = create_app(oe_context, stream_events=False)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://order-entry") as client:
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://order-entry") as client:
         yield client
 
 
@@ -121,6 +123,11 @@ class Exchange:
 
 @pytest.fixture
 async def exchange(api: httpx.AsyncClient, oe_context: ServiceContext) -> Exchange:
+    return await open_exchange(api, oe_context)
+
+
+async def open_exchange(api: httpx.AsyncClient, oe_context: ServiceContext) -> Exchange:
+    """An operator key, the CN-BJ and KR registries and the BJEA-2025 instrument, through `api`."""
     _, key = await PrincipalStore(oe_context.redis).create_key(principal="ops", role=Role.OPERATOR)
     market = Exchange(api, {"X-API-Key": key})
     await market.admin("registries", {"id": "CN-BJ", "name": "Beijing", "currency": "CNY"})

@@ -1,9 +1,12 @@
 """An in-process settlement service on the session Redis and broker, shared by a test module, and a reader
-that collects everything it publishes. Tests isolate themselves with fresh accounts and instruments."""
+that collects everything it publishes. Tests isolate themselves with fresh accounts and instruments, and
+publish as the service that produces each topic (matching on `orders.events`, the bridge on `bridge.results`),
+with event ids `{instrument}:{seq}` that grow like matching's."""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -22,11 +25,25 @@ from shared.reference import Instrument
 from shared.reference_store import ReferenceStore
 from shared.runtime import ServiceContext
 from shared.settings import Settings
-from shared.topics import BRIDGE_REQUESTS, DEADLETTER, ORDERS_EVENTS, REGISTRY_TRANSFERS, SETTLEMENT_EVENTS
+from shared.topics import (
+    BRIDGE_REQUESTS,
+    BRIDGE_RESULTS,
+    DEADLETTER,
+    ORDERS_EVENTS,
+    REGISTRY_TRANSFERS,
+    SETTLEMENT_EVENTS,
+)
 from tests.integration.settlement.books import Books, open_registries
 from tests.polling import eventually
 
 WATCHED = (SETTLEMENT_EVENTS.name, BRIDGE_REQUESTS.name, DEADLETTER.name, REGISTRY_TRANSFERS.name)
+
+#: Sequence numbers of the events tests publish without naming one: above any a test names itself.
+_SEQ = itertools.count(1_000_000)
+
+
+def next_event_id(instrument: str) -> str:
+    return f"{instrument}:{next(_SEQ)}"
 
 
 @dataclass
@@ -41,7 +58,8 @@ class Harness:
     settings: Settings
     redis: redis.Redis
     ledger: Ledger
-    producer: AIOKafkaProducer
+    producer: AIOKafkaProducer  # stamped as matching's
+    bridge_producer: AIOKafkaProducer
     seen: list[Seen] = field(default_factory=list)
 
     def books(self) -> Books:
@@ -56,8 +74,10 @@ class Harness:
 
     async def publish(self, message: Message, *, topic: str = ORDERS_EVENTS.name, key: str | None = None,
                       event_id: str | None = None, occurred_at: int = 1_700_000_000_000) -> None:
-        await publish(self.producer, topic, key or getattr(message, "instrument", "x"), message,
-                      event_id=event_id or f"e-{uuid.uuid4().hex}", occurred_at=occurred_at, wait=True)
+        instrument = getattr(message, "instrument", "x")
+        producer = self.bridge_producer if topic == BRIDGE_RESULTS.name else self.producer
+        await publish(producer, topic, key or instrument, message, event_id=event_id or next_event_id(instrument),
+                      occurred_at=occurred_at, wait=True)
 
     async def wait_for(self, predicate: Callable[[], object], timeout: float = 15.0) -> object:
         return await eventually(predicate, timeout=timeout)
@@ -89,18 +109,21 @@ async def settlement(redis_server, kafka_server) -> AsyncIterator[Harness]:
     ledger = Ledger(sync_client)
     open_registries(ledger)
     await create_topics(settings)
-    producer = make_producer(settings, client_id="settlement-test")
-    await producer.start()
+    producer = make_producer(settings, client_id="settlement-test", service="matching")
+    bridge_producer = make_producer(settings, client_id="settlement-test-bridge", service="bridge")
+    own_producer = make_producer(settings, client_id="settlement-test-service", service="settlement")
+    for started in (producer, bridge_producer, own_producer):
+        await started.start()
     reader = make_consumer(settings, group_id=None, client_id="settlement-test-reader")
     await reader.start()
     partitions = [TopicPartition(topic, p) for topic in WATCHED for p in await producer.partitions_for(topic)]
     reader.assign(partitions)
     await reader.seek_to_end(*partitions)
-    harness = Harness(settings, sync_client, ledger, producer)
+    harness = Harness(settings, sync_client, ledger, producer, bridge_producer)
     collector = asyncio.create_task(_collect(reader, harness.seen))
 
     ctx = ServiceContext(name="settlement", instance=f"settlement-test-{uuid.uuid4().hex[:6]}", settings=settings,
-                         redis=aioredis.Redis.from_url(settings.redis_url), producer=producer)
+                         redis=aioredis.Redis.from_url(settings.redis_url), producer=own_producer)
     service = SettlementService(ctx, group_id=f"settlement-test-{uuid.uuid4().hex[:6]}")
     running = asyncio.create_task(service.run())
     try:
@@ -110,6 +133,7 @@ async def settlement(redis_server, kafka_server) -> AsyncIterator[Harness]:
         await asyncio.wait_for(running, timeout=15)
         collector.cancel()
         await reader.stop()
-        await producer.stop()
+        for started in (producer, bridge_producer, own_producer):
+            await started.stop()
         await ctx.redis.aclose()
         sync_client.close()

@@ -65,7 +65,7 @@ async def test_a_buy_amended_up_in_price_then_filled_pays_exactly_at_the_new_ter
     await settlement.publish(amended(books, "b1", price=5_200, quantity=100), event_id=f"{books.instrument.id}:5")
     await rebased(settlement, books, "b1", limit_price="5200")
     trade = books.trade(price=5_100, quantity=100, buy_leaves_quantity=0, sell_leaves_quantity=0)
-    await settlement.publish(trade, event_id=trade.trade_id)
+    await settlement.publish(trade)
     await settled(settlement, trade.trade_id)
 
     buyer_fee, seller_fee = FEES.fee(510_000, maker=False), FEES.fee(510_000, maker=True)
@@ -118,8 +118,8 @@ async def test_fills_before_and_after_an_amended_up_quantity_in_one_burst_settle
     reserve_more(settlement.ledger, books, "b1", account=books.buyer, asset=CNY, amount=increase)
     second = books.trade(2, price=5_000, quantity=150, buy_leaves_quantity=0, sell_leaves_quantity=0)
 
-    burst = [(first, first.trade_id), (amended(books, "b1", price=None, quantity=150), f"{books.instrument.id}:4"),
-             (second, second.trade_id)]
+    burst = [(first, f"{books.instrument.id}:1"), (amended(books, "b1", price=None, quantity=150),
+                                                     f"{books.instrument.id}:4"), (second, f"{books.instrument.id}:6")]
     for message, event_id in burst:
         await publish(settlement.producer, ORDERS_EVENTS.name, books.instrument.id, message, event_id=event_id,
                       occurred_at=1_700_000_000_000)

@@ -63,13 +63,13 @@ async def test_a_killed_settlement_restarts_and_settles_every_trade_exactly_once
     client = aioredis.Redis.from_url(settings.redis_url)
     await ReferenceStore(client).put_instrument(books.instrument)
     await client.aclose()
-    producer = make_producer(settings, client_id="crash-test")
+    producer = make_producer(settings, client_id="crash-test", service="matching")
     await producer.start()
     pid = start_settlement(settings, tmp_path)
     try:
         half = len(trades) // 2
         for trade in trades[:half]:
-            await publish(producer, ORDERS_EVENTS.name, trade.instrument, trade, event_id=trade.trade_id,
+            await publish(producer, ORDERS_EVENTS.name, trade.instrument, trade, event_id=f"{trade.instrument}:{trade.trade_seq}",
                           occurred_at=1_700_000_000_000)
         await producer.flush()
         wait_until(lambda: settled_count(redis_client, trade_ids) >= 100, timeout=60)
@@ -77,7 +77,7 @@ async def test_a_killed_settlement_restarts_and_settles_every_trade_exactly_once
         stop_pid(pid)
         before_restart = settled_count(redis_client, trade_ids)
         for trade in trades[half:]:
-            await publish(producer, ORDERS_EVENTS.name, trade.instrument, trade, event_id=trade.trade_id,
+            await publish(producer, ORDERS_EVENTS.name, trade.instrument, trade, event_id=f"{trade.instrument}:{trade.trade_seq}",
                           occurred_at=1_700_000_000_000)
         await producer.flush()
 

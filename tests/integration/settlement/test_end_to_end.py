@@ -43,7 +43,7 @@ async def test_orders_matched_by_the_stack_settle_delivery_versus_payment(runnin
                     account=books.buyer, side="BUY", order_type="LIMIT", time_in_force="GTC", price=5_100,
                     quantity=100),
     ]
-    producer = make_producer(settings, client_id="e2e-settlement")
+    producer = make_producer(settings, client_id="e2e-settlement", service="order_entry")
     await producer.start()
     try:
         for n, command in enumerate(commands):

@@ -21,6 +21,7 @@ from shared.messages import (
 )
 from shared.topics import BRIDGE_REQUESTS, BRIDGE_RESULTS, DEADLETTER, ORDERS_EVENTS, REGISTRY_TRANSFERS, SETTLEMENT_EVENTS
 from tests.integration.settlement.books import CASH, CNY, FEES, UNIT, UNITS
+from tests.integration.settlement.conftest import next_event_id
 
 pytestmark = pytest.mark.integration
 
@@ -45,7 +46,7 @@ async def test_a_domestic_trade_delivers_units_against_cash_in_one_entry(settlem
     books.reserve_sell("s1", qty=100)
     trade = books.trade(price=4_900, quantity=40)
 
-    await settlement.publish(trade, event_id=trade.trade_id)
+    await settlement.publish(trade)
     record = await settled(settlement, trade.trade_id)
 
     cash = cash_legs.fill_cash(FEES, limit_price=5_000, order_qty=100, filled_before=0, qty=40, price=4_900,
@@ -107,16 +108,20 @@ async def test_a_redelivered_trade_settles_once(settlement) -> None:
     books.reserve_sell("s1")
     trade = books.trade()
 
+    event_id = next_event_id(trade.instrument)
     for _ in range(3):
-        await settlement.publish(trade, event_id=trade.trade_id)
+        await settlement.publish(trade, event_id=event_id)
     await settled(settlement, trade.trade_id)
-    await settlement.wait_for(
-        lambda: len(settlement.messages(SETTLEMENT_EVENTS.name, TradeSettled, trade_id=trade.trade_id)) == 3)
+    later = books.trade(seq=2, quantity=10, buy_leaves_quantity=50, sell_leaves_quantity=50)
+    await settlement.publish(later)
+    await settled(settlement, later.trade_id)  # in order after the repeats: they were all handled
+    await settlement.wait_for(lambda: settlement.messages(SETTLEMENT_EVENTS.name, TradeSettled, trade_id=later.trade_id))
 
-    assert settlement.ledger.balances(books.buyer)[UNIT.asset] == (40, 0)
+    assert settlement.ledger.balances(books.buyer)[UNIT.asset] == (50, 0)
+    assert len(settlement.messages(SETTLEMENT_EVENTS.name, TradeSettled, trade_id=trade.trade_id)) == 1
     assert state(settlement, trade.trade_id)["settled_count"] == "1"
-    assert settlement.redis.llen(market_keys.account_settlements(books.buyer)) == 1
-    assert settlement.redis.llen(market_keys.account_trades(books.seller)) == 1
+    assert settlement.redis.llen(market_keys.account_settlements(books.buyer)) == 2
+    assert settlement.redis.llen(market_keys.account_trades(books.seller)) == 2
 
 
 async def test_a_cancel_releases_what_remains_of_the_order(settlement) -> None:

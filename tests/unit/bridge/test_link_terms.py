@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from fractions import Fraction
 
 import pytest
 
 from services.bridge.rules import (
     Adjustment,
     Approved,
+    Conversion,
     Eligibility,
     LinkageAgreement,
     LinkKind,
@@ -17,6 +19,7 @@ from services.bridge.rules import (
     Refused,
     UnitClass,
     UnitType,
+    bilateral,
     evaluate,
     resume,
     suspend,
@@ -148,3 +151,19 @@ def test_agreements_are_immutable() -> None:
     with pytest.raises(AttributeError):
         link.status = LinkStatus.TERMINATED  # type: ignore[misc]
     assert isinstance(link, LinkageAgreement)
+
+
+def test_a_bilateral_link_converts_back_at_the_reverse_rate_one_over_the_rate_unless_agreed() -> None:
+    there, back = bilateral(link_id="A-B", registries=("A", "B"), effective_from=JAN_1_2025,
+                            conversion=Conversion(exchange_rate=Fraction(2), discount=Fraction(1, 10)))
+    assert (there.conversion.exchange_rate, back.conversion.exchange_rate) == (2, Fraction(1, 2))
+    assert back.conversion.discount == Fraction(1, 10)
+    _, agreed = bilateral(link_id="A-B", registries=("A", "B"), effective_from=JAN_1_2025,
+                          conversion=Conversion(exchange_rate=Fraction(2)), reverse_exchange_rate=Fraction(2, 5))
+    assert agreed.conversion.exchange_rate == Fraction(2, 5)
+
+
+def test_a_reverse_rate_that_would_create_units_on_a_round_trip_is_refused() -> None:
+    with pytest.raises(ValueError, match="round trip"):
+        bilateral(link_id="A-B", registries=("A", "B"), effective_from=JAN_1_2025,
+                  conversion=Conversion(exchange_rate=Fraction(2)), reverse_exchange_rate=Fraction(1))

@@ -63,7 +63,8 @@ def test_net_flows_sum_each_direction_and_give_each_bridge_accounts_balance() ->
     assert (to_seoul.transfers, to_seoul.consumed, to_seoul.gross, to_seoul.delivered) == (2, 1_500, 3_000, 2_790)
     assert (to_seoul.levy, to_seoul.cancelled) == (150, 60)
     balance = pair_balance(flows, "CN-BJ", "KR")
-    assert balance.net_out_of_a == 1_500 - 600  # Beijing units out, minus those arriving back from Seoul
+    # Beijing units out, minus those arriving back from Seoul: 300 Korean units count as 150 at the reverse 1/2
+    assert balance.net_out_of_a == 1_500 - 150
     assert balance.net_out_of_b == 300 - 3_000
 
 

@@ -11,6 +11,7 @@ from carbonlink.drill.entities import compliance_entities
 from carbonlink.drill.equilibrium import solve
 from carbonlink.drill.phase_problems import phase_problems
 from carbonlink.drill.scenario import ScenarioError, load_scenario, parse_scenario
+from carbonlink.drill.setup_plan import link_terms
 
 SCENARIOS = Path(__file__).resolve().parents[3] / "scenarios"
 TWO_MARKETS = (SCENARIOS / "two-markets.yaml").read_text()
@@ -150,3 +151,23 @@ def test_a_registry_foreign_limit_caps_full_links_too_and_several_incoming_arcs_
     into_a = next(arc for arc in full.arcs if arc.destination == "A")
     assert into_a.cap == 500  # 1% of the importers' 50,000 t baseline
     assert full.notes == ()
+
+
+def test_a_bilateral_rate_converts_back_at_its_inverse_unless_the_agreement_names_a_reverse_rate() -> None:
+    text = TWO_MARKETS.replace("    kind: bilateral\n", "    kind: bilateral\n    exchange_rate: \"2\"\n", 1)
+    scenario = parse_scenario(text)
+    [linkage] = scenario.linkages
+    full = next(p for p in phase_problems(scenario) if p.arcs)
+    assert {arc.id: arc.rate for arc in full.arcs} == {"A-B:B>A": 2, "A-B:A>B": Fraction(1, 2)}
+    assert link_terms(scenario, linkage, scenario.phases[1].links["A-B"])["reverse_exchange_rate"] == "1/2"
+
+    agreed = parse_scenario(text.replace('exchange_rate: "2"\n', 'exchange_rate: "2"\n    reverse_exchange_rate: "2/5"\n'))
+    full = next(p for p in phase_problems(agreed) if p.arcs)
+    assert {arc.id: arc.rate for arc in full.arcs}["A-B:A>B"] == Fraction(2, 5)
+    assert link_terms(agreed, agreed.linkages[0], agreed.phases[1].links["A-B"])["reverse_exchange_rate"] == "2/5"
+
+
+def test_a_reverse_rate_that_would_create_units_on_a_round_trip_is_refused_at_its_line() -> None:
+    text = TWO_MARKETS.replace("    kind: bilateral\n",
+                               "    kind: bilateral\n    exchange_rate: \"2\"\n    reverse_exchange_rate: \"1\"\n", 1)
+    assert "round trip" in str(refused(text))

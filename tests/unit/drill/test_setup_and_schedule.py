@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from carbonlink.drill.scenario import LinkState, load_scenario
-from carbonlink.drill.schedule import link_changes, session_steps, timetable
+from carbonlink.drill.schedule import SUSPEND_AT, business_ms, day_steps, link_changes, session_steps, timetable
 from carbonlink.drill.setup_plan import bridge_periods, link_terms, roster, setup_plan
 
 SCENARIOS = Path(__file__).resolve().parents[3] / "scenarios"
@@ -60,9 +61,31 @@ def test_a_full_link_removes_all_caps_and_a_restricted_one_applies_the_phase_ove
 
 def test_the_timetable_runs_every_phase_day_after_day() -> None:
     scenario = load_scenario(SCENARIOS / "pilot-cities.yaml")
-    days = timetable(scenario, speed=600)
-    assert len(days) == 10 and days[-1].end == 10 * 12.0
+    days = timetable(scenario)
+    assert [d.day for d in days] == list(range(10))
     assert [d.phase.name for d in days if d.first_of_phase] == ["autarky", "restricted", "full", "delink", "recovery"]
+
+
+def test_trading_days_are_weekdays_and_a_day_runs_in_steps_of_business_time() -> None:
+    scenario = load_scenario(SCENARIOS / "pilot-cities.yaml")  # starts on Monday 7 July 2025
+    assert [scenario.clock.day_start(day).day for day in (0, 4, 5, 9)] == [7, 11, 14, 18]
+    [monday, *_] = timetable(scenario)
+    steps = day_steps(scenario, monday, suspends=False)
+    step_ms = scenario.clock.step_minutes * 60_000
+    assert len(steps) == scenario.clock.steps_per_day
+    assert steps[0].at == business_ms(scenario, 0, 0) and all(b.at - a.at == step_ms for a, b in zip(steps, steps[1:]))
+    assert ("KR-KAU-2025", "OPENING_AUCTION") in steps[0].sessions
+    assert not any(step.flatten or step.suspend for step in steps)
+
+
+def test_the_delink_day_suspends_a_quarter_in_and_a_phase_s_last_day_ends_with_dealers_unwinding() -> None:
+    scenario = load_scenario(SCENARIOS / "pilot-cities.yaml")
+    days = timetable(scenario)
+    delink = next(d for d in days if d.phase.name == "delink" and d.first_of_phase)
+    steps = day_steps(scenario, delink, suspends=True)
+    assert [s.index for s in steps if s.suspend] == [math.ceil(SUSPEND_AT * len(steps))]
+    last = day_steps(scenario, days[-1], suspends=False)
+    assert last[-1].flatten and not last[0].flatten
 
 
 def test_the_korean_day_opens_with_a_call_and_closes_with_one() -> None:

@@ -8,6 +8,8 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from carbonlink.drill.agents import Agent
+from carbonlink.drill.setup_plan import Member
 from carbonlink.drill.traders import (
     BUY, SELL, ComplianceTrader, MarketMaker, NoiseTrader, Quote, Venue, buy_cost,
 )
@@ -91,22 +93,29 @@ def test_a_seller_whose_cost_is_below_the_band_asks_limit_down_and_a_value_below
     assert any(intent is not None for intent in intents)
 
 
-def test_a_fill_moves_position_units_and_cash() -> None:
-    trader = entity()
-    trader.filled(HOME, BUY, 3_000, 10)
-    assert (trader.position, trader.units, trader.cash["CNY"]) == (9_610, 9_610, 10**9 - 30_000)
-    abroad = Venue("B-ALW", "CNY", 1, 1, 1, 99_999, credit=Fraction(1, 2))
-    trader.filled(abroad, BUY, 1_000, 11)
-    assert (trader.position, trader.units) == (9_615, 9_610)  # credited 5 (rounded down), not sellable here
-    trader.refused(abroad, BUY, 11)
-    assert trader.position == 9_610
+def test_a_trader_knows_its_position_from_the_ledger_home_and_credited_foreign_units_alike() -> None:
+    member = Member("A-ce1", "compliance", "A-ALW", "A", "A-ce1", "A/A-ce1")
+    agent = Agent(member=member, logic=entity(), home=HOME, home_asset="U:A:ALLOWANCE:2025",
+                  rng=random.Random(1), api_key="k")
+    agent.observe({"U:A:ALLOWANCE:2025": (9_500, 100), "U:B:ALLOWANCE:2025": (7, 0), "C:CNY": (50_000, 3_000)})
+    assert (agent.logic.position, agent.logic.units, agent.logic.cash) == (9_607, 9_500, {"CNY": 50_000})
+
+
+def test_a_dealer_sells_only_what_is_free_and_unwinds_towards_its_phase_start_inventory() -> None:
+    member = Member("A-mm1", "maker", "A-ALW", "A", "A-mm1", "A/A-mm1")
+    maker = MarketMaker(spread=Fraction(2, 100), size=50, units=0, cash=0, start_units=0)
+    agent = Agent(member=member, logic=maker, home=HOME, home_asset="U:A:ALLOWANCE:2025", rng=random.Random(1),
+                  api_key="k")
+    agent.observe({"U:A:ALLOWANCE:2025": (20, 480), "C:CNY": (10**9, 0)}, phase_start=True)
+    assert (maker.units, maker.available, maker.start_units) == (500, 20, 500)
+    assert [intent.side for intent in maker.decide(HOME, Quote(4_000, 4_000))] == [BUY]
 
 
 def test_a_market_maker_quotes_around_the_anchor_and_leans_against_inventory() -> None:
-    maker = MarketMaker(spread=Fraction(2, 100), size=50, units=1_000, cash=10**9, start_units=1_000)
+    maker = MarketMaker(spread=Fraction(2, 100), size=50, units=1_000, cash=10**9, start_units=1_000, available=1_000)
     bid, ask = maker.decide(HOME, Quote(4_000, 4_000))
     assert (bid.side, ask.side) == (BUY, SELL) and bid.price < 4_000 < ask.price
-    long = MarketMaker(spread=Fraction(2, 100), size=50, units=1_050, cash=10**9, start_units=1_000)
+    long = MarketMaker(spread=Fraction(2, 100), size=50, units=1_050, cash=10**9, start_units=1_000, available=1_050)
     lower_bid, lower_ask = long.decide(HOME, Quote(4_000, 4_000))
     assert lower_bid.price < bid.price and lower_ask.price < ask.price
 
@@ -117,16 +126,16 @@ def test_the_anchor_moves_inside_the_best_bid_and_ask() -> None:
 
 
 def test_a_noise_trader_leans_back_towards_a_flat_inventory() -> None:
-    noise = NoiseTrader(chance=1.0, size=20, units=500, cash=10**9, start_units=400)
+    noise = NoiseTrader(chance=1.0, size=20, units=500, cash=10**9, start_units=400, available=500)
     sides = {noise.decide(random.Random(seed), HOME, Quote(4_000, 4_000)).side for seed in range(50)}
     assert sides == {SELL}
 
 
 def test_at_the_close_of_a_period_dealers_only_unwind_their_inventory() -> None:
-    maker = MarketMaker(spread=Fraction(2, 100), size=50, units=1_030, cash=10**9, start_units=1_000)
+    maker = MarketMaker(spread=Fraction(2, 100), size=50, units=1_030, cash=10**9, start_units=1_000, available=1_030)
     (only,) = maker.decide(HOME, Quote(4_000, 4_000), flatten=True)
     assert (only.side, only.quantity) == (SELL, 30)
-    flat = MarketMaker(spread=Fraction(2, 100), size=50, units=1_000, cash=10**9, start_units=1_000)
+    flat = MarketMaker(spread=Fraction(2, 100), size=50, units=1_000, cash=10**9, start_units=1_000, available=1_000)
     assert flat.decide(HOME, Quote(4_000, 4_000), flatten=True) == []
     noise = NoiseTrader(chance=1.0, size=20, units=390, cash=10**9, start_units=400)
     for seed in range(30):

@@ -1,6 +1,6 @@
 """The core benchmark's stream and report (a smoke test; the numbers themselves are not asserted)."""
 
-from services.matching.bench_core import generate_stream, run_core_benchmark
+from carbonlink.bench.core import generate_stream, run_core_benchmark
 
 
 def test_the_standard_stream_is_deterministic_for_a_seed():

@@ -2,7 +2,7 @@
 
 import csv
 
-from services.matching.replay import replay
+from carbonlink.replay import replay
 
 HEADER = "seq,ts,op,order_id,account,side,type,tif,price,qty\n"
 

@@ -57,6 +57,9 @@ SAMPLES: dict[str, dict] = {
                                 status="SUSPENDED"),
     "LedgerEntryRecorded": dict(registry="CN-BJ", stream_id="1-0", entry_id="settle:X:T1", kind="SETTLE", time=1,
                                 postings=[("CN-BJ/a", "C:CNY", "a", -5), ("CN-BJ/b", "C:CNY", "a", 5)], meta={}),
+    "AlertRaised": dict(alert_id="WASH:t1", code="WASH_TRADE", severity="HIGH", subject="CN-BJ-EUA",
+                        owner="acme", evidence=["CN-BJ-EUA:T1"], raised_at=1, summary="a wash trade",
+                        details={"quantity": 10}),
     "ServiceHeartbeat": dict(service="matching", instance="matching-0", pid=1),
     "DeadLettered": dict(source_topic="orders.commands", partition=0, offset=1, reason="not JSON", raw="{"),
 }

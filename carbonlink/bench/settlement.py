@@ -49,7 +49,7 @@ async def _run(settings: Settings, n_trades: int) -> dict:
     instrument_id = f"BENCH-{run}"
     buyer, seller = f"{REGISTRY}/bench-{run}-buyer", f"{REGISTRY}/bench-{run}-seller"
     client = aioredis.Redis.from_url(settings.redis_url)
-    producer = make_producer(settings, client_id=f"bench-{run}")
+    producer = make_producer(settings, client_id=f"bench-{run}", service="matching")
     reader = make_consumer(settings, group_id=None, client_id=f"bench-reader-{run}")
     try:
         trades = await _set_up(client, instrument_id=instrument_id, buyer=buyer, seller=seller, n_trades=n_trades)
@@ -65,7 +65,7 @@ async def _run(settings: Settings, n_trades: int) -> dict:
         sent_at: dict[str, float] = {}
         started = time.perf_counter()
         for trade in trades:
-            envelope = envelope_for(trade, event_id=trade.trade_id, occurred_at=int(time.time() * 1000),
+            envelope = envelope_for(trade, event_id=f"{instrument_id}:{trade.trade_seq}", occurred_at=int(time.time() * 1000),
                                     correlation_id=trade.trade_id)
             sent_at[trade.trade_id] = time.perf_counter()
             await producer.send(ORDERS_EVENTS.name, encode(envelope), key=instrument_id.encode())

@@ -19,7 +19,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.partitioner import DefaultPartitioner
 
-from services.matching.wire_stream import order_commands, reference_run, setup_commands
+from carbonlink.bench.wire_stream import order_commands, reference_run, setup_commands
 from shared.kafka import make_producer
 from shared.settings import Settings
 from shared.topics import MARKET_DATA, ORDERS_COMMANDS, ORDERS_EVENTS
@@ -61,7 +61,7 @@ async def _measure(settings: Settings, *, n_orders: int, rate: float | None, see
     partition = DefaultPartitioner()(key, partitions, partitions)
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, group_id=None,
                                 fetch_max_wait_ms=settings.fetch_max_wait_ms, max_partition_fetch_bytes=8 << 20)
-    producer = make_producer(settings, client_id="bench-matching")
+    producer = make_producer(settings, client_id="bench-matching", service="order_entry")
     await consumer.start()
     await producer.start()
     try:

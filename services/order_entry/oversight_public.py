@@ -1,0 +1,72 @@
+"""Public oversight reads under /v1 (no key): the published positions (accounts holding more of a unit class
+than their registry's threshold) and each linkage corridor's latest readings. Oversight writes both."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import orjson
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel
+
+from services.order_entry.deps import PortsDep
+from services.order_entry.errors import error_responses, not_found
+from shared import oversight_keys as keys
+from shared.corridor import Corridor
+
+router = APIRouter(prefix="/v1", tags=["market oversight"], responses=error_responses(404, 422))
+
+
+class PositionView(BaseModel):
+    account: str
+    asset: str
+    holding: int
+
+
+class CorridorReading(BaseModel):
+    """A market's last trade price, converted into the corridor's reference currency and tonne (minor units)."""
+
+    instrument: str
+    price: int
+    currency: str
+    reference_price: str
+    reference_bid: str | None
+    reference_ask: str | None
+    breach: str | None
+    at: int
+
+
+class CorridorView(BaseModel):
+    link_id: str
+    corridor: Corridor
+    readings: list[CorridorReading]
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+@router.get("/positions", response_model=list[PositionView])
+async def positions(
+    ports: PortsDep,
+    asset: Annotated[str | None, Query(max_length=80, description="one unit class, e.g. U:CN-BJ:ALLOWANCE:2025")] = None,
+) -> list[PositionView]:
+    """Accounts whose holding of a unit class exceeds their registry's publication threshold, largest first."""
+    redis = ports.ctx.redis
+    assets = [asset] if asset else sorted(_text(a) for a in await redis.smembers(keys.POSITION_ASSETS))
+    found = [PositionView(account=_text(account), asset=a, holding=int(held))
+             for a in assets for account, held in (await redis.hgetall(keys.positions(a))).items()]
+    return sorted(found, key=lambda p: (p.asset, -p.holding, p.account))
+
+
+@router.get("/links/{link_id}/corridor", response_model=CorridorView)
+async def corridor(link_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")],
+                   ports: PortsDep) -> CorridorView:
+    """The link's price corridor and each linked market's latest converted price against it."""
+    link = await ports.reference.link(link_id)
+    if link is None or link.corridor is None:
+        raise not_found("corridor", link_id)
+    raw = await ports.ctx.redis.hgetall(keys.corridor_readings(link_id))
+    readings = [CorridorReading.model_validate(orjson.loads(value))
+                for value in raw.values()]
+    return CorridorView(link_id=link_id, corridor=link.corridor, readings=sorted(readings, key=lambda r: r.instrument))

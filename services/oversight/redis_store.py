@@ -1,0 +1,85 @@
+"""Oversight's records in Redis (layout in shared.oversight_keys): alerts recorded once per id, the published
+positions, and the purchases counted once per trade. Everything here is derived from the topics, so a replay
+after a restart writes the same records again, harmlessly."""
+
+from __future__ import annotations
+
+import redis.asyncio as aioredis
+
+from shared import oversight_keys as keys
+from shared.ledger import AsyncLedger
+from shared.messages import AlertRaised
+from shared.surveillance import ThresholdOverrides
+
+# KEYS: alerts hash, index zset. ARGV: alert id, JSON, score. Returns 1 when the alert is new.
+_RECORD_ALERT = """
+if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+return 1
+"""
+
+# KEYS: counted marker, purchases counter. ARGV: quantity. Counts a trade's purchase once.
+_COUNT_PURCHASE = """
+if not redis.call('SET', KEYS[1], '1', 'NX') then return 0 end
+redis.call('INCRBY', KEYS[2], ARGV[1])
+return 1
+"""
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+class OversightStore:
+    def __init__(self, client: aioredis.Redis) -> None:
+        self._client = client
+        self._ledger = AsyncLedger(client)
+        self._record_alert = client.register_script(_RECORD_ALERT)
+        self._count_purchase = client.register_script(_COUNT_PURCHASE)
+
+    async def record_alert(self, alert: AlertRaised) -> bool:
+        """Keep the alert; True when it was not known before (only then is it published and acted on)."""
+        return bool(await self._record_alert(keys=[keys.ALERTS, keys.ALERT_INDEX],
+                                             args=[alert.alert_id, alert.model_dump_json(), alert.raised_at]))
+
+    async def forget_alert(self, alert_id: str) -> None:
+        """Undo a record whose publication failed, so the next delivery of its evidence raises it again."""
+        pipe = self._client.pipeline(transaction=True)
+        pipe.hdel(keys.ALERTS, alert_id)
+        pipe.zrem(keys.ALERT_INDEX, alert_id)
+        await pipe.execute()
+
+    async def ownership(self) -> tuple[dict[str, str], int]:
+        """The ownership groups and their version, read together."""
+        pipe = self._client.pipeline(transaction=True)
+        pipe.hgetall(keys.OWNERSHIP_GROUPS)
+        pipe.get(keys.OWNERSHIP_VERSION)
+        groups, version = await pipe.execute()
+        return {_text(k): _text(v) for k, v in groups.items()}, int(version or 0)
+
+    async def threshold_overrides(self) -> ThresholdOverrides | None:
+        raw = await self._client.get(keys.THRESHOLDS)
+        return None if raw is None else ThresholdOverrides.model_validate_json(raw)
+
+    async def ownership_applied(self, version: int) -> None:
+        """Tell the operator API which version of the ownership groups the detectors now judge with."""
+        await self._client.set(keys.OWNERSHIP_APPLIED, version)
+
+    async def count_purchase(self, *, trade_id: str, account: str, quantity: int, at: int) -> None:
+        await self._count_purchase(keys=[keys.purchase_counted(trade_id),
+                                         keys.purchases(account, keys.purchase_period(at))], args=[quantity])
+
+    async def publish_position(self, account: str, asset: str) -> None:
+        """Publish or withdraw the account's holding of ``asset`` against its registry's threshold."""
+        registry = account.partition("/")[0]
+        threshold = await self._client.hget(keys.POSITION_THRESHOLDS, registry)
+        if threshold is None:
+            return
+        held = sum((await self._ledger.balances(account)).get(asset, (0, 0)))
+        pipe = self._client.pipeline(transaction=True)
+        if held > int(threshold):
+            pipe.hset(keys.positions(asset), account, held)
+            pipe.sadd(keys.POSITION_ASSETS, asset)
+        else:
+            pipe.hdel(keys.positions(asset), account)
+        await pipe.execute()

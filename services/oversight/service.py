@@ -1,0 +1,82 @@
+"""The oversight service: a faust app with one agent per watched topic, feeding one `Watcher`.
+
+Its state is the detectors' memory. Every start joins a fresh consumer group and reads the topics from their
+beginning, so the state is rebuilt from the topics; what was already recorded (alerts by id, purchases by
+trade) is not recorded, published or acted on twice. One instance reads every partition: the detectors join
+events across instruments (a corridor spans markets, a round trip crosses a link).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+
+from services.oversight.config import OversightSettings
+from services.oversight.detectors import Surveillance
+from services.oversight.faust_app import make_app
+from services.oversight.redis_store import OversightStore
+from services.oversight.watcher import Record, Watcher
+from shared.kafka import TRANSIENT_ERRORS
+from shared.runtime import ServiceContext
+from shared.topics import BRIDGE_AUDIT, MARKET_DATA, ORDERS_EVENTS, SETTLEMENT_EVENTS
+
+log = logging.getLogger(__name__)
+
+WATCHED = (ORDERS_EVENTS, MARKET_DATA, SETTLEMENT_EVENTS, BRIDGE_AUDIT)
+
+
+class OversightService:
+    def __init__(self, ctx: ServiceContext, config: OversightSettings) -> None:
+        self.ctx = ctx
+        self.config = config
+        self.watcher = Watcher(ctx, OversightStore(ctx.redis), Surveillance(config.thresholds()), config)
+
+    async def run(self) -> None:
+        """Run until ``ctx.stop`` is set."""
+        ctx, watcher = self.ctx, self.watcher
+        await _until_loaded(watcher, ctx)
+        app = make_app(ctx.settings, app_id=f"oversight-{uuid.uuid4().hex[:12]}", client_id=ctx.instance)
+
+        async def watch(stream) -> None:
+            async for event in stream.events():
+                m = event.message
+                await watcher.handle(Record(m.topic, m.partition, m.offset, m.value or b"", int(m.timestamp * 1000)))
+
+        for topic in WATCHED:
+            channel = app.topic(topic.name, key_serializer="raw", value_serializer="raw")
+            app.agent(channel, name=f"oversight.{topic.name}")(watch)
+        refresher = asyncio.create_task(_refresh(watcher, ctx, self.config.reference_refresh_s))
+        await app.start()
+        try:
+            await ctx.stop.wait()
+        finally:
+            refresher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await refresher
+            await app.stop()
+
+
+async def main(ctx: ServiceContext) -> None:
+    await OversightService(ctx, OversightSettings()).run()
+
+
+async def _until_loaded(watcher: Watcher, ctx: ServiceContext) -> None:
+    """The reference data the replay judges with, before the first event is read."""
+    while not ctx.stop.is_set():
+        try:
+            await watcher.refresh_reference()
+            return
+        except TRANSIENT_ERRORS as err:
+            log.error("redis unavailable, retrying: %s", err)
+            await asyncio.sleep(0.5)
+
+
+async def _refresh(watcher: Watcher, ctx: ServiceContext, interval_s: float) -> None:
+    while not ctx.stop.is_set():
+        await asyncio.sleep(interval_s)
+        try:
+            await watcher.refresh_reference()
+        except TRANSIENT_ERRORS as err:
+            log.error("redis unavailable while rereading reference data: %s", err)

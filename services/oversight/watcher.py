@@ -1,0 +1,157 @@
+"""What oversight does with each event: the pure detectors judge it once, then the effects are made durable
+(retried while Redis or the broker is away) — alerts recorded once and published, the corridor's action run
+for a new breach, purchases counted, positions and corridor readings published.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from fractions import Fraction
+
+import orjson
+
+from services.oversight.config import OversightSettings
+from services.oversight.detectors import Observed, Owners, Surveillance
+from services.oversight.detectors.corridor import watches_of
+from services.oversight.detectors.surveillance import Context
+from services.oversight.redis_store import OversightStore
+from shared import oversight_keys as keys
+from shared.corridor import CorridorAction, reference_price
+from shared.kafka import TRANSIENT_ERRORS, dead_letter, parse, publish
+from shared.messages import AlertRaised, BookDelta, ChangePhase, Phase, Side, TradeExecuted, TradeSettled
+from shared.reference import Instrument
+from shared.reference_store import ReferenceStore
+from shared.runtime import ServiceContext
+from shared.topics import ORDERS_COMMANDS, OVERSIGHT_ALERTS
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """A consumed message as the shared parsing and dead-letter helpers expect it."""
+
+    topic: str
+    partition: int
+    offset: int
+    value: bytes
+    timestamp: int
+
+
+class Watcher:
+    def __init__(self, ctx: ServiceContext, store: OversightStore, surveillance: Surveillance,
+                 config: OversightSettings) -> None:
+        self._ctx = ctx
+        self._config = config
+        self._store = store
+        self._reference = ReferenceStore(ctx.redis)
+        self.surveillance = surveillance
+        self._instruments: dict[str, Instrument] = {}
+        self._touch: dict[str, dict[Side, dict[int, int]]] = {}
+
+    async def refresh_reference(self) -> None:
+        """Reread ownership groups, links, instruments and thresholds; the next events are judged with them."""
+        self.surveillance.thresholds = self._config.thresholds(await self._store.threshold_overrides())
+        owners, version = await self._store.ownership()
+        links = await self._reference.links()
+        instruments = await self._reference.instruments()
+        self._instruments = {i.id: i for i in instruments}
+        self.surveillance.context = Context(owners=Owners(owners),
+                                            caps={link.id: link.caps.per_period for link in links},
+                                            watches=watches_of(links, instruments))
+        await self._store.ownership_applied(version)
+
+    async def handle(self, record: Record) -> None:
+        parsed = parse(record)  # type: ignore[arg-type]
+        if isinstance(parsed, str):
+            await _durably(lambda: dead_letter(self._ctx.producer, record, parsed))  # type: ignore[arg-type]
+            return
+        message = parsed.message
+        if isinstance(message, BookDelta):
+            self._book_delta(message)
+            return
+        event = Observed(parsed.envelope.event_id, parsed.envelope.occurred_at, message)
+        for alert in self.surveillance.observe(event):
+            await _durably(lambda: self._raise(alert))
+        if isinstance(message, TradeExecuted) and message.instrument in self.surveillance.context.watches:
+            await _durably(lambda: self._publish_readings(message.instrument))
+        if isinstance(message, TradeSettled):
+            await _durably(lambda: self._settled(message, event.at))
+
+    def _book_delta(self, delta: BookDelta) -> None:
+        levels = self._touch.setdefault(delta.instrument, {Side.BUY: {}, Side.SELL: {}})[delta.side]
+        if delta.quantity > 0:
+            levels[delta.price] = delta.quantity
+        else:
+            levels.pop(delta.price, None)
+
+    def touch(self, instrument: str) -> tuple[int | None, int | None]:
+        """The best bid and ask the market data shows."""
+        book = self._touch.get(instrument, {Side.BUY: {}, Side.SELL: {}})
+        return max(book[Side.BUY], default=None), min(book[Side.SELL], default=None)
+
+    async def _publish_readings(self, instrument: str) -> None:
+        bid, ask = self.touch(instrument)
+        pipe = self._ctx.redis.pipeline(transaction=False)
+        for watch in self.surveillance.context.watches[instrument]:
+            reading = self.surveillance.corridor.readings.get((watch.link_id, instrument))
+            if reading is None:
+                continue
+            converted = {name: None if price is None else _decimal(reference_price(
+                watch.corridor, price=price, currency=watch.currency, unit_rate=watch.unit_rate))
+                for name, price in (("bid", bid), ("ask", ask))}
+            pipe.hset(keys.corridor_readings(watch.link_id), instrument, orjson.dumps({
+                "instrument": instrument, "price": reading.price, "currency": watch.currency,
+                "reference_price": _decimal(reading.converted), "reference_bid": converted["bid"],
+                "reference_ask": converted["ask"], "breach": reading.breach, "at": reading.at}))
+        await pipe.execute()
+
+    async def _settled(self, settled: TradeSettled, at: int) -> None:
+        """A settled trade: count the buyer's purchase, republish both sides' positions."""
+        await self._store.count_purchase(trade_id=settled.trade_id, account=settled.buy_account,
+                                         quantity=settled.quantity, at=at)
+        await self._store.publish_position(settled.buy_account, settled.delivered_asset)
+        instrument = self._instruments.get(settled.instrument)
+        if instrument is not None:
+            await self._store.publish_position(settled.sell_account, instrument.unit_asset)
+
+    async def _raise(self, alert: AlertRaised) -> None:
+        if not await self._store.record_alert(alert):
+            return
+        try:
+            await publish(self._ctx.producer, OVERSIGHT_ALERTS.name, alert.subject, alert, event_id=alert.alert_id,
+                          occurred_at=alert.raised_at, correlation_id=alert.evidence[0], wait=True)
+            if alert.details.get("action") == CorridorAction.HALT:
+                await self._halt(alert)
+        except BaseException:
+            await self._store.forget_alert(alert.alert_id)
+            raise
+        log.warning("alert %s: %s", alert.alert_id, alert.summary)
+
+    async def _halt(self, alert: AlertRaised) -> None:
+        """The corridor's HALT: the market goes to the halt phase through the normal phase command."""
+        await publish(self._ctx.producer, ORDERS_COMMANDS.name, alert.subject,
+                      ChangePhase(instrument=alert.subject, phase=Phase.HALTED),
+                      event_id=f"oversight-halt:{alert.alert_id}", occurred_at=alert.raised_at,
+                      correlation_id=alert.alert_id, wait=True)
+
+
+def _decimal(value: Fraction | None) -> str | None:
+    """A converted price in reference minor units, as a decimal string with two places."""
+    return None if value is None else f"{float(value):.2f}"
+
+
+async def _durably(effect: Callable[[], Awaitable[object]]) -> None:
+    """Run ``effect`` until the servers it needs answer (effects are idempotent, so a retry is safe)."""
+    backoff = 0.2
+    while True:
+        try:
+            await effect()
+            return
+        except TRANSIENT_ERRORS as err:
+            log.error("server unavailable, retrying in %.1fs: %s", backoff, err)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 5.0)

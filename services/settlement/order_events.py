@@ -1,0 +1,274 @@
+"""Settlement of `orders.events`: trades, amends and order ends, in the order matching produced them.
+
+Per batch: drop what was already applied (each event id is ``{instrument}:{seq}``, and settlement's mark per
+instrument says how far it got, see ``shared.event_outbox``), plan every ledger movement (domestic delivery
+versus payment, a cross-registry hold, an order's release, an amended order's rebase), run them (an amend cuts
+the batch, see ``_run_in_order``), move the trades' states with their account records, publish, then raise the
+marks. A batch repeated after a crash (from Kafka or from matching's outbox) repeats nothing.
+
+A trade the ledger refuses because it does not fit any reservation (an order this exchange never accepted, a
+quantity it cannot hold) is not a trade matching made: it is dead-lettered and touches no account.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from services.settlement import translate
+from services.settlement.effects import Effects, appends, finish, trade_json
+from services.settlement.instruments import InstrumentCache
+from services.settlement.outbox import Outgoing
+from services.settlement.trade_state import (
+    CROSS_REGISTRY,
+    DOMESTIC,
+    FAILED,
+    PENDING_BRIDGE,
+    SETTLED,
+    Transition,
+)
+from shared import event_outbox, redis_keys
+from shared.kafka import Delivery, dead_letter
+from shared.ledger import Plan, PostResult
+from shared.ledger import entries as ledger_entries
+from shared.ledger.views import text_map
+from shared.messages import (
+    DeliveryRequested,
+    OrderAmended,
+    OrderCancelled,
+    OrderExpired,
+    OrderRejected,
+    Side,
+    TradeExecuted,
+)
+from shared.reference import Instrument
+from shared.topics import BRIDGE_REQUESTS, ORDERS_EVENTS
+
+log = logging.getLogger(__name__)
+
+ORDER_ENDS = (OrderCancelled, OrderExpired, OrderRejected)
+
+#: Ledger refusals that say the trade matches no reservation of this exchange (never a trade matching made).
+NOT_OUR_TRADE = frozenset({"RESERVATION_MISMATCH", "CURRENCY_MISMATCH", "INSUFFICIENT_RESERVED", "UNKNOWN_ACCOUNT",
+                           "UNKNOWN_ASSET", "INVALID_AMOUNT", "UNBALANCED_ENTRY", "INVALID_ENTRY", "INVALID_BUCKET"})
+
+
+@dataclass(frozen=True, slots=True)
+class _TradeWork:
+    delivery: Delivery
+    trade: TradeExecuted
+    instrument: Instrument
+    cross_registry: bool
+    plan: Plan
+
+
+@dataclass(frozen=True, slots=True)
+class _Release:
+    delivery: Delivery
+    order_id: str
+    plan: Plan
+
+
+@dataclass(frozen=True, slots=True)
+class _Rebase:
+    delivery: Delivery
+    order_id: str
+    plan: Plan
+
+
+Work = _TradeWork | _Release | _Rebase
+
+
+class OrderEvents:
+    def __init__(self, effects: Effects, instruments: InstrumentCache) -> None:
+        self.effects = effects
+        self.instruments = instruments
+
+    async def handle(self, batch: list[Delivery]) -> None:
+        fresh = await self._fresh(batch)
+        if not fresh:
+            return
+        refused: set[int] = set()
+        work: list[Work] = []
+        for delivery in fresh:
+            planned = await self._plan(delivery)
+            if planned is not None:
+                work.append(planned)
+        if work:
+            refused = await self._settle(work)
+        positions: dict[str, int] = {}
+        for delivery in fresh:
+            if id(delivery) not in refused:
+                instrument, seq = event_outbox.position_of(delivery.envelope.event_id)
+                positions[instrument] = max(seq, positions.get(instrument, 0))
+        await event_outbox.record_marks(self.effects.redis, ORDERS_EVENTS.name, positions)
+
+    async def _fresh(self, batch: list[Delivery]) -> list[Delivery]:
+        """The deliveries not applied yet; one whose id is not an event id of its own instrument is dead-lettered."""
+        placed: list[tuple[Delivery, str, int]] = []
+        for delivery in batch:
+            try:
+                instrument, seq = event_outbox.position_of(delivery.envelope.event_id)
+            except ValueError as err:
+                await dead_letter(self.effects.producer, delivery.record, f"not an event of matching: {err}")
+                continue
+            if instrument != getattr(delivery.message, "instrument", None):
+                await dead_letter(self.effects.producer, delivery.record,
+                                  f"not an event of matching: event id {delivery.envelope.event_id!r} names another instrument")
+                continue
+            placed.append((delivery, instrument, seq))
+        reached = await event_outbox.marks(self.effects.redis, ORDERS_EVENTS.name, (i for _, i, _ in placed))
+        fresh = []
+        for delivery, instrument, seq in placed:
+            if seq > reached[instrument]:  # also drops a repeat within the batch
+                reached[instrument] = seq
+                fresh.append(delivery)
+        return fresh
+
+    async def _plan(self, delivery: Delivery) -> Work | None:
+        message = delivery.message
+        if isinstance(message, TradeExecuted):
+            return await self._plan_trade(delivery, message)
+        if isinstance(message, ORDER_ENDS):
+            plan = ledger_entries.release_order(order_id=message.order_id, time=delivery.envelope.occurred_at)
+            return _Release(delivery, message.order_id, plan)
+        if isinstance(message, OrderAmended):
+            return await self._plan_rebase(delivery, message)
+        return None
+
+    async def _settle(self, work: list[Work]) -> set[int]:
+        """Run and record the work; the ids of the deliveries dead-lettered as not our trades."""
+        results = await self._run_in_order(work)
+        refused: set[int] = set()
+        for w, result in zip(work, results):
+            if isinstance(w, _TradeWork) and not result.ok and result.code in NOT_OUR_TRADE:
+                refused.add(id(w.delivery))
+                await dead_letter(self.effects.producer, w.delivery.record,
+                                  f"trade {w.trade.trade_id!r} fits no reservation: {result.code}: {result.message}")
+        holds = [(w, r) for w, r in zip(work, results) if isinstance(w, _TradeWork) and w.cross_registry and r.ok]
+        requests = await self._delivery_requests(holds)
+        transitions: list[Transition] = []
+        outgoing: list[Outgoing] = []
+        for w, result in zip(work, results):
+            if not isinstance(w, _TradeWork):
+                if not result.ok:
+                    log.error("%s of order %s refused: %s %s", "release" if isinstance(w, _Release) else "rebase",
+                              w.order_id, result.code, result.message)
+                continue
+            if id(w.delivery) in refused:
+                continue
+            at = w.delivery.envelope.occurred_at
+            if not result.ok:
+                finish(translate.refused_by_ledger(w.trade, result), FAILED, at, transitions, outgoing,
+                       fields=_terms(w, result), matched=w.trade)
+            elif not w.cross_registry:
+                finish(translate.settled_domestic(w.trade, w.instrument, result), SETTLED, at, transitions,
+                       outgoing, fields=_terms(w, result), matched=w.trade)
+            elif (request := requests.get(w.trade.trade_id)) is not None:
+                _request_delivery(w, result, request, transitions, outgoing)
+        await self.effects.commit(transitions, outgoing)
+        return refused
+
+    async def _plan_trade(self, delivery: Delivery, trade: TradeExecuted) -> _TradeWork | None:
+        instrument = await self.instruments.get(trade.instrument)
+        if instrument is None:
+            # A trade exists only on an instrument order entry listed first: a miss is an operator error, not
+            # a race. Holding the partition for it would stop every other instrument in it, so park it on the
+            # dead-letter topic (the reservations stay reserved and the audit still balances).
+            await dead_letter(self.effects.producer, delivery.record, f"unknown instrument {trade.instrument!r}")
+            return None
+        try:
+            cross = translate.is_cross_registry(trade, instrument)
+            sides = translate.trade_sides(trade, instrument)
+        except ValueError as err:
+            await dead_letter(self.effects.producer, delivery.record, f"trade cannot be settled: {err}")
+            return None
+        at = delivery.envelope.occurred_at
+        fees = instrument.fee_schedule
+        if cross:
+            plan = ledger_entries.hold_for_bridge(trade=sides, fees=fees, time=at)
+        else:
+            plan = ledger_entries.settle_domestic_trade(trade=sides, price=trade.price,
+                                                        buyer_is_maker=translate.buyer_is_maker(trade), fees=fees,
+                                                        registry=instrument.registry, time=at)
+        return _TradeWork(delivery, trade, instrument, cross, plan)
+
+    async def _plan_rebase(self, delivery: Delivery, amended: OrderAmended) -> _Rebase | None:
+        """An amended order's reservation is rebased to its open quantity at its new limit (both sides)."""
+        instrument = await self.instruments.get(amended.instrument)
+        if instrument is None:
+            await dead_letter(self.effects.producer, delivery.record, f"unknown instrument {amended.instrument!r}")
+            return None
+        buy = amended.side is Side.BUY
+        plan = ledger_entries.rebase_order(
+            event_id=delivery.envelope.event_id, order_id=amended.order_id, account=amended.account,
+            asset=instrument.currency_asset if buy else instrument.unit_asset, buy=buy, open_qty=amended.quantity,
+            limit_price=amended.price, fees=instrument.fee_schedule, time=delivery.envelope.occurred_at)
+        return _Rebase(delivery, amended.order_id, plan)
+
+    async def _run_in_order(self, work: list[Work]) -> list[PostResult]:
+        """The batch's plans, with each rebase run on its own: it must read its record after the fills before it
+        (it releases from what they left), and the plans after it must read the rebased terms."""
+        results: list[PostResult] = []
+        segment: list[Plan] = []
+        for w in work:
+            if isinstance(w, _Rebase):
+                results += await self.effects.run_plans(segment) + await self.effects.run_plans([w.plan])
+                segment = []
+            else:
+                segment.append(w.plan)
+        return results + await self.effects.run_plans(segment)
+
+    async def _delivery_requests(self, holds: list[tuple[_TradeWork, PostResult]]) -> dict[str, DeliveryRequested]:
+        """The bridge request of each held trade: as first recorded, or computed from the buyer's hold.
+
+        A trade the bridge has already decided gets none (it is not asked again)."""
+        if not holds:
+            return {}
+        trade_ids = [w.trade.trade_id for w, _ in holds]
+        states = await self.effects.states.get_many(trade_ids)
+        pipe = self.effects.redis.pipeline(transaction=False)
+        for trade_id in trade_ids:
+            pipe.hgetall(redis_keys.hold_key(trade_id, ledger_entries.BUY))
+        buy_holds = [text_map(raw) for raw in await pipe.execute()]
+        requests: dict[str, DeliveryRequested] = {}
+        for (w, _), state, buy_hold in zip(holds, states, buy_holds):
+            trade_id = w.trade.trade_id
+            if state.get("status") in (SETTLED, FAILED):
+                continue
+            if "request" in state:
+                requests[trade_id] = DeliveryRequested.model_validate_json(state["request"])
+                continue
+            try:
+                requests[trade_id] = translate.delivery_request(w.trade, w.instrument, buy_hold,
+                                                                matched_at=w.delivery.envelope.occurred_at)
+            except (KeyError, ValueError) as err:
+                log.error("held trade %s cannot be put to the bridge: %s", trade_id, err)
+                await dead_letter(self.effects.producer, w.delivery.record,
+                                  f"held trade cannot be put to the bridge: {err}")
+        return requests
+
+
+def _request_delivery(w: _TradeWork, result: PostResult, request: DeliveryRequested,
+                      transitions: list[Transition], outgoing: list[Outgoing]) -> None:
+    trade = w.trade
+    at = w.delivery.envelope.occurred_at
+    fields = {**_terms(w, result), "request": request.model_dump_json()}
+    transitions.append(Transition(trade.trade_id, PENDING_BRIDGE, fields, appends(trade, trade_record=trade_json(trade, at))))
+    outgoing.append(Outgoing(BRIDGE_REQUESTS.name, trade.instrument, request, event_id=delivery_request_id(trade.trade_id),
+                             occurred_at=at, correlation_id=trade.trade_id))
+
+
+def delivery_request_id(trade_id: str) -> str:
+    """The event id of a trade's request to the bridge: the same every time it is sent."""
+    return f"deliver:{trade_id}"
+
+
+def _terms(w: _TradeWork, result: PostResult) -> dict[str, str]:
+    t = w.trade
+    return {
+        "trade_id": t.trade_id, "instrument": t.instrument, "route": CROSS_REGISTRY if w.cross_registry else DOMESTIC,
+        "buy_account": t.buy_account, "sell_account": t.sell_account, "buy_order_id": t.buy_order_id,
+        "sell_order_id": t.sell_order_id, "price": str(t.price), "quantity": str(t.quantity),
+        "matched_at": str(w.delivery.envelope.occurred_at), "entry_ids": result.entry_id,
+    }

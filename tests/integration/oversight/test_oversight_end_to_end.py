@@ -1,0 +1,118 @@
+"""Oversight on the whole embedded stack, through the HTTP API: a corridor's HALT stops the market until an
+operator resumes it; a wash trade across one owner's accounts is listed for operators and auditors; positions
+above the registry's threshold are published; the purchase limit refuses a buy past it."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.integration.e2e.market import LinkedMarket, eventually
+
+pytestmark = pytest.mark.integration
+
+
+async def _phase(market: LinkedMarket) -> str:
+    response = await market.client.get(f"/v1/markets/{market.instrument}/book")
+    assert response.status_code == 200, response.text
+    return response.json()["phase"]
+
+
+async def _alerts(market: LinkedMarket, key: dict[str, str], code: str) -> list[dict]:
+    response = await market.client.get("/v1/admin/alerts", params={"code": code}, headers=key)
+    assert response.status_code == 200, response.text
+    return response.json()["alerts"]
+
+
+async def _alerts_on(market: LinkedMarket, code: str) -> list[dict] | None:
+    found = [a for a in await _alerts(market, market.operator, code) if a["subject"] == market.instrument]
+    return found or None
+
+
+async def test_a_trade_above_the_corridor_halts_the_market_until_an_operator_resumes_it(market: LinkedMarket):
+    await market.open(corridor={"currency": "CNY", "floor": 2000, "ceiling": 5200, "action": "HALT"})
+    seller, buyer = f"{market.bj}/acme-steel", f"{market.bj}/beijing-heat"
+    sells, buys = await market.trader(seller, units=1_000), await market.trader(buyer, cny="100000.00")
+    ask = await market.order(sells, account=seller, side="SELL", quantity=10, price="53.00")
+    await market.until_status(ask["order_id"], "NEW")
+    await market.order(buys, account=buyer, side="BUY", quantity=10, price="53.00")
+
+    breach = (await eventually(lambda: _alerts_on(market, "CORRIDOR_BREACH"), what="the corridor alert"))[0]
+    assert (breach["details"]["breach"], breach["details"]["action"]) == ("ABOVE_CEILING", "HALT")
+
+    async def halted() -> bool:
+        return await _phase(market) == "HALTED"
+
+    await eventually(halted, what="the market halted")
+    body = {"instrument": market.instrument, "account": buyer, "side": "BUY", "type": "LIMIT", "time_in_force": "GTC",
+            "price": "50.00", "quantity": 10, "client_order_id": "after-halt"}
+    refused = await market.client.post("/v1/orders", json=body, headers=buys)
+    assert (refused.status_code, refused.json()["code"]) == (409, "MARKET_NOT_OPEN")
+
+    await market.admin(f"instruments/{market.instrument}/phase", {"phase": "CONTINUOUS"})
+
+    async def resumed() -> bool:
+        return await _phase(market) == "CONTINUOUS"
+
+    await eventually(resumed, what="the market resumed")
+    accepted = await market.client.post("/v1/orders", json={**body, "client_order_id": "after-resume"}, headers=buys)
+    assert accepted.status_code == 201, accepted.text
+
+    corridor = (await market.client.get(f"/v1/links/{market.link_id}/corridor")).json()
+    assert [(r["instrument"], r["price"], r["reference_price"], r["breach"]) for r in corridor["readings"]] == [
+        (market.instrument, 5300, "5300.00", "ABOVE_CEILING")]
+
+
+async def test_a_wash_trade_is_listed_for_operators_and_auditors_but_not_traders(market: LinkedMarket):
+    await market.open()
+    seller, buyer = f"{market.bj}/acme-steel", f"{market.kr}/acme-korea"
+    sells, buys = await market.trader(seller, units=1_000), await market.trader(buyer, cny="100000.00")
+    response = await market.client.put("/v1/admin/ownership-groups/acme-" + market.uid,
+                                       json={"accounts": [seller, buyer]}, headers=market.operator)
+    assert response.status_code == 200, response.text
+
+    async def in_effect() -> bool:
+        return (await market.client.get("/v1/admin/ownership-groups", headers=market.operator)).json()["in_effect"]
+
+    await eventually(in_effect, what="surveillance to apply the ownership group")
+    ask = await market.order(sells, account=seller, side="SELL", quantity=10)
+    await market.until_status(ask["order_id"], "NEW")
+    await market.order(buys, account=buyer, side="BUY", quantity=10)
+
+    wash = (await eventually(lambda: _alerts_on(market, "WASH_TRADE"), what="the wash trade alert"))[0]
+    assert (wash["owner"], wash["severity"], wash["details"]["sell_account"]) == (
+        f"acme-{market.uid}", "HIGH", seller)
+    auditor = await market.admin("keys", {"principal": f"auditor-{market.uid}", "role": "auditor"})
+    listed = await _alerts(market, {"X-API-Key": auditor["api_key"]}, "WASH_TRADE")
+    assert wash["alert_id"] in [a["alert_id"] for a in listed]
+    denied = await market.client.get("/v1/admin/alerts", headers=buys)
+    assert (denied.status_code, denied.json()["code"]) == (403, "FORBIDDEN")
+
+
+async def test_positions_above_the_threshold_are_published_and_the_purchase_limit_refuses_more(market: LinkedMarket):
+    await market.open()
+    seller, buyer = f"{market.bj}/acme-steel", f"{market.bj}/beijing-heat"
+    sells, buys = await market.trader(seller, units=1_000), await market.trader(buyer, cny="100000.00")
+    for path, tonnes in ((f"position-thresholds/{market.bj}", 50), (f"purchase-limits/{buyer}", 100)):
+        response = await market.client.put(f"/v1/admin/{path}", json={"tonnes": tonnes}, headers=market.operator)
+        assert response.status_code == 200, response.text
+    ask = await market.order(sells, account=seller, side="SELL", quantity=100)
+    await market.until_status(ask["order_id"], "NEW")
+    await market.order(buys, account=buyer, side="BUY", quantity=100)
+
+    async def published() -> list[dict] | None:
+        found = (await market.client.get("/v1/positions", params={"asset": market.unit})).json()
+        return found if len(found) == 2 else None
+
+    positions = await eventually(published, what="both positions published")
+    assert [(p["account"], p["holding"]) for p in positions] == [(seller, 900), (buyer, 100)]
+
+    body = {"instrument": market.instrument, "account": buyer, "side": "BUY", "type": "LIMIT", "time_in_force": "GTC",
+            "price": "50.00", "quantity": 10, "client_order_id": "past-the-limit"}
+
+    async def refused() -> dict | None:
+        response = await market.client.post("/v1/orders", json=body, headers=buys)
+        return response.json() if response.status_code == 409 else None
+
+    refusal = await eventually(refused, what="the purchase limit to count the settled buy")
+    assert (refusal["code"], refusal["details"]["limit"], refusal["details"]["purchased"]) == (
+        "PURCHASE_LIMIT_EXCEEDED", 100, 100)

@@ -1,0 +1,67 @@
+"""The price corridor: exact conversion into the reference currency and tonne, one alert per excursion."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+from pydantic import ValidationError
+
+from shared.corridor import Corridor, CorridorAction, outside, reference_price
+from shared.reference import Instrument, LinkageTerms, UnitClass
+from services.oversight.detectors.corridor import CorridorDetector, Watch, watches_of
+from tests.unit.oversight.builders import trade
+
+# Reference CNY; 1 JPY = 0.05 CNY. Floor CNY 20.00, ceiling CNY 150.00 (Beijing's triggers).
+CORRIDOR = Corridor(currency="CNY", floor=2000, ceiling=15000, fx={"JPY": "0.05"}, action=CorridorAction.HALT)
+
+
+def test_a_price_converts_at_the_fx_and_the_links_unit_rate_exactly():
+    assert reference_price(CORRIDOR, price=5000, currency="CNY", unit_rate=Fraction(1)) == 5000
+    # JPY 1000 per tonne = CNY 50.00 = 5000 fen; a unit counting as 2 reference tonnes halves it
+    assert reference_price(CORRIDOR, price=1000, currency="JPY", unit_rate=Fraction(1)) == 5000
+    assert reference_price(CORRIDOR, price=1000, currency="JPY", unit_rate=Fraction(2)) == 2500
+    assert reference_price(CORRIDOR, price=3, currency="JPY", unit_rate=Fraction(1)) == 15
+    assert reference_price(CORRIDOR, price=1000, currency="KRW", unit_rate=Fraction(1)) is None
+
+
+def test_outside_names_the_side_of_the_corridor_a_price_left_by():
+    assert [outside(CORRIDOR, Fraction(p)) for p in (1999, 2000, 15000, 15001)] == [
+        "BELOW_FLOOR", None, None, "ABOVE_CEILING"]
+
+
+def test_a_corridor_needs_its_floor_below_its_ceiling_and_known_currencies():
+    for bad in (dict(floor=100, ceiling=100), dict(fx={"XYZ": "1"}), dict(fx={"JPY": "0"})):
+        with pytest.raises(ValidationError):
+            Corridor(**{"currency": "CNY", "floor": 1, "ceiling": 2, **bad})
+
+
+def _instrument(instrument_id: str, registry: str, currency: str) -> Instrument:
+    return Instrument(id=instrument_id, registry=registry, currency=currency,
+                      unit=UnitClass(origin=registry, type="ALLOWANCE", vintage=2025), tick=1, lot=1)
+
+
+def test_a_links_corridor_watches_the_markets_of_its_registries_at_the_links_rate():
+    link = LinkageTerms(id="BJ-TYO", kind="BILATERAL", from_registry="CN-BJ", to_registry="JP-TYO",
+                        exchange_rate="2", corridor=CORRIDOR)
+    plain = LinkageTerms(id="BJ-SH", kind="BILATERAL", from_registry="CN-BJ", to_registry="CN-SH")
+    instruments = [_instrument("BJ", "CN-BJ", "CNY"), _instrument("TYO", "JP-TYO", "JPY"),
+                   _instrument("SH", "CN-SH", "CNY")]
+    assert watches_of([link, plain], instruments) == {
+        "BJ": [Watch("BJ-TYO", CORRIDOR, "CNY", Fraction(2))],
+        "TYO": [Watch("BJ-TYO", CORRIDOR, "JPY", Fraction(1))],
+    }
+
+
+def test_leaving_the_corridor_raises_one_alert_until_the_market_comes_back_inside():
+    detector = CorridorDetector()
+    watches = {"TYO": [Watch("BJ-TYO", CORRIDOR, "JPY", Fraction(1))]}
+    prices = [1000, 3100, 3200, 1000, 200]  # CNY 50, 155, 160, 50, 10
+    raised = [detector.observe(trade(f"T{i}", at=i, price=p, instrument="TYO"), watches) for i, p in enumerate(prices)]
+    assert [[a.alert_id for a in found] for found in raised] == [
+        [], ["CORRIDOR_BREACH:BJ-TYO:TYO:ev:T1"], [], [], ["CORRIDOR_BREACH:BJ-TYO:TYO:ev:T4"]]
+    breach = raised[1][0]
+    assert (breach.subject, breach.evidence, breach.severity) == ("TYO", ["ev:T1"], "HIGH")
+    assert breach.details == {"link_id": "BJ-TYO", "breach": "ABOVE_CEILING", "action": "HALT", "price": 3100,
+                              "reference_price": "15500.00", "currency": "CNY", "floor": 2000, "ceiling": 15000}
+    assert detector.readings[("BJ-TYO", "TYO")].converted == 1000

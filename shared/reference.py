@@ -11,6 +11,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from shared import eligibility
 from shared.bands import band_limits
 from shared.corridor import Corridor
 from shared.fees import FeeSchedule
@@ -246,13 +247,7 @@ class LinkageTerms(_Model):
             return f"LINK_{self.status}"
         if at < self.effective_from or (self.effective_until is not None and at >= self.effective_until):
             return "LINK_NOT_EFFECTIVE"
-        if unit.type not in self.unit_types:
-            return "UNIT_TYPE_NOT_ELIGIBLE"
-        if (self.min_vintage is not None and unit.vintage < self.min_vintage) or (
-            self.max_vintage is not None and unit.vintage > self.max_vintage
-        ):
-            return "VINTAGE_NOT_ELIGIBLE"
-        origins = self.origins if self.origins is not None else (from_registry,)
-        if unit.origin not in origins:
-            return "ORIGIN_NOT_ELIGIBLE"
-        return None
+        return eligibility.refusal(
+            unit_type=unit.type, vintage=unit.vintage, origin=unit.origin, unit_types=self.unit_types,
+            min_vintage=self.min_vintage, max_vintage=self.max_vintage,
+            origins=self.origins if self.origins is not None else (from_registry,))

@@ -39,6 +39,7 @@ class Record:
     offset: int
     value: bytes
     timestamp: int
+    headers: list[tuple[str, bytes]]
 
 
 class Watcher:

@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
-from pydantic import ValidationError
+import orjson
+from pydantic import ValidationError, create_model
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from shared.envelope import Envelope, decode, encode
-from shared.messages import DeadLettered, Message, UnknownMessageType, envelope_for, payload_of
+from shared.messages import MESSAGE_TYPES, DeadLettered, Message, UnknownMessageType, envelope_for, payload_of
 from shared.settings import Settings
 from shared.topics import ALL_TOPICS, DEADLETTER, misrouted, partitions_for
 
@@ -132,8 +133,32 @@ def producer_of(record: ConsumerRecord) -> str:
     return ""
 
 
+#: Per message type, an envelope model whose payload is that type's model: one validation pass for both.
+_TYPED_ENVELOPES: dict[str, type[Envelope]] = {}
+
+
+def _typed_envelope(kind: str) -> type[Envelope] | None:
+    model = _TYPED_ENVELOPES.get(kind)
+    if model is None and kind in MESSAGE_TYPES:
+        model = _TYPED_ENVELOPES[kind] = create_model(f"{kind}Envelope", __base__=Envelope,
+                                                      payload=(MESSAGE_TYPES[kind], ...))
+    return model
+
+
 def parse(record: ConsumerRecord) -> Delivery | str:
-    """The parsed delivery, or the reason it does not parse or does not belong on its topic."""
+    """The parsed delivery, or the reason it does not parse or does not belong on its topic.
+
+    A well-formed message is validated once, envelope and payload together (its envelope's `payload` is then the
+    typed message); anything else takes the two-step path below, which names what is wrong with it."""
+    try:
+        data = orjson.loads(record.value or b"")
+        model = _typed_envelope(data.get("type")) if type(data) is dict and type(data.get("type")) is str else None
+        if model is not None:
+            typed = model.model_validate(data)
+            if misrouted(record.topic, typed.type, producer_of(record)) is None:
+                return Delivery(record, typed, typed.payload)
+    except (ValidationError, ValueError):
+        pass
     try:
         envelope = decode(record.value or b"")
         wrong = misrouted(record.topic, envelope.type, producer_of(record))

@@ -173,14 +173,45 @@ def parse(record: ConsumerRecord) -> Delivery | str:
         return f"not JSON: {err}"
 
 
+class FetchPacer:
+    """Adaptive fetch wait: short while messages flow, longer while the consumer's partitions are quiet.
+
+    The embedded broker never wakes a waiting fetch, so the wait is both the latency floor of a hop and what an
+    idle consumer costs the broker (~4% of a core each at 10 ms). After every fetch the consumer reports whether
+    it got records: with records the wait goes back to `busy_ms`; each empty fetch doubles it up to `idle_ms`.
+    So a busy consumer polls at `busy_ms`, and an idle one at `idle_ms`, which bounds the extra latency of the
+    first message after a quiet spell. aiokafka reads the wait from its fetcher for every fetch request; it has
+    no public setter, hence the private attribute.
+    """
+
+    def __init__(self, consumer: AIOKafkaConsumer, *, busy_ms: int, idle_ms: int) -> None:
+        self._consumer = consumer
+        self._busy_ms = busy_ms
+        self._idle_ms = max(idle_ms, busy_ms)
+        self._wait_ms = busy_ms
+
+    @classmethod
+    def of(cls, consumer: AIOKafkaConsumer, settings: Settings) -> FetchPacer:
+        return cls(consumer, busy_ms=settings.fetch_max_wait_ms, idle_ms=settings.fetch_idle_wait_ms)
+
+    def fetched(self, got_records: bool) -> None:
+        wait = self._busy_ms if got_records else min(self._idle_ms, self._wait_ms * 2)
+        if wait != self._wait_ms:
+            self._wait_ms = wait
+            fetcher = getattr(self._consumer, "_fetcher", None)
+            if fetcher is not None:
+                fetcher._fetch_max_wait_ms = wait
+
+
 BatchHandler = Callable[[list[Delivery]], Awaitable[None]]
 
 
 async def consume(consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, handle: BatchHandler,
                   stop: asyncio.Event, *, max_records: int = 1000, concurrent: bool = False,
-                  ready: Callable[[], None] | None = None) -> None:
+                  ready: Callable[[], None] | None = None, pacer: FetchPacer | None = None) -> None:
     """Fetch, dead-letter what does not parse, hand the rest to `handle` per partition batch, then commit.
-    `ready` is called after every fetch made while the consumer holds partitions (the service's readiness).
+    `ready` is called after every fetch made while the consumer holds partitions (the service's readiness);
+    `pacer` (a `FetchPacer`) lengthens the fetch wait while the topics are quiet.
 
     With `concurrent`, the partition batches of one fetch are handled at the same time (for handlers whose
     partitions share no state that a batch reads before it writes).
@@ -195,6 +226,8 @@ async def consume(consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, handle
             log.error("fetch failed, retrying: %s", err)
             await asyncio.sleep(0.2)
             continue
+        if pacer is not None:
+            pacer.fetched(bool(batches))
         if ready is not None and consumer.assignment():
             ready()
         if concurrent:

@@ -34,7 +34,7 @@ from services.matching.translate import command_of, rules_of
 from shared import market_keys as keys
 from shared import messages as wire
 from shared import topic_incarnation
-from shared.kafka import TRANSIENT_ERRORS, dead_letter, make_consumer, parse
+from shared.kafka import TRANSIENT_ERRORS, FetchPacer, dead_letter, make_consumer, parse
 from shared.runtime import ServiceContext
 from shared.topics import ORDERS_COMMANDS
 
@@ -49,6 +49,7 @@ class MatchingService(ConsumerRebalanceListener):
         self.ctx = ctx
         self.consumer = make_consumer(ctx.settings, group_id="matching", client_id=ctx.instance)
         self.partitions: dict[TopicPartition, PartitionState] = {}
+        self.pacer = FetchPacer.of(self.consumer, ctx.settings)
         self.outbox = Outbox(ctx.redis, self.consumer)
 
     # --- partition ownership -------------------------------------------------------------------------------------
@@ -104,6 +105,7 @@ class MatchingService(ConsumerRebalanceListener):
                     log.error("fetch failed, retrying: %s", err)
                     await asyncio.sleep(0.5)
                     continue
+                self.pacer.fetched(bool(batches))
                 try:
                     for tp, records in batches.items():
                         state = self.partitions.get(tp)

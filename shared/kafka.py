@@ -152,36 +152,48 @@ BatchHandler = Callable[[list[Delivery]], Awaitable[None]]
 
 
 async def consume(consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, handle: BatchHandler,
-                  stop: asyncio.Event, *, max_records: int = 1000, ready: Callable[[], None] | None = None) -> None:
+                  stop: asyncio.Event, *, max_records: int = 1000, concurrent: bool = False,
+                  ready: Callable[[], None] | None = None) -> None:
     """Fetch, dead-letter what does not parse, hand the rest to `handle` per partition batch, then commit.
     `ready` is called after every fetch made while the consumer holds partitions (the service's readiness).
+
+    With `concurrent`, the partition batches of one fetch are handled at the same time (for handlers whose
+    partitions share no state that a batch reads before it writes).
 
     A transient error (Redis or the broker away) leaves the batch uncommitted, waits and seeks back so
     the batch is redelivered: the handlers are idempotent, so a retry is safe.
     """
-    backoff = 0.2
     while not stop.is_set():
         try:
             batches = await consumer.getmany(timeout_ms=100, max_records=max_records)
         except KafkaError as err:
             log.error("fetch failed, retrying: %s", err)
-            await asyncio.sleep(backoff)
+            await asyncio.sleep(0.2)
             continue
         if ready is not None and consumer.assignment():
             ready()
-        for tp, records in batches.items():
-            while True:
-                try:
-                    await _handle_partition_batch(records, producer, handle)
-                    await consumer.commit({tp: records[-1].offset + 1})
-                    backoff = 0.2
-                    break
-                except TRANSIENT_ERRORS as err:
-                    log.error("server unavailable while handling %s, retrying in %.1fs: %s", tp, backoff, err)
-                    await asyncio.sleep(backoff)
-                    backoff = min(backoff * 2, 5.0)
-                    if stop.is_set():
-                        return
+        if concurrent:
+            await asyncio.gather(*(_handle_and_commit(consumer, producer, handle, tp, records, stop)
+                                   for tp, records in batches.items()))
+        else:
+            for tp, records in batches.items():
+                await _handle_and_commit(consumer, producer, handle, tp, records, stop)
+
+
+async def _handle_and_commit(consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, handle: BatchHandler,
+                             tp, records: list[ConsumerRecord], stop: asyncio.Event) -> None:
+    backoff = 0.2
+    while True:
+        try:
+            await _handle_partition_batch(records, producer, handle)
+            await consumer.commit({tp: records[-1].offset + 1})
+            return
+        except TRANSIENT_ERRORS as err:
+            log.error("server unavailable while handling %s, retrying in %.1fs: %s", tp, backoff, err)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 5.0)
+            if stop.is_set():
+                return
 
 
 async def _handle_partition_batch(records: Iterable[ConsumerRecord], producer: AIOKafkaProducer,

@@ -2,7 +2,8 @@
 
 Who writes what:
 - order entry creates ``ord:{order_id}`` (status PENDING_NEW plus the order's terms), its ``ord:idx:{account}``
-  entry and ``coid:{account}:{client_order_id}``;
+  entry and ``coid:{account}:{client_order_id}``, in the same Lua call as the reservation and the outbox entry
+  (``shared.order_outbox``);
 - matching updates ``ord:{order_id}`` (status, leaves, filled, reason) and writes every ``md:{instrument}:*`` key;
 - settlement appends to ``acct:{account}:trades`` and ``acct:{account}:settlements`` (JSON, LPUSH newest first).
 """

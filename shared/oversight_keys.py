@@ -16,6 +16,9 @@ OWNERSHIP_GROUPS = "ovs:owners"
 OWNERSHIP_VERSION = "ovs:owners:version"
 OWNERSHIP_APPLIED = "ovs:owners:applied"
 
+#: String: the surveillance thresholds the operator set, as JSON (shared.surveillance.ThresholdOverrides).
+THRESHOLDS = "ovs:thresholds"
+
 #: Hash: registry id → holding (tonnes) above which an account's position in a unit class is published.
 POSITION_THRESHOLDS = "ovs:position-thresholds"
 

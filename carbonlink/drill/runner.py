@@ -33,6 +33,7 @@ import redis
 import redis.asyncio as aioredis
 
 from carbonlink.audit.ledger import audit_ledger
+from carbonlink.drill import manipulators
 from carbonlink.drill.agents import KINDS, Agent, Floor, post_lane
 from carbonlink.drill.apply import SetupError, apply_scenario, call_api
 from carbonlink.drill.exchange_state import ExchangeState, TrackedOrder
@@ -110,6 +111,8 @@ class _Drill:
         first, last = timetable(scenario)[0], timetable(scenario)[-1]
         self.periods = bridge_periods(business_ms(scenario, first.day, 0), business_ms(scenario, last.day, 1))
         self.state: ExchangeState | None = None
+        self.cheats: list[manipulators.Manipulator] = []
+        self.alerts: dict[str, dict[str, int]] = {}  # surveillance alerts raised per phase and code
         self.link_phase: Phase | None = None  # whose links are open to the traders (set by PhaseEvents)
         self.obligations = {m.account: m.entity.baseline for m in self.members if m.entity is not None}
 
@@ -127,6 +130,8 @@ class _Drill:
                 await self.state.mark_trades_seen()
                 self.journal.quota_at_start = await self.state.link_counters(self.periods)
                 self._start_agents(keys)
+                self.cheats = await manipulators.prepare(operator, self.scenario, http,
+                                                         tag=f"m{secrets.token_hex(3)}-")
                 events = PhaseEvents(self, operator)
                 try:
                     with Progress(self, quiet=self.quiet):
@@ -145,6 +150,7 @@ class _Drill:
                         await self._mass_cancel(operator)
                     with contextlib.suppress(Exception):
                         await operator.delete("/v1/admin/clock")
+                    self.alerts = await manipulators.alerts_per_phase(operator, self.journal.days)
         finally:
             await client.aclose()
         return await self._finish()
@@ -209,7 +215,8 @@ class _Drill:
         first_trade = len(self.journal.trades)
         start = business_ms(self.scenario, window.day, 0)
         step_ms = self.scenario.clock.step_minutes * 60_000
-        for step in day_steps(self.scenario, window, suspends=bool(suspensions)):
+        steps = day_steps(self.scenario, window, suspends=bool(suspensions))
+        for step in steps:
             began = time.monotonic()
             await self._set_clock(operator, step.at)
             for instrument_id, exchange_phase in step.sessions:
@@ -222,6 +229,7 @@ class _Drill:
             await self.settle()
             await self.observe()
             await self._trade(http, step, expire_at=step.at + self.scenario.clock.order_life_steps * step_ms)
+            await manipulators.act(self.cheats, window, step, last=step is steps[-1])
             await self.settle()
             if self.speed:
                 await asyncio.sleep(max(0.0, step_ms / 1000 / self.speed - (time.monotonic() - began)))
@@ -319,6 +327,7 @@ class _Drill:
         self.journal.audit = await asyncio.to_thread(self._audit)
         metrics = compute_metrics(self.scenario, self.members, self.journal)
         summary = write_report(self.out, self.scenario, self.journal, metrics)
+        manipulators.report_alerts(self.out, summary, self.alerts)
         return DrillResult(self.out, self.out / "report.html", summary, summary["audit_ok"], self.journal.interrupted)
 
     def _audit(self) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from pydantic import (
     model_validator,
 )
 
+from carbonlink.drill.manipulation_spec import ManipulatorSpec
 from carbonlink.drill.scenario_checks import cross_field_problems
 from carbonlink.drill.yaml_lines import load_with_lines, nearest_line
 
@@ -423,6 +424,7 @@ class Scenario(_Model):
     linkages: list[Linkage] = []
     phases: Annotated[list[Phase], Field(min_length=1)]
     traders: list[TraderGroup] = []
+    manipulators: list[ManipulatorSpec] = []  # traders that manipulate on a schedule (carbonlink.drill.manipulators)
 
     def registry(self, key: str) -> Registry:
         return next(registry for registry in self.registries if registry.id == key)

@@ -181,6 +181,15 @@ class MatchingService(ConsumerRebalanceListener):
         engine = state.engines.get(message.instrument)
         if engine is None:
             return f"unknown instrument {message.instrument!r}"
+        if isinstance(message, wire.SubmitOrder):
+            # Order entry's outbox publishes a new order again until it sees the outcome: apply it once, and
+            # remember rejected ids too, so that a new order is never decided twice.
+            if message.order_id in engine.known_order_ids:
+                return None
+            events = engine.handle(command_of(message, ts))
+            engine.known_order_ids.add(message.order_id)
+            touched.setdefault(message.instrument, []).extend(events)
+            return None
         events = engine.handle(command_of(message, ts))
         touched.setdefault(message.instrument, []).extend(events)
         return None

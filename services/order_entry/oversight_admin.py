@@ -14,7 +14,9 @@ from services.order_entry.deps import Operator, OperatorOrAuditor, PortsDep
 from services.order_entry.errors import error_responses, not_found
 from shared import oversight_keys as keys
 from shared.messages import AlertRaised
+from shared.redis_text import text
 from shared.reference import AccountId
+from shared.surveillance import ThresholdOverrides
 
 router = APIRouter(prefix="/v1/admin", tags=["admin: oversight"], responses=error_responses(401, 403, 404, 422, 429))
 
@@ -55,10 +57,6 @@ class LimitView(BaseModel):
     tonnes: int
 
 
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
-
-
 @router.get("/alerts", response_model=AlertPage)
 async def list_alerts(
     _: OperatorOrAuditor, ports: PortsDep,
@@ -94,7 +92,7 @@ async def put_ownership_group(group: Name, body: OwnershipGroup, _: Operator, po
         if await ports.reference.account(account) is None:
             raise not_found("account", account)
     redis = ports.ctx.redis
-    current = {_text(k): _text(v) for k, v in (await redis.hgetall(keys.OWNERSHIP_GROUPS)).items()}
+    current = {text(k): text(v) for k, v in (await redis.hgetall(keys.OWNERSHIP_GROUPS)).items()}
     pipe = redis.pipeline(transaction=True)
     for account, owner in current.items():
         if owner == group and account not in body.accounts:
@@ -114,7 +112,7 @@ async def list_ownership_groups(_: OperatorOrAuditor, ports: PortsDep) -> Owners
     members, (version, applied) = await pipe.execute()
     groups: dict[str, list[str]] = {}
     for account, owner in members.items():
-        groups.setdefault(_text(owner), []).append(_text(account))
+        groups.setdefault(text(owner), []).append(text(account))
     return OwnershipGroups(groups=[OwnershipGroupView(group=g, accounts=sorted(a)) for g, a in sorted(groups.items())],
                            in_effect=int(applied or 0) >= int(version or 0))
 
@@ -136,3 +134,16 @@ async def put_purchase_limit(registry: Name, name: Name, body: Tonnes, _: Operat
         raise not_found("account", account)
     await ports.ctx.redis.hset(keys.PURCHASE_LIMITS, account, body.tonnes)
     return LimitView(subject=account, tonnes=body.tonnes)
+
+
+@router.put("/surveillance-thresholds", response_model=ThresholdOverrides)
+async def put_thresholds(body: ThresholdOverrides, _: Operator, ports: PortsDep) -> ThresholdOverrides:
+    """Set surveillance thresholds over oversight's configured ones (those left out keep their value)."""
+    await ports.ctx.redis.set(keys.THRESHOLDS, body.model_dump_json(exclude_none=True))
+    return body
+
+
+@router.get("/surveillance-thresholds", response_model=ThresholdOverrides)
+async def get_thresholds(_: OperatorOrAuditor, ports: PortsDep) -> ThresholdOverrides:
+    raw = await ports.ctx.redis.get(keys.THRESHOLDS)
+    return ThresholdOverrides() if raw is None else ThresholdOverrides.model_validate_json(raw)

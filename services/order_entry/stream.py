@@ -14,14 +14,15 @@ import contextlib
 import logging
 import re
 import uuid
+from collections.abc import Callable
 
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
+from services.order_entry.outbox_relay import OutboxRelay
 from services.order_entry.principals import Role
 from services.order_entry.stream_hub import PUBLIC_KINDS, Hub, Subscriber
-from shared.kafka import parse
 from shared.runtime import ServiceContext
 from shared.topics import MARKET_DATA, ORDERS_EVENTS, SETTLEMENT_EVENTS
 
@@ -91,8 +92,13 @@ async def stream(ws: WebSocket) -> None:
             await sender
 
 
-async def run_event_reader(ctx: ServiceContext, hub: Hub) -> None:
-    """Read the event topics from their end (no consumer group: every order entry process sees every event)."""
+async def run_event_reader(ctx: ServiceContext, hub: Hub, relay: OutboxRelay | None = None) -> None:
+    """Read the event topics from their end (no consumer group: every order entry process sees every event).
+
+    Each event is decoded once (orjson, no model): its type and payload go to the relay (``orders.events``: which
+    commands matching has applied) and to the hub, which builds nothing when no subscriber wants the event. A
+    message that does not decode is skipped here; the topic's own consumers dead-letter it.
+    """
     topics = (ORDERS_EVENTS.name, MARKET_DATA.name, SETTLEMENT_EVENTS.name)
     while not ctx.stop.is_set():
         consumer = AIOKafkaConsumer(
@@ -106,17 +112,30 @@ async def run_event_reader(ctx: ServiceContext, hub: Hub) -> None:
             while not ctx.stop.is_set():
                 batches = await consumer.getmany(timeout_ms=200, max_records=2000)
                 ctx.mark_ready()
-                for records in batches.values():
+                for tp, records in batches.items():
+                    acknowledge = relay.on_event if relay is not None and tp.topic == ORDERS_EVENTS.name else None
                     for record in records:
-                        delivery = parse(record)
-                        if not isinstance(delivery, str):
-                            hub.dispatch(delivery.message, event_id=delivery.envelope.event_id,
-                                         occurred_at=delivery.envelope.occurred_at)
+                        _deliver(record.value, hub, acknowledge)
         except asyncio.CancelledError:
             raise
         except Exception as err:  # the broker may be away: retry, the stream is best effort
+            if asyncio.current_task().cancelling():  # a cancellation the client library turned into an error
+                raise asyncio.CancelledError from err
             log.warning("event reader restarting: %s", err)
             await asyncio.sleep(1.0)
         finally:
             with contextlib.suppress(Exception):
                 await consumer.stop()
+
+
+def _deliver(value: bytes | None, hub: Hub, acknowledge: Callable[[str, dict], None] | None) -> None:
+    try:
+        event = orjson.loads(value or b"")
+        kind, payload = event["type"], event["payload"]
+    except (orjson.JSONDecodeError, KeyError, TypeError):
+        return
+    if not isinstance(kind, str) or not isinstance(payload, dict):
+        return
+    if acknowledge is not None:
+        acknowledge(kind, payload)
+    hub.dispatch(kind, payload, event_id=str(event.get("event_id", "")), occurred_at=event.get("occurred_at", 0))

@@ -13,6 +13,7 @@ from fractions import Fraction
 
 import orjson
 
+from services.oversight.config import OversightSettings
 from services.oversight.detectors import Observed, Owners, Surveillance
 from services.oversight.detectors.corridor import watches_of
 from services.oversight.detectors.surveillance import Context
@@ -38,11 +39,14 @@ class Record:
     offset: int
     value: bytes
     timestamp: int
+    headers: list[tuple[str, bytes]]
 
 
 class Watcher:
-    def __init__(self, ctx: ServiceContext, store: OversightStore, surveillance: Surveillance) -> None:
+    def __init__(self, ctx: ServiceContext, store: OversightStore, surveillance: Surveillance,
+                 config: OversightSettings) -> None:
         self._ctx = ctx
+        self._config = config
         self._store = store
         self._reference = ReferenceStore(ctx.redis)
         self.surveillance = surveillance
@@ -50,12 +54,14 @@ class Watcher:
         self._touch: dict[str, dict[Side, dict[int, int]]] = {}
 
     async def refresh_reference(self) -> None:
-        """Reread ownership groups, links and instruments; the detectors judge the next events with them."""
+        """Reread ownership groups, links, instruments and thresholds; the next events are judged with them."""
+        self.surveillance.thresholds = self._config.thresholds(await self._store.threshold_overrides())
         owners, version = await self._store.ownership()
         links = await self._reference.links()
         instruments = await self._reference.instruments()
         self._instruments = {i.id: i for i in instruments}
-        self.surveillance.context = Context(owners=Owners(owners), caps={link.id: link.caps.per_period for link in links},
+        self.surveillance.context = Context(owners=Owners(owners),
+                                            caps={link.id: link.caps.per_period for link in links},
                                             watches=watches_of(links, instruments))
         await self._store.ownership_applied(version)
 

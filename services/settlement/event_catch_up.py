@@ -106,7 +106,8 @@ class EventCatchUp:
             caught += len(deliveries)
             after = page[-1][0]
         self._due.discard(partition)
-        log.info("%s[%d] caught up from the outbox (%d event(s) read)", ORDERS_EVENTS.name, partition, caught)
+        if caught:
+            log.info("%s[%d] caught up from the outbox (%d event(s) read)", ORDERS_EVENTS.name, partition, caught)
 
 
 def _record(partition: int, raw: bytes) -> ConsumerRecord:

@@ -10,14 +10,14 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import orjson
 import redis.asyncio as aioredis
 from aiokafka import AIOKafkaProducer
 
-from services.settlement.outbox import Outgoing, send_all
+from services.settlement.outbox import send_encoded
 from shared import redis_keys
 from shared.kafka import TRANSIENT_ERRORS
 from shared.ledger import views
-from shared.messages import LedgerEntryRecorded
 from shared.topics import REGISTRY_TRANSFERS
 
 log = logging.getLogger(__name__)
@@ -38,21 +38,22 @@ async def mirror_once(client: aioredis.Redis, producer: AIOKafkaProducer) -> int
     published = 0
     for stream_key, records in replies or ():
         registry = views.text(stream_key).removeprefix(redis_keys.journal_key(""))
-        outgoing = []
-        for stream_id, fields in records:
-            record = views.journal_record(stream_id, fields)
-            message = LedgerEntryRecorded(
-                registry=registry, stream_id=record.stream_id, entry_id=record.entry_id, kind=record.kind,
-                time=record.time, postings=[(p.account, p.asset, p.bucket, p.delta) for p in record.postings],
-                meta=dict(record.meta),
-            )
-            outgoing.append(Outgoing(REGISTRY_TRANSFERS.name, registry, message,
-                                     event_id=f"journal:{registry}:{record.stream_id}", occurred_at=max(record.time, 0),
-                                     correlation_id=record.entry_id[:200]))
-        await send_all(producer, outgoing)
+        await send_encoded(producer, [(REGISTRY_TRANSFERS.name, registry, _envelope(registry, stream_id, fields))
+                                      for stream_id, fields in records])
         await client.hset(CURSORS, registry, views.text(records[-1][0]))
         published += len(records)
     return published
+
+
+def _envelope(registry: str, stream_id: bytes, fields: dict) -> bytes:
+    """A journal record as a `LedgerEntryRecorded` envelope, encoded straight from the stream's fields."""
+    f = views.text_map(fields)
+    sid = views.text(stream_id)
+    time = int(f["time"])
+    payload = {"registry": registry, "stream_id": sid, "entry_id": f["entry_id"], "kind": f["kind"], "time": time,
+               "postings": orjson.loads(f["postings"]), "meta": orjson.loads(f["meta"])}
+    return orjson.dumps({"event_id": f"journal:{registry}:{sid}", "type": "LedgerEntryRecorded", "schema_version": 1,
+                         "occurred_at": max(time, 0), "correlation_id": f["entry_id"][:200], "payload": payload})
 
 
 async def run_journal_mirror(client: aioredis.Redis, producer: AIOKafkaProducer, stop: asyncio.Event) -> None:

@@ -1,4 +1,8 @@
-"""Publishing a batch of messages and waiting until the broker has acknowledged every one of them."""
+"""Publishing a batch of messages and waiting until the broker has acknowledged every one of them.
+
+The messages are packed into one record batch per topic partition (a new one when full), in order, as
+`send(key=...)` would place them: a future, a timer and a coroutine per message cost more than the message.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,13 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aiokafka import AIOKafkaProducer
+import orjson
+from aiokafka.partitioner import DefaultPartitioner
 
-from shared.envelope import encode
-from shared.messages import Message, envelope_for
+from shared.kafka import ServiceProducer
+from shared.messages import Message
+
+_partitioner = DefaultPartitioner()
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,13 +28,37 @@ class Outgoing:
     occurred_at: int
     correlation_id: str = ""
 
+    def encoded(self) -> bytes:
+        """The envelope's bytes (``shared.envelope``), built without a second validation pass."""
+        return orjson.dumps({"event_id": self.event_id, "type": type(self.message).__name__, "schema_version": 1,
+                             "occurred_at": self.occurred_at, "correlation_id": self.correlation_id,
+                             "payload": self.message.model_dump(mode="json")})
 
-async def send_all(producer: AIOKafkaProducer, outgoing: Sequence[Outgoing]) -> None:
+
+async def send_all(producer: ServiceProducer, outgoing: Sequence[Outgoing]) -> None:
     """Queue every message in order, then wait for all the acks (raises the first send error)."""
-    futures = []
-    for out in outgoing:
-        envelope = envelope_for(out.message, event_id=out.event_id, occurred_at=out.occurred_at,
-                                correlation_id=out.correlation_id)
-        futures.append(await producer.send(out.topic, encode(envelope), key=out.key.encode()))
-    if futures:
-        await asyncio.gather(*futures)
+    await send_encoded(producer, [(out.topic, out.key, out.encoded()) for out in outgoing])
+
+
+async def send_encoded(producer: ServiceProducer, records: Sequence[tuple[str, str, bytes]]) -> None:
+    """Queue every (topic, key, envelope bytes) in order, then wait for all the acks."""
+    partitions: dict[str, list[int]] = {}
+    batches: dict[tuple[str, int], object] = {}
+    deliveries = []
+    for topic, key, value in records:
+        raw_key = key.encode()
+        every = partitions.get(topic)
+        if every is None:
+            every = partitions[topic] = sorted(await producer.partitions_for(topic))
+        where = (topic, _partitioner(raw_key, every, every))
+        batch = batches.get(where)
+        if batch is None or batch.append(key=raw_key, value=value, timestamp=None, headers=producer.headers) is None:
+            if batch is not None:
+                deliveries.append(await producer.send_batch(batch, topic, partition=where[1]))
+            batch = batches[where] = producer.create_batch()
+            if batch.append(key=raw_key, value=value, timestamp=None, headers=producer.headers) is None:
+                raise ValueError(f"a message of {len(value)} bytes does not fit in a produce batch")
+    for (topic, partition), batch in batches.items():
+        deliveries.append(await producer.send_batch(batch, topic, partition=partition))
+    if deliveries:
+        await asyncio.gather(*deliveries)

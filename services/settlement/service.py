@@ -5,7 +5,9 @@ Its parts: ``order_events`` and ``bridge_results`` settle a batch of each topic;
 effects in the order that makes a crash harmless; ``event_catch_up`` brings matching's events that a restarted
 broker forgot from matching's outbox, and ``request_relay`` sends the requests the bridge may not have had
 again; ``journal_mirror`` publishes the ledger's journal on `registry.transfers`. The ``consume`` helper
-commits a partition batch's offsets only once its effects are durable and its events acknowledged.
+works the partition batches of a fetch concurrently (partitions share no record a batch reads: instruments
+own their orders, and the ledger checks balances atomically) and commits a batch's offsets only once its
+effects are durable and its events acknowledged.
 """
 
 from __future__ import annotations
@@ -57,7 +59,8 @@ class SettlementService(ConsumerRebalanceListener):
         helpers = [asyncio.create_task(run_journal_mirror(self.ctx.redis, self.ctx.producer, stop)),
                    asyncio.create_task(self.catch_up.run(stop)), asyncio.create_task(self.relay.run(stop))]
         try:
-            await consume(self.consumer, self.ctx.producer, self.handle, stop, ready=self.ctx.mark_ready)
+            await consume(self.consumer, self.ctx.producer, self.handle, stop, concurrent=True,
+                          ready=self.ctx.mark_ready)
         finally:
             stop.set()
             await asyncio.gather(*helpers)

@@ -40,10 +40,10 @@ def test_every_environment_variable_is_a_setting() -> None:
         assert not unknown, f"{name}: {unknown}"
 
 
-def test_all_four_services_run_and_matching_twice() -> None:
+def test_all_five_services_run_and_matching_twice() -> None:
     modules = [svc["command"][2] for svc in _carbonlink_services().values() if svc["command"][0] == "python"]
     assert sorted(set(modules)) == ["services.bridge", "services.matching", "services.order_entry",
-                                    "services.settlement"]
+                                    "services.oversight", "services.settlement"]
     assert modules.count("services.matching") == 2
 
 

@@ -1,5 +1,6 @@
-"""Marking the close: in the last minutes before a market closes, one owner's aggressive trades move the
-closing price beyond a threshold away from the last price before those minutes."""
+"""Marking the close: in the last minutes before a market closes, one owner's aggressive trades — several of
+them, most of the volume — move the closing price beyond a threshold away from the last price before those
+minutes."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ class _Session:
 
 class ClosingDetector:
     def __init__(self, thresholds: Thresholds) -> None:
-        self._t = thresholds
+        self.thresholds = thresholds
         self._sessions: dict[str, _Session] = defaultdict(_Session)
 
     def observe(self, event: Observed, owners: Owners) -> AlertRaised | None:
@@ -52,25 +53,27 @@ class ClosingDetector:
     def _closed(self, event: Observed, instrument: str, owners: Owners) -> AlertRaised | None:
         session = self._sessions[instrument]
         trades, session.trades = session.trades, session.trades[-1:]  # the close seeds the next session
-        start = event.at - self._t.close_window_ms
+        start = event.at - self.thresholds.close_window_ms
         before = [t for t in trades if t.at < start]
         window = [t for t in trades if t.at >= start]
         if not before or not window:
             return None
         anchor, close = before[-1].price, window[-1].price
         move = Fraction(close - anchor, anchor)
-        if abs(move) < self._t.close_move:
+        if abs(move) < self.thresholds.close_move:
             return None
         pushing = Side.BUY if move > 0 else Side.SELL
         volume: dict[str, int] = defaultdict(int)
+        count: dict[str, int] = defaultdict(int)
         for t in window:
             if t.aggressor is not None and t.aggressor_side is pushing:
                 volume[owners.of(t.aggressor)] += t.quantity
+                count[owners.of(t.aggressor)] += 1
         if not volume:
             return None
         owner = max(sorted(volume), key=volume.__getitem__)
         total = sum(t.quantity for t in window)
-        if volume[owner] < self._t.close_dominance * total:
+        if volume[owner] < self.thresholds.close_dominance * total or count[owner] < self.thresholds.close_min_trades:
             return None
         evidence = [t.event_id for t in window if t.aggressor is not None and t.aggressor_side is pushing
                     and owners.of(t.aggressor) == owner] + [event.event_id]

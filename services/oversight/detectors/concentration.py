@@ -34,7 +34,7 @@ class _Settled:
 
 class ConcentrationDetector:
     def __init__(self, thresholds: Thresholds) -> None:
-        self._t = thresholds
+        self.thresholds = thresholds
         self._settled: dict[str, _Settled] = {}
         self._links: dict[str, tuple[str, str]] = {}  # trade id → (link id, audit event id)
         self._received: dict[tuple[str, int, str], int] = defaultdict(int)
@@ -63,7 +63,7 @@ class ConcentrationDetector:
         self._received[key] += settled.quantity
         self._evidence[key] = (self._evidence[key] + [audit_event, settled.event_id])[-_MAX_EVIDENCE:]
         cap = caps.get(link_id)
-        if not cap or key in self._alerted or self._received[key] < self._t.concentration_share * cap:
+        if not cap or key in self._alerted or self._received[key] < self.thresholds.concentration_share * cap:
             return None
         self._alerted.add(key)
         return alert(QUOTA_CONCENTRATION, key=f"{link_id}:{key[1]}:{owner}", severity="MEDIUM", subject=link_id,

@@ -1,8 +1,11 @@
 """Cross-border round trips: units an owner sends across a link come back to that owner within a window —
 the double-counting risk linkage negotiators worry about most.
 
-A leg out: the owner sells units of origin O from registry A to a buyer in registry B. The leg back: the
-owner buys, into registry A, units of origin O from a seller in registry B. Both legs are settled trades.
+A leg out: the owner sells units from registry A to a buyer in registry B. The leg back: the owner buys,
+into registry A, units from a seller in registry B who belongs to the same owner as the first leg's buyer.
+Both legs are settled trades. The units coming back need not be the same ones (a link usually admits only
+units of the sending registry's origin); what counts is that the position went out and came back between
+the same two parties, so both transfers were adjusted for while nothing changed hands for good.
 """
 
 from __future__ import annotations
@@ -22,21 +25,15 @@ class _Leg:
     at: int
     source: str
     destination: str
-    origin: str
+    counterparty: str
     quantity: int
     trade_id: str
     event_id: str
 
 
-def origin_of(asset: str) -> str:
-    """The origin registry of a unit asset code ``U:{origin}:{type}:{vintage}``."""
-    parts = asset.split(":")
-    return parts[1] if len(parts) == 4 and parts[0] == "U" else ""
-
-
 class RoundTripDetector:
     def __init__(self, thresholds: Thresholds) -> None:
-        self._t = thresholds
+        self.thresholds = thresholds
         self._legs: dict[str, deque[_Leg]] = defaultdict(deque)
 
     def observe(self, event: Observed, owners: Owners) -> AlertRaised | None:
@@ -44,26 +41,25 @@ class RoundTripDetector:
         if not isinstance(settled, TradeSettled) or not settled.cross_registry:
             return None
         seller_registry, buyer_registry = registry_of(settled.sell_account), registry_of(settled.buy_account)
-        origin = origin_of(settled.delivered_asset)
-        if seller_registry == buyer_registry or not origin:
+        if seller_registry == buyer_registry:
             return None
         buyer, seller = owners.of(settled.buy_account), owners.of(settled.sell_account)
         found = None
         legs = self._legs[buyer]
-        while legs and legs[0].at < event.at - self._t.round_trip_window_ms:
+        while legs and legs[0].at < event.at - self.thresholds.round_trip_window_ms:
             legs.popleft()
         for leg in legs:
-            if (leg.source, leg.destination, leg.origin) == (buyer_registry, seller_registry, origin):
+            if (leg.source, leg.destination, leg.counterparty) == (buyer_registry, seller_registry, seller):
                 legs.remove(leg)
                 found = alert(
                     CROSS_BORDER_ROUND_TRIP, key=f"{leg.trade_id}:{settled.trade_id}", severity="HIGH",
                     subject=f"{buyer_registry}<->{seller_registry}", owner=buyer,
                     evidence=[leg.event_id, event.event_id], raised_at=event.at,
-                    summary=f"{buyer} sent {leg.quantity} t of {origin} units to {seller_registry} "
-                            f"and bought {settled.delivered_quantity} t back",
-                    details={"out_trade": leg.trade_id, "back_trade": settled.trade_id, "origin": origin,
+                    summary=f"{buyer} sent {leg.quantity} t to {seller_registry} and bought "
+                            f"{settled.delivered_quantity} t back from the same party",
+                    details={"out_trade": leg.trade_id, "back_trade": settled.trade_id, "counterparty": seller,
                              "out_quantity": leg.quantity, "back_quantity": settled.delivered_quantity})
                 break
-        self._legs[seller].append(_Leg(event.at, seller_registry, buyer_registry, origin, settled.quantity,
+        self._legs[seller].append(_Leg(event.at, seller_registry, buyer_registry, buyer, settled.quantity,
                                        settled.trade_id, event.event_id))
         return found

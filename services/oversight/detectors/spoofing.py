@@ -17,6 +17,9 @@ from shared.messages import (
 
 from services.oversight.detectors.observed import SPOOFING, Observed, Owners, Thresholds, alert
 
+#: The cancel reason of an order its owner withdrew (mass cancels, expiries and breakers are not the owner's doing).
+CANCEL_REQUESTED = "REQUESTED"
+
 
 @dataclass(slots=True)
 class _Resting:
@@ -59,7 +62,7 @@ class _Instrument:
 
 class SpoofingDetector:
     def __init__(self, thresholds: Thresholds) -> None:
-        self._t = thresholds
+        self.thresholds = thresholds
         self._instruments: dict[str, _Instrument] = defaultdict(_Instrument)
         self._cancels: dict[tuple[str, str], deque[_Cancel]] = defaultdict(deque)
         self._trades: dict[tuple[str, str], deque[_Trade]] = defaultdict(deque)
@@ -84,8 +87,8 @@ class SpoofingDetector:
     def _accepted(self, event: Observed, order: OrderAccepted) -> None:
         book = self._instruments[order.instrument]
         if order.price is not None:
-            large = (book.count >= self._t.spoof_min_history
-                     and order.quantity * book.count >= self._t.spoof_large_ratio * book.total)
+            large = (book.count >= self.thresholds.spoof_min_history
+                     and order.quantity * book.count >= self.thresholds.spoof_large_ratio * book.total)
             book.orders[order.order_id] = _Resting(
                 account=order.account, side=order.side, price=order.price, quantity=order.quantity,
                 leaves=order.quantity, at=event.at, event_id=event.event_id,
@@ -100,8 +103,8 @@ class SpoofingDetector:
         if best is None:
             return True
         if side is Side.BUY:
-            return price >= best * (1 - self._t.spoof_near_touch)
-        return price <= best * (1 + self._t.spoof_near_touch)
+            return price >= best * (1 - self.thresholds.spoof_near_touch)
+        return price <= best * (1 + self.thresholds.spoof_near_touch)
 
     def _traded(self, event: Observed, trade: TradeExecuted, owners: Owners) -> AlertRaised | None:
         book = self._instruments[trade.instrument]
@@ -121,15 +124,15 @@ class SpoofingDetector:
 
     def _cancelled(self, event: Observed, cancel: OrderCancelled, owners: Owners) -> AlertRaised | None:
         order = self._instruments[cancel.instrument].orders.pop(cancel.order_id, None)
-        if (order is None or not order.suspicious or order.leaves != order.quantity
-                or event.at - order.at > self._t.spoof_max_lifetime_ms):
+        if (order is None or cancel.reason != CANCEL_REQUESTED or not order.suspicious or order.leaves != order.quantity
+                or event.at - order.at > self.thresholds.spoof_max_lifetime_ms):
             return None
         key = (cancel.instrument, owners.of(order.account))
         self._cancels[key].append(_Cancel(event.at, order.side, (order.event_id, event.event_id)))
         return self._judge(key, event)
 
     def _judge(self, key: tuple[str, str], event: Observed) -> AlertRaised | None:
-        since = event.at - self._t.spoof_window_ms
+        since = event.at - self.thresholds.spoof_window_ms
         cancels, trades = self._cancels[key], self._trades[key]
         for window in (cancels, trades):
             while window and window[0].at < since:
@@ -137,7 +140,7 @@ class SpoofingDetector:
         for side in (Side.BUY, Side.SELL):
             placed = [c for c in cancels if c.side is side]
             opposite = [t for t in trades if t.side is not side]
-            if len(placed) >= self._t.spoof_min_cancels and opposite:
+            if len(placed) >= self.thresholds.spoof_min_cancels and opposite:
                 cancels.clear()
                 instrument, owner = key
                 evidence = [e for c in placed for e in c.evidence] + [t.event_id for t in opposite]

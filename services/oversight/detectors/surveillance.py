@@ -36,6 +36,16 @@ class Surveillance:
         self._round_trip = RoundTripDetector(thresholds)
         self._concentration = ConcentrationDetector(thresholds)
 
+    @property
+    def thresholds(self) -> Thresholds:
+        return self._spoofing.thresholds
+
+    @thresholds.setter
+    def thresholds(self, thresholds: Thresholds) -> None:
+        """New thresholds judge the next events; what the detectors remember stays."""
+        for detector in (self._spoofing, self._closing, self._round_trip, self._concentration):
+            detector.thresholds = thresholds
+
     def observe(self, event: Observed) -> list[AlertRaised]:
         c = self.context
         found: list[AlertRaised | None] = []

@@ -72,12 +72,13 @@ async def test_large_bids_cancelled_near_the_touch_while_selling_raise_a_spoofin
 async def test_one_owner_buying_the_close_up_raises_a_marking_the_close_alert(oversight):
     u, i = uid(), f"I{uid()}"
     close = T0 + 600_000
+    marks = [trade(f"M{k}{u}", at=close - 10_000 + k, buy=f"CN-BJ/m{u}", sell="CN-BJ/y", price=5100 + 100 * k,
+                   instrument=i) for k in range(3)]
     await feed(oversight,
-               trade(f"A{u}", at=close - 300_000, buy="CN-BJ/x", sell="CN-BJ/y", price=5000, instrument=i),
-               trade(f"M{u}", at=close - 10_000, buy=f"CN-BJ/m{u}", sell="CN-BJ/y", price=5300, instrument=i),
+               trade(f"A{u}", at=close - 300_000, buy="CN-BJ/x", sell="CN-BJ/y", price=5000, instrument=i), *marks,
                phase(f"close{u}", at=close, previous=Phase.CONTINUOUS, now=Phase.CLOSED, instrument=i))
     found = await oversight.alert(f"MARKING_THE_CLOSE:{i}:close{u}")
-    assert found.evidence == [f"ev:M{u}", f"close{u}"]
+    assert found.evidence == [f"ev:M0{u}", f"ev:M1{u}", f"ev:M2{u}", f"close{u}"]
 
 
 async def test_units_sent_across_and_bought_back_raise_a_round_trip_alert(oversight):

@@ -6,6 +6,7 @@ only by the broker's log when it was killed: after `carbonlink stack up` each of
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 from pathlib import Path
@@ -20,7 +21,7 @@ from services.settlement.trade_state import PENDING_TRADES, SETTLED, trade_key
 from tests.integration.e2e.market import LinkedMarket, eventually, operator_key
 from tests.stacks import private_settings
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]  # a whole stack, two broker restarts: 1–2.5 min
 
 FILLS = 5  # domestic fills of 10 t matched while settlement is away
 
@@ -40,7 +41,11 @@ async def restart_broker(stack: Stack) -> None:
     assert pid is not None
     os.kill(pid, signal.SIGKILL)
     await eventually(_gone(pid), what="the broker gone")
-    stack.up(say=quiet, timeout=60)
+    await up(stack)
+
+
+async def up(stack: Stack) -> None:
+    await asyncio.to_thread(stack.up, say=quiet, timeout=120)  # it runs an event loop of its own
 
 
 def _gone(pid: int):
@@ -54,7 +59,7 @@ async def test_trades_and_bridge_requests_held_only_by_a_restarted_broker_settle
     stack = Stack(private_settings(tmp_path / "var"))
     client = redis.Redis.from_url(stack.settings.redis_url)
     try:
-        stack.up(say=quiet, timeout=60)
+        await up(stack)
         operator = await operator_key(stack.settings.redis_url, "ops-restart")
         async with httpx.AsyncClient(base_url=stack.settings.order_entry_url, timeout=10) as http:
             market = LinkedMarket(client=http, operator=operator, redis_url=stack.settings.redis_url)

@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from services.order_entry.market_data import candles
 from services.order_entry.stream_hub import Hub, Subscriber
-from shared.messages import BookDelta, OrderAccepted, Side, TradeExecuted, TradeSettled
+from shared.messages import BookDelta, Message, OrderAccepted, Side, TradeExecuted, TradeSettled
 from shared.reference import LinkageTerms, UnitClass
 
 BJ_ALLOWANCE = UnitClass(origin="CN-BJ", type="ALLOWANCE", vintage=2025)
@@ -63,17 +63,21 @@ def test_the_hub_sends_public_channels_to_subscribers_and_private_events_to_thei
                           sell_order_id="s", buy_account="R/alpha", sell_account="R/beta", maker_order_id="s",
                           taker_order_id="b", maker_account="R/beta", taker_account="R/alpha",
                           aggressor_side=Side.BUY, buy_leaves_quantity=0, sell_leaves_quantity=0)
-    hub.dispatch(trade, event_id="e1", occurred_at=1)
-    hub.dispatch(OrderAccepted(order_id="o", instrument="X", account="R/beta", side=Side.BUY, order_type="LIMIT",
+    _dispatch(hub, trade, event_id="e1", occurred_at=1)
+    _dispatch(hub, OrderAccepted(order_id="o", instrument="X", account="R/beta", side=Side.BUY, order_type="LIMIT",
                                time_in_force="GTC", price=5, quantity=1), event_id="e2", occurred_at=2)
-    hub.dispatch(BookDelta(instrument="Y", side=Side.BUY, price=5, quantity=1, order_count=1), event_id="e3", occurred_at=3)
-    hub.dispatch(TradeSettled(trade_id="X:T1", instrument="X", buy_account="R/alpha", sell_account="R/beta", price=5,
+    _dispatch(hub, BookDelta(instrument="Y", side=Side.BUY, price=5, quantity=1, order_count=1), event_id="e3", occurred_at=3)
+    _dispatch(hub, TradeSettled(trade_id="X:T1", instrument="X", buy_account="R/alpha", sell_account="R/beta", price=5,
                               quantity=1, delivered_quantity=1, delivered_asset="U", entry_ids=[], cross_registry=False),
                  event_id="e4", occurred_at=4)
 
     assert _drain(public) == [("trades:X", "e1")]
     assert _drain(alpha) == [("executions", "e1"), ("settlements", "e4")]
     assert _drain(operator) == [("executions", "e1"), ("executions", "e2"), ("settlements", "e4")]
+
+
+def _dispatch(hub: Hub, message: Message, *, event_id: str, occurred_at: int) -> None:
+    hub.dispatch(type(message).__name__, message.model_dump(mode="json"), event_id=event_id, occurred_at=occurred_at)
 
 
 def _drain(sub: Subscriber) -> list[tuple[str, str]]:

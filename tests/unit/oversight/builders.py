@@ -19,9 +19,9 @@ def accepted(order_id: str, *, at: int, account: str = "CN-BJ/a", side: Side = S
 
 
 def cancelled(order_id: str, *, at: int, account: str = "CN-BJ/a", side: Side = Side.BUY, remaining: int = 10,
-              instrument: str = INSTRUMENT) -> Observed:
+              instrument: str = INSTRUMENT, reason: str = "REQUESTED") -> Observed:
     return Observed(f"cxl:{order_id}", at, OrderCancelled(
-        order_id=order_id, instrument=instrument, account=account, side=side, reason="CANCELLED",
+        order_id=order_id, instrument=instrument, account=account, side=side, reason=reason,
         remaining_quantity=remaining))
 
 
@@ -30,7 +30,8 @@ def trade(trade_id: str, *, at: int, buy: str = "CN-BJ/a", sell: str = "CN-BJ/b"
           buy_leaves: int = 0, sell_leaves: int = 0, instrument: str = INSTRUMENT) -> Observed:
     return Observed(f"ev:{trade_id}", at, TradeExecuted(
         trade_id=trade_id, instrument=instrument, trade_seq=1, price=price, quantity=quantity,
-        aggressor_side=aggressor, maker_order_id=sell_order or f"s-{trade_id}", taker_order_id=buy_order or f"b-{trade_id}",
+        aggressor_side=aggressor, maker_order_id=sell_order or f"s-{trade_id}",
+        taker_order_id=buy_order or f"b-{trade_id}",
         maker_account=sell, taker_account=buy, buy_order_id=buy_order or f"b-{trade_id}",
         sell_order_id=sell_order or f"s-{trade_id}", buy_account=buy, sell_account=sell,
         buy_leaves_quantity=buy_leaves, sell_leaves_quantity=sell_leaves))

@@ -23,42 +23,45 @@ def _session(detector: ClosingDetector, *, last_prices: list[int], marker: str =
 
 def test_one_owner_buying_the_close_up_beyond_the_threshold_is_marking_the_close():
     detector = ClosingDetector(Thresholds())
-    _session(detector, last_prices=[5100, 5200])
+    _session(detector, last_prices=[5100, 5150, 5200])
     found = detector.observe(phase("ph:close", at=CLOSE_AT, previous=Phase.CONTINUOUS, now=Phase.CLOSED), OWNERS)
     assert found is not None
     assert (found.alert_id, found.owner, found.severity) == ("MARKING_THE_CLOSE:BJEA-2025:ph:close", "acme", "MEDIUM")
-    assert found.evidence == ["ev:T1", "ev:T2", "ph:close"]
-    assert found.details == {"anchor_price": 5000, "close_price": 5200, "owner_volume": 20, "window_volume": 20}
+    assert found.evidence == ["ev:T1", "ev:T2", "ev:T3", "ph:close"]
+    assert found.details == {"anchor_price": 5000, "close_price": 5200, "owner_volume": 30, "window_volume": 30}
 
 
-def test_a_small_move_into_the_close_or_a_trade_before_the_window_is_not_marking():
+def test_a_small_move_a_single_fill_or_trades_before_the_window_are_not_marking():
     small = ClosingDetector(Thresholds())
-    _session(small, last_prices=[5100])  # +2%, below the 3% threshold
+    _session(small, last_prices=[5050, 5080, 5100])  # +2%, below the 3% threshold
     assert small.observe(phase("c", at=CLOSE_AT, previous=Phase.CONTINUOUS, now=Phase.CLOSED), OWNERS) is None
+    single = ClosingDetector(Thresholds())
+    _session(single, last_prices=[5600])  # +12% in one fill of a thin book
+    assert single.observe(phase("c", at=CLOSE_AT, previous=Phase.CONTINUOUS, now=Phase.CLOSED), OWNERS) is None
     early = ClosingDetector(Thresholds(close_window_ms=30_000))  # the marker traded before the last 30 s
-    _session(early, last_prices=[5200])
+    _session(early, last_prices=[5100, 5150, 5200])
     assert early.observe(phase("c", at=CLOSE_AT, previous=Phase.CONTINUOUS, now=Phase.CLOSED), OWNERS) is None
 
 
-def test_units_sent_across_a_link_and_bought_back_by_the_same_owner_are_a_round_trip():
+def test_units_sent_across_a_link_and_bought_back_from_the_same_party_are_a_round_trip():
     detector = RoundTripDetector(Thresholds())
     out = settled("T1", at=1000, buy="CN-SH/z", sell="CN-BJ/a", asset=BJ_UNITS)
     assert detector.observe(out, OWNERS) is None
-    back = settled("T2", at=5000, buy="CN-BJ/a", sell="CN-SH/z", asset=BJ_UNITS, quantity=90)
+    back = settled("T2", at=5000, buy="CN-BJ/a", sell="CN-SH/z", asset="U:CN-SH:ALLOWANCE:2025", quantity=90)
     found = detector.observe(back, OWNERS)
     assert found is not None
     assert (found.alert_id, found.owner, found.subject, found.evidence) == (
         "CROSS_BORDER_ROUND_TRIP:T1:T2", "acme", "CN-BJ<->CN-SH", ["set:T1", "set:T2"])
-    assert found.details == {"out_trade": "T1", "back_trade": "T2", "origin": "CN-BJ", "out_quantity": 100,
+    assert found.details == {"out_trade": "T1", "back_trade": "T2", "counterparty": "CN-SH/z", "out_quantity": 100,
                              "back_quantity": 90}
 
 
-def test_buying_foreign_units_after_selling_or_coming_back_too_late_is_no_round_trip():
+def test_buying_back_from_another_party_or_too_late_is_no_round_trip():
     detector = RoundTripDetector(Thresholds(round_trip_window_ms=10_000))
     detector.observe(settled("T1", at=1000, buy="CN-SH/z", sell="CN-BJ/a", asset=BJ_UNITS), OWNERS)
-    foreign = settled("T2", at=2000, buy="CN-BJ/a", sell="CN-SH/z", asset="U:CN-SH:ALLOWANCE:2025")
-    assert detector.observe(foreign, OWNERS) is None
-    late = settled("T3", at=20_000, buy="CN-BJ/a", sell="CN-SH/z", asset=BJ_UNITS)
+    other = settled("T2", at=2000, buy="CN-BJ/a", sell="CN-SH/other", asset="U:CN-SH:ALLOWANCE:2025")
+    assert detector.observe(other, OWNERS) is None
+    late = settled("T3", at=20_000, buy="CN-BJ/a", sell="CN-SH/z", asset="U:CN-SH:ALLOWANCE:2025")
     assert detector.observe(late, OWNERS) is None
 
 

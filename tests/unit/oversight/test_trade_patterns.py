@@ -56,18 +56,19 @@ def test_the_same_cancels_without_a_trade_on_the_other_side_are_not_spoofing():
     assert detector.observe(trade("T9", at=30_000, buy="CN-BJ/a", sell="CN-BJ/honest"), GROUP) is None
 
 
-def test_orders_far_from_the_touch_small_or_cancelled_late_are_not_counted():
+def test_orders_far_from_the_touch_small_cancelled_late_or_by_a_mass_cancel_are_not_counted():
     detector = SpoofingDetector(Thresholds())
     for i in range(5):
         detector.observe(accepted(f"n{i}", at=i, account="CN-BJ/honest", price=5000), GROUP)
-    cases = [dict(price=4000, quantity=100, lifetime=2_000),  # 20% below the best bid
-             dict(price=5000, quantity=20, lifetime=2_000),  # not five times the mean size
-             dict(price=5000, quantity=100, lifetime=60_000)]  # rested a minute
+    cases = [dict(price=4000, quantity=100, lifetime=2_000, reason="REQUESTED"),  # 20% below the best bid
+             dict(price=5000, quantity=20, lifetime=2_000, reason="REQUESTED"),  # not five times the mean size
+             dict(price=5000, quantity=100, lifetime=60_000, reason="REQUESTED"),  # rested a minute
+             dict(price=5000, quantity=100, lifetime=2_000, reason="MASS_CANCEL")]  # the operator's doing
     for i, case in enumerate(cases):
         at = 10_000 + i * 1_000
         detector.observe(accepted(f"s{i}", at=at, account="CN-BJ/a", price=case["price"], quantity=case["quantity"]),
                          GROUP)
-        detector.observe(cancelled(f"s{i}", at=at + case["lifetime"], account="CN-BJ/a"), GROUP)
+        detector.observe(cancelled(f"s{i}", at=at + case["lifetime"], account="CN-BJ/a", reason=case["reason"]), GROUP)
     assert detector.observe(trade("T9", at=70_000, buy="CN-BJ/honest", sell="CN-BJ/a", aggressor=Side.SELL),
                             GROUP) is None
 

@@ -1,0 +1,160 @@
+"""The order desk's decisions, pure: whether a new order, an amend or a retry may go ahead, what it reserves, what
+is stored and which refusal (stable code) the caller gets. No I/O: the desk reads, calls these, then writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.order_entry import pretrade
+from services.order_entry.errors import ApiError
+from services.order_entry.schemas import AmendRequest, OrderRequest, OrderView
+from shared import market_keys as mk
+from shared.ledger import PostResult
+from shared.messages import OrderType, Phase, Side
+from shared.money import AmountError, from_minor, to_minor
+from shared.reference import Instrument
+
+#: The largest amount the ledger holds exactly (its Lua script works in doubles).
+MAX_LEDGER_AMOUNT = 2**53 - 1
+
+
+@dataclass(frozen=True, slots=True)
+class Market:
+    """An instrument with its live phase and reference price (matching's mirror, else the operator's values)."""
+
+    instrument: Instrument
+    phase: Phase
+    reference: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewOrder:
+    """A new order that passed every check: its terms (price in minor units) and what it reserves."""
+
+    terms: pretrade.Terms
+    reservation: pretrade.Reservation
+
+
+@dataclass(frozen=True, slots=True)
+class Amend:
+    """An amend that passed every check: the price to send (None: unchanged) and how much more to reserve."""
+
+    price: int | None
+    increase: int
+    asset: str
+
+
+def view(order: dict[str, str]) -> OrderView:
+    currency = order.get("currency", "")
+    price = order.get("price", "")
+    return OrderView(
+        order_id=order["order_id"], client_order_id=order.get("client_order_id", ""), account=order["account"],
+        instrument=order["instrument"], side=order["side"], type=order["type"], time_in_force=order["tif"],
+        price=from_minor(int(price), currency) if price not in ("", "None") and currency else None,
+        quantity=int(order.get("quantity") or 0), leaves=int(order.get("leaves") or 0),
+        filled=int(order.get("filled") or 0), status=order.get("status", mk.PENDING_NEW),
+        reason=order.get("reason", ""), created_at=int(order.get("created_at") or 0),
+        expire_at=int(order["expire_at"]) if order.get("expire_at") else None,
+    )
+
+
+def refusal(refused: pretrade.Refusal) -> ApiError:
+    return ApiError(refused.status, refused.code, refused.message, refused.details)
+
+
+def ledger_refusal(result: PostResult, *, side: Side | None) -> ApiError:
+    if result.code in ("INSUFFICIENT_AVAILABLE", "UNKNOWN_ASSET"):
+        code = "INSUFFICIENT_FUNDS" if side is Side.BUY else "INSUFFICIENT_UNITS"
+        return ApiError(409, code, "the account does not hold enough to reserve for this order",
+                        {"ledger_code": result.code, **{k: str(v) for k, v in result.details.items()}})
+    if result.code == "UNKNOWN_ACCOUNT":
+        return ApiError(404, "ACCOUNT_NOT_FOUND", "the account is not open in the ledger")
+    if result.code == "INVALID_AMOUNT":
+        return value_out_of_range()
+    return ApiError(409, "RESERVATION_REFUSED", result.message or "the ledger refused the reservation",
+                    {"ledger_code": result.code})
+
+
+def value_out_of_range() -> ApiError:
+    return ApiError(422, "ORDER_VALUE_OUT_OF_RANGE", "the order's value is out of the range the ledger can reserve",
+                    {"max_amount": MAX_LEDGER_AMOUNT})
+
+
+def price_in_minor(price: str | None, currency: str) -> int | None:
+    try:
+        return None if price is None else to_minor(price, currency)
+    except AmountError as err:
+        raise ApiError(422, "INVALID_PRICE", str(err), {"currency": currency}) from None
+
+
+def new_order(req: OrderRequest, market: Market, *, now: int) -> NewOrder:
+    """Every check of a new order that needs no account state; raises the refusal."""
+    instrument = market.instrument
+    terms = pretrade.Terms(side=req.side, order_type=req.type, time_in_force=req.time_in_force,
+                           price=price_in_minor(req.price, instrument.currency), quantity=req.quantity,
+                           expire_at=req.expire_at)
+    try:
+        pretrade.check_order(terms, instrument, phase=market.phase, reference=market.reference, now=now)
+        reservation = pretrade.reservation_for(terms, instrument, reference=market.reference)
+    except pretrade.Refusal as refused:
+        raise refusal(refused) from None
+    if reservation.amount > MAX_LEDGER_AMOUNT:
+        raise value_out_of_range()
+    return NewOrder(terms, reservation)
+
+
+def order_record(req: OrderRequest, instrument: Instrument, terms: pretrade.Terms, *, now: int) -> dict[str, object]:
+    """The fields of ``ord:{order_id}`` a new order starts with."""
+    return {
+        "status": mk.PENDING_NEW, "leaves": req.quantity, "filled": 0, "reason": "", "account": req.account,
+        "instrument": req.instrument, "currency": instrument.currency, "side": req.side, "type": req.type,
+        "tif": req.time_in_force, "price": "" if terms.price is None else terms.price, "quantity": req.quantity,
+        "client_order_id": req.client_order_id, "created_at": now,
+        "expire_at": "" if req.expire_at is None else req.expire_at,
+    }
+
+
+def same_terms(order: dict[str, str], req: OrderRequest) -> bool:
+    """Whether a retry asks for exactly the order stored under its client order id."""
+    try:
+        price = None if req.price is None else to_minor(req.price, order.get("currency", ""))
+    except (AmountError, KeyError, ValueError):
+        return False
+    return (order.get("instrument"), order.get("side"), order.get("type"), order.get("tif"), order.get("price"),
+            order.get("quantity"), order.get("expire_at") or "") == (
+        req.instrument, str(req.side), str(req.type), str(req.time_in_force), "" if price is None else str(price),
+        str(req.quantity), "" if req.expire_at is None else str(req.expire_at))
+
+
+def client_order_id_reused(order_id: str) -> ApiError:
+    return ApiError(409, "CLIENT_ORDER_ID_REUSED", "this client order id was used for an order with other terms",
+                    {"order_id": order_id})
+
+
+def amend(order: dict[str, str], req: AmendRequest, market: Market) -> Amend:
+    """Checks of an amend against the order's known state; what it must reserve first. Raises the refusal."""
+    if req.price is None and req.quantity is None:
+        raise ApiError(422, "NOTHING_TO_AMEND", "give a new price, a new quantity, or both")
+    instrument = market.instrument
+    side = Side(order["side"])
+    old_price = int(order["price"]) if order.get("price") else None
+    new_price = old_price if req.price is None else price_in_minor(req.price, instrument.currency)
+    if req.price is not None and order["type"] == OrderType.MARKET:
+        raise ApiError(422, "PRICE_NOT_ALLOWED", "a market order has no price")
+    old_leaves = int(order.get("leaves") or 0)
+    new_leaves = old_leaves if req.quantity is None else req.quantity
+    try:
+        pretrade.check_phase(market.phase, instrument.id)
+        pretrade.check_quantity(new_leaves, instrument, check_min=False)
+        if new_price is not None:
+            pretrade.check_price(new_price, instrument, instrument.band_limits(market.reference))
+    except pretrade.Refusal as refused:
+        raise refusal(refused) from None
+    increase = pretrade.amend_increase(
+        side=side, fees=instrument.fee_schedule, old_price=old_price, new_price=new_price,
+        filled=int(order.get("filled") or 0), old_leaves=old_leaves, new_leaves=new_leaves)
+    if increase > MAX_LEDGER_AMOUNT:
+        raise value_out_of_range()
+    asset = instrument.currency_asset if side is Side.BUY else instrument.unit_asset
+    return Amend(price=None if req.price is None else new_price, increase=increase, asset=asset)

@@ -1,0 +1,128 @@
+"""The outbox relay: publishes order entry's outbox (``shared.order_outbox``) to ``orders.commands`` and keeps
+publishing every command matching has not acknowledged (``outbox_acks``), so an accepted order reaches matching
+even when the broker lost it.
+
+One background task of order entry (started and stopped by the app's lifespan):
+- reads new outbox entries in stream order and publishes them in batches, keyed by instrument (so one
+  instrument's commands stay in order on one partition); the read position advances only once the broker has
+  acknowledged the whole batch, so a failed batch is published again;
+- deletes from the outbox what the event reader reported acknowledged;
+- once a second: when ``orders.commands`` was recreated (``shared.topic_incarnation``: the embedded broker
+  restarted) every unacknowledged command is published again, in order; and a new order or a cancel published
+  more than ``resend_after_s`` ago with no outcome is checked against the order's state in Redis and published
+  again if matching has not applied it. Amends are published again only after a lost topic: an amend applied
+  twice after fills could reopen quantity, so an amend's outcome is otherwise waited for.
+
+Matching drops a new order whose id it has seen, so publishing again is safe. Mass cancels are not kept once
+the broker acknowledged them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from services.order_entry.outbox_acks import Pending, PendingCommands
+from shared import market_keys as mk
+from shared import order_outbox, topic_incarnation
+from shared.kafka import TRANSIENT_ERRORS
+from shared.runtime import ServiceContext
+from shared.topics import ORDERS_COMMANDS
+
+log = logging.getLogger(__name__)
+
+BATCH = 2000
+SWEEP_EVERY_S = 1.0
+
+
+class OutboxRelay:
+    def __init__(self, ctx: ServiceContext, *, resend_after_s: float = 5.0, block_ms: int = 100) -> None:
+        self._ctx = ctx
+        self._resend_after_s = resend_after_s
+        self._block_ms = block_ms
+        self.pending = PendingCommands()
+        self._cursor = "0"
+        self._incarnation: str | None = None
+        self._swept_at = 0.0
+        self._stopping = asyncio.Event()
+
+    def on_event(self, kind: str, payload: dict) -> None:
+        """Called by the event reader for every event of ``orders.events``."""
+        self.pending.on_event(kind, payload)
+
+    def stop(self) -> None:
+        """Ask `run` to return after its current step (cancelling redis-py in a blocking read can wedge it)."""
+        self._stopping.set()
+
+    async def run(self) -> None:
+        backoff = 0.2
+        while not (self._ctx.stop.is_set() or self._stopping.is_set()):
+            try:
+                await self._step()
+                backoff = 0.2
+            except asyncio.CancelledError:
+                raise
+            except TRANSIENT_ERRORS as err:
+                if asyncio.current_task().cancelling():  # a cancellation the client library turned into an error
+                    raise asyncio.CancelledError from err
+                log.warning("outbox relay: %s; retrying in %.1fs", err, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    async def _step(self) -> None:
+        await self._delete_acknowledged()
+        replies = await self._ctx.redis.xread({order_outbox.STREAM: self._cursor}, count=BATCH, block=self._block_ms)
+        if replies:
+            batch = []
+            for entry_id, fields in replies[0][1]:
+                pending = _pending(entry_id, fields)
+                self.pending.add(pending)
+                batch.append(pending)
+            await self._publish(batch)
+            self._cursor = batch[-1].entry_id
+        now = time.monotonic()
+        if now - self._swept_at >= SWEEP_EVERY_S:
+            self._swept_at = now
+            await self._sweep(now)
+
+    async def _publish(self, batch: list[Pending]) -> None:
+        producer = self._ctx.producer
+        sends = [await producer.send(ORDERS_COMMANDS.name, p.value, key=p.key) for p in batch]
+        await asyncio.gather(*sends)
+        now = time.monotonic()
+        for pending in batch:
+            pending.sent_at = now
+            if pending.kind == order_outbox.MASS_CANCEL:
+                self.pending.acknowledge(pending)
+
+    async def _delete_acknowledged(self) -> None:
+        done = self.pending.take_done()
+        for start in range(0, len(done), 1000):
+            await self._ctx.redis.xdel(order_outbox.STREAM, *done[start:start + 1000])
+
+    async def _sweep(self, now: float) -> None:
+        incarnation = await topic_incarnation.current(self._ctx.redis, ORDERS_COMMANDS.name)
+        if self._incarnation is not None and incarnation != self._incarnation:
+            log.warning("%s was recreated: publishing %d unacknowledged command(s) again",
+                        ORDERS_COMMANDS.name, len(self.pending))
+            await self._publish(self.pending.all())
+        self._incarnation = incarnation
+        overdue = [p for p in self.pending.overdue(now=now, after=self._resend_after_s)
+                   if p.kind != order_outbox.AMEND]
+        if not overdue:
+            return
+        pipe = self._ctx.redis.pipeline(transaction=False)
+        for pending in overdue:
+            pipe.hget(mk.order_state(pending.order_id), "status")
+        statuses = [s.decode() if isinstance(s, bytes) else (s or "") for s in await pipe.execute()]
+        again = self.pending.on_states(zip(overdue, statuses))
+        if again:
+            log.warning("publishing %d command(s) again that matching has not applied", len(again))
+            await self._publish(again)
+
+
+def _pending(entry_id: bytes | str, fields: dict[bytes, bytes]) -> Pending:
+    text = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+    return Pending(entry_id=text, key=fields[b"k"], value=fields[b"v"], kind=fields[b"c"].decode(),
+                   order_id=fields[b"o"].decode())

@@ -1,0 +1,138 @@
+"""Order entry's writes to Redis: every accepted command in one call of ``accept.lua`` (the order's record, its
+client order id, its ledger reservation and the command's outbox entry, atomically), and the reads the order
+desk's decisions need, batched into one round trip.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib.resources import files
+from typing import Any
+
+import orjson
+import redis.asyncio as aioredis
+
+from shared import market_keys as mk
+from shared import order_outbox, redis_keys, reference_store
+from shared.business_clock import CLOCK_KEY, business_time
+from shared.envelope import encode
+from shared.ledger import Entry, PostResult
+from shared.ledger.encoding import POST_LUA, decode
+from shared.ledger.encoding import encode as encode_entry
+from shared.messages import Message, envelope_for
+from shared.redis_text import text
+
+ACCEPT_LUA = ("local function ledger_post(ARGV)\n" + POST_LUA + "\nend\n"
+              + files("services.order_entry").joinpath("accept.lua").read_text(encoding="utf-8"))
+
+OK, EXISTS, FORBIDDEN, NOT_OPEN, REFUSED = "OK", "EXISTS", "FORBIDDEN", "NOT_OPEN", "REFUSED"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What ``accept.lua`` answered: OK, EXISTS (with the order id), FORBIDDEN, NOT_OPEN (with the status) or
+    REFUSED (with the ledger's result)."""
+
+    status: str
+    order_id: str = ""
+    order_status: str = ""
+    refusal: PostResult | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitReads:
+    """Everything a new order's checks read, in one round trip; ``order_id`` is freshly allotted (unused when
+    the order is refused: ids need not be dense)."""
+
+    granted: bool
+    existing: str | None
+    raw_instrument: bytes | None
+    phase: str | None
+    reference: int | None
+    holding_limits: dict[str, int]
+    order_id: str
+    now: int  # business time (``shared.business_clock``)
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A command for matching and where it goes in the outbox."""
+
+    message: Message
+    kind: str
+    instrument: str
+    order_id: str
+    event_id: str
+    occurred_at: int
+
+
+class RedisOrderStore:
+    """The order desk's port onto Redis."""
+
+    def __init__(self, redis: aioredis.Redis) -> None:
+        self._redis = redis
+        self._accept = redis.register_script(ACCEPT_LUA)
+
+    async def submit_reads(self, *, principal: str, account: str, client_order_id: str, instrument: str,
+                           grants_key: str) -> SubmitReads:
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.sismember(grants_key, account)
+        pipe.get(mk.client_order(account, client_order_id))
+        pipe.hget(reference_store.INSTRUMENTS, instrument)
+        pipe.mget(mk.phase(instrument), mk.reference_price(instrument))
+        pipe.hgetall(redis_keys.holding_limits_key(account))
+        pipe.incr(mk.order_sequence(instrument))
+        pipe.get(CLOCK_KEY)
+        granted, existing, raw_instrument, (phase, reference), limits, seq, clock = await pipe.execute()
+        return SubmitReads(
+            granted=bool(granted), existing=text(existing) if existing is not None else None,
+            raw_instrument=raw_instrument, phase=text(phase) if phase else None,
+            reference=int(reference) if reference else None,
+            holding_limits={text(k): int(v) for k, v in limits.items()}, order_id=f"O-{instrument}-{seq}",
+            now=business_time(clock))
+
+    async def order(self, order_id: str) -> dict[str, str]:
+        raw = await self._redis.hgetall(mk.order_state(order_id))
+        return {text(k): text(v) for k, v in raw.items()}
+
+    async def accept(self, command: Command, *, entry: Entry | None = None, claim: str | None = None,
+                     grant: tuple[str, str] | None = None, open_order: bool = False,
+                     order: Mapping[str, Any] | None = None, created_at: int = 0) -> Outcome:
+        """Run ``accept.lua``: the checks asked for, the ledger entry, the order's record (a new order: ``order``
+        fields under ``claim``, the client order id key) and the command's outbox entry, all or nothing."""
+        request: dict[str, Any] = {"outbox": {"stream": order_outbox.STREAM, "key": command.instrument,
+                                              "kind": command.kind, "order_id": command.order_id}}
+        keys = {order_outbox.STREAM}
+        if claim is not None:
+            request["claim"] = {"key": claim}
+            keys.add(claim)
+        if grant is not None:
+            request["grant"] = {"key": grant[0], "account": grant[1]}
+            keys.add(grant[0])
+        order_key = mk.order_state(command.order_id)
+        if open_order:
+            request["open"] = {"key": order_key}
+            keys.add(order_key)
+        if order is not None:
+            index = mk.order_index(order["account"])
+            request["order"] = {"key": order_key, "id": command.order_id, "index": index,
+                                "created_at": str(created_at),
+                                "fields": [str(x) for pair in order.items() for x in pair]}
+            keys.update((order_key, index))
+        ledger_arg: bytes | str = ""
+        if entry is not None:
+            ledger_keys, ledger_arg = encode_entry(entry)
+            keys.update(ledger_keys)
+        envelope = envelope_for(command.message, event_id=command.event_id, occurred_at=command.occurred_at,
+                                correlation_id=command.order_id)
+        status, value = await self._accept(keys=sorted(keys),
+                                           args=[orjson.dumps(request), ledger_arg, encode(envelope)])
+        status, value = text(status), text(value)
+        if status == EXISTS:
+            return Outcome(EXISTS, order_id=value)
+        if status == NOT_OPEN:
+            return Outcome(NOT_OPEN, order_status=value)
+        if status == REFUSED:
+            return Outcome(REFUSED, refusal=decode([value, 0]))
+        return Outcome(status)

@@ -1,0 +1,61 @@
+"""Which outbox commands count as applied by matching, from its events and from the order's mirrored state."""
+
+from __future__ import annotations
+
+from services.order_entry.outbox_acks import Pending, PendingCommands
+
+
+def pending(n: int, kind: str, order_id: str = "O-1", *, sent_at: float | None = 0.0) -> Pending:
+    return Pending(entry_id=f"{n}-0", key=b"X", value=b"{}", kind=kind, order_id=order_id, sent_at=sent_at)
+
+
+def commands(*entries: Pending) -> PendingCommands:
+    box = PendingCommands()
+    for entry in entries:
+        box.add(entry)
+    return box
+
+
+def test_a_submit_is_acknowledged_by_its_accepted_or_rejected_event() -> None:
+    box = commands(pending(1, "SUBMIT", "O-1"), pending(2, "SUBMIT", "O-2"), pending(3, "SUBMIT", "O-3"))
+    box.on_event("OrderAccepted", {"order_id": "O-1"})
+    box.on_event("OrderRejected", {"order_id": "O-2", "reason": "NO_LIQUIDITY"})
+    box.on_event("OrderAccepted", {"order_id": "O-unknown"})
+    assert box.take_done() == ["1-0", "2-0"]
+    assert [p.order_id for p in box.all()] == ["O-3"]
+
+
+def test_an_amend_and_a_cancel_are_acknowledged_by_their_own_outcome_one_at_a_time() -> None:
+    box = commands(pending(1, "AMEND"), pending(2, "AMEND"), pending(3, "CANCEL"))
+    box.on_event("OrderAmended", {"order_id": "O-1"})
+    assert box.take_done() == ["1-0"]
+    box.on_event("CommandRejected", {"order_id": "O-1", "command": "AMEND", "reason": "UNKNOWN_ORDER"})
+    assert box.take_done() == ["2-0"]
+    box.on_event("OrderCancelled", {"order_id": "O-1"})
+    assert box.take_done() == ["3-0"] and len(box) == 0
+
+
+def test_a_rejected_cancel_does_not_count_while_the_orders_submit_is_unacknowledged() -> None:
+    box = commands(pending(1, "SUBMIT"), pending(2, "CANCEL"))
+    box.on_event("CommandRejected", {"order_id": "O-1", "command": "CANCEL", "reason": "UNKNOWN_ORDER"})
+    assert box.take_done() == [] and len(box) == 2
+
+
+def test_every_command_of_an_order_that_ended_is_acknowledged() -> None:
+    box = commands(pending(1, "AMEND", "b"), pending(2, "CANCEL", "b"), pending(3, "CANCEL", "s"))
+    box.on_event("TradeExecuted", {"buy_order_id": "b", "buy_leaves_quantity": 0, "sell_order_id": "s",
+                                   "sell_leaves_quantity": 5})
+    assert box.take_done() == ["1-0", "2-0"]
+    box.on_event("OrderExpired", {"order_id": "s"})
+    assert box.take_done() == ["3-0"]
+
+
+def test_overdue_commands_are_settled_by_the_orders_state_and_the_rest_sent_again_in_order() -> None:
+    box = commands(pending(1, "SUBMIT", "a", sent_at=0.0), pending(2, "SUBMIT", "b", sent_at=0.0),
+                   pending(3, "CANCEL", "c", sent_at=0.0), pending(4, "CANCEL", "d", sent_at=0.0),
+                   pending(5, "SUBMIT", "e", sent_at=9.0), pending(6, "SUBMIT", "f", sent_at=None))
+    overdue = box.overdue(now=10.0, after=5.0)
+    assert [p.order_id for p in overdue] == ["a", "b", "c", "d"]
+    again = box.on_states(zip(overdue, ["NEW", "PENDING_NEW", "CANCELLED", "NEW"]))
+    assert [p.order_id for p in again] == ["b", "d"]
+    assert box.take_done() == ["1-0", "3-0"]

@@ -134,7 +134,7 @@ padding:3px 8px;text-align:right}}</style></head><body>
 Refusals: {html.escape(json.dumps(data['refusals']))}.</p>
 <h2>Analytical benchmark</h2><p>Prices in local currency; the equilibrium of each phase starts from the units
 the markets held when it began; simulated = volume-weighted price of the phase's second half over the market's
-home trades and what its accounts paid per credited tonne abroad (imports) together, busted trades left out;
+home trades and what its accounts paid per credited tonne abroad (imports, over links whose cap does not bind) together, busted trades left out;
 with neither, its last home trade; band reach = the prices a daily band lets the market reach in the phase from the close before it;
 costs in {html.escape(scenario.reporting_currency)}.</p>
 <table><tr><th>phase</th><th>market</th><th>instrument</th><th>equilibrium</th><th>simulated</th><th>error %</th>

@@ -20,6 +20,8 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import redis.asyncio as aioredis
 
+from shared.redis_text import text
+
 Events = Sequence[tuple[str, bytes]]
 
 
@@ -53,7 +55,7 @@ async def entries(client: aioredis.Redis, topic: str, partition: int, *, after: 
     """Up to ``count`` entries after stream id ``after`` ("-": from the head), each as (id, [(event id, raw)])."""
     start = after if after == "-" else f"({after}"
     found = await client.xrange(stream_key(topic, partition), min=start, max="+", count=count)
-    return [(_text(entry_id), [(_text(k), v) for k, v in fields.items()]) for entry_id, fields in found]
+    return [(text(entry_id), [(text(k), v) for k, v in fields.items()]) for entry_id, fields in found]
 
 
 async def marks(client: aioredis.Redis, topic: str, instruments: Iterable[str]) -> dict[str, int]:
@@ -75,10 +77,6 @@ async def record_marks(client: aioredis.Redis, topic: str, applied: Mapping[str,
 async def trim(client: aioredis.Redis, topic: str, partition: int, *, budget: int = 200) -> int:
     """Delete head entries whose events are all applied (looking at most ``budget`` entries); how many went."""
     return int(await client.eval(_TRIM, 2, stream_key(topic, partition), marks_key(topic), budget))
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
 
 
 _RAISE_MARKS = """

@@ -301,6 +301,39 @@ class BridgeCheckRecorded(Message):
     reason_code: int
 
 
+class SuspendLink(Message):
+    """Operators ask the bridge to suspend a link at once (on ``bridge.commands``, keyed by link id)."""
+
+    link_id: Id
+
+
+class ResumeLink(Message):
+    """Operators ask the bridge to make a suspended link active again."""
+
+    link_id: Id
+
+
+class TerminateLink(Message):
+    """Operators ask the bridge to terminate a link for good."""
+
+    link_id: Id
+
+
+LinkCommand = SuspendLink | ResumeLink | TerminateLink
+
+
+class LinkCommandExecuted(Message):
+    """The bridge carried out (``DONE``) or refused (``REFUSED``, with ``code``) an operator's link command;
+    the full result is the ``shared.read_models.link_commands`` read model. On ``bridge.audit``."""
+
+    command_id: str
+    link_id: str
+    command: str
+    outcome: Literal["DONE", "REFUSED"]
+    code: str = ""
+    status: str = ""
+
+
 class LedgerEntryRecorded(Message):
     """One ledger entry as a registry's journal holds it (only the postings of that registry's accounts).
 
@@ -354,6 +387,7 @@ MESSAGE_TYPES: dict[str, type[Message]] = {
         OrderAccepted, OrderRejected, OrderCancelled, OrderExpired, OrderAmended, TradeExecuted, CommandRejected,
         PhaseChanged, ReferencePriceChanged, TradingHalted, BookDelta, TradeSettled, TradeFailed, DeliveryRequested, DeliveryDecided, BridgeCheckRecorded,
         LedgerEntryRecorded, AlertRaised, ServiceHeartbeat, DeadLettered,
+        SuspendLink, ResumeLink, TerminateLink, LinkCommandExecuted,
     )
 }
 

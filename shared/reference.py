@@ -11,6 +11,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from shared import eligibility
 from shared.bands import band_limits
 from shared.corridor import Corridor
 from shared.fees import FeeSchedule
@@ -24,9 +25,9 @@ AccountId = Annotated[str, Field(pattern=rf"^{_NAME}/{_NAME}$", examples=["CN-BJ
 PrincipalId = Annotated[str, Field(pattern=rf"^{_NAME}$", examples=["acme-desk"])]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["CNY"])]
 UnitType = Annotated[str, Field(pattern=r"^(ALLOWANCE|OFFSET|CONVERTED)$")]
-Vintage = Annotated[int, Field(ge=1990, le=2100)]
-Tonnes = Annotated[int, Field(ge=1, le=10**12)]
-MinorAmount = Annotated[int, Field(ge=1, le=10**15)]
+Vintage = Annotated[int, Field(strict=True, ge=1990, le=2100)]
+Tonnes = Annotated[int, Field(strict=True, ge=1, le=10**12)]  # strict: no true, "10" or 2.0
+MinorAmount = Annotated[int, Field(strict=True, ge=1, le=10**15)]
 
 
 def _fraction_text(value: str) -> str:
@@ -88,9 +89,9 @@ class UnitClass(_Model):
 
 
 class Fees(_Model):
-    maker_bps: int = Field(default=0, ge=0, le=10_000)
-    taker_bps: int = Field(default=0, ge=0, le=10_000)
-    min_fee: int = Field(default=0, ge=0, le=10**12)
+    maker_bps: int = Field(default=0, strict=True, ge=0, le=10_000)
+    taker_bps: int = Field(default=0, strict=True, ge=0, le=10_000)
+    min_fee: int = Field(default=0, strict=True, ge=0, le=10**12)
 
 
 class Instrument(_Model):
@@ -100,8 +101,8 @@ class Instrument(_Model):
     registry: RegistryId
     currency: Currency
     unit: UnitClass
-    tick: int = Field(ge=1, le=10**9)
-    lot: int = Field(ge=1, le=10**9)
+    tick: int = Field(strict=True, ge=1, le=10**9)
+    lot: int = Field(strict=True, ge=1, le=10**9)
     min_quantity: Tonnes = 1
     max_quantity: Tonnes | None = None
     band: Share | None = None
@@ -246,13 +247,7 @@ class LinkageTerms(_Model):
             return f"LINK_{self.status}"
         if at < self.effective_from or (self.effective_until is not None and at >= self.effective_until):
             return "LINK_NOT_EFFECTIVE"
-        if unit.type not in self.unit_types:
-            return "UNIT_TYPE_NOT_ELIGIBLE"
-        if (self.min_vintage is not None and unit.vintage < self.min_vintage) or (
-            self.max_vintage is not None and unit.vintage > self.max_vintage
-        ):
-            return "VINTAGE_NOT_ELIGIBLE"
-        origins = self.origins if self.origins is not None else (from_registry,)
-        if unit.origin not in origins:
-            return "ORIGIN_NOT_ELIGIBLE"
-        return None
+        return eligibility.refusal(
+            unit_type=unit.type, vintage=unit.vintage, origin=unit.origin, unit_types=self.unit_types,
+            min_vintage=self.min_vintage, max_vintage=self.max_vintage,
+            origins=self.origins if self.origins is not None else (from_registry,))

@@ -13,6 +13,8 @@ from collections.abc import Iterable
 import redis
 import redis.asyncio as aioredis
 
+from shared.redis_text import text
+
 
 def incarnation_key(topic: str) -> str:
     return f"kafka:incarnation:{topic}"
@@ -27,4 +29,4 @@ def record_created(client: redis.Redis, created: Iterable[str]) -> None:
 async def current(client: aioredis.Redis, topic: str) -> str:
     """The topic's incarnation token ("" before any was recorded)."""
     raw = await client.get(incarnation_key(topic))
-    return raw.decode() if isinstance(raw, bytes) else (raw or "")
+    return text(raw)

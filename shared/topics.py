@@ -33,8 +33,10 @@ SETTLEMENT_EVENTS = Topic("settlement.events", "instrument", ("settlement",), ("
                           ("TradeSettled", "TradeFailed"))
 BRIDGE_REQUESTS = Topic("bridge.requests", "instrument", ("settlement",), ("bridge",), ("DeliveryRequested",))
 BRIDGE_RESULTS = Topic("bridge.results", "instrument", ("bridge",), ("settlement",), ("DeliveryDecided",))
-BRIDGE_AUDIT = Topic("bridge.audit", "link id", ("bridge",), ("oversight",), ("BridgeCheckRecorded",),
-                     keyed_by_instrument=False)
+BRIDGE_COMMANDS = Topic("bridge.commands", "link id", ("order_entry",), ("bridge",),
+                        ("SuspendLink", "ResumeLink", "TerminateLink"), keyed_by_instrument=False)
+BRIDGE_AUDIT = Topic("bridge.audit", "link id", ("bridge",), ("oversight",),
+                     ("BridgeCheckRecorded", "LinkCommandExecuted"), keyed_by_instrument=False)
 OVERSIGHT_ALERTS = Topic("oversight.alerts", "subject", ("oversight",), (), ("AlertRaised",),
                          keyed_by_instrument=False)
 REGISTRY_TRANSFERS = Topic("registry.transfers", "registry", ("settlement", "bridge"), (), ("LedgerEntryRecorded",),
@@ -46,7 +48,7 @@ DEADLETTER = Topic("deadletter", "source topic", SERVICE_NAMES, (), ("DeadLetter
 
 ALL_TOPICS: tuple[Topic, ...] = (
     ORDERS_COMMANDS, ORDERS_EVENTS, MARKET_DATA, SETTLEMENT_EVENTS, BRIDGE_REQUESTS, BRIDGE_RESULTS,
-    BRIDGE_AUDIT, REGISTRY_TRANSFERS, SERVICE_HEARTBEATS, DEADLETTER, OVERSIGHT_ALERTS,
+    BRIDGE_COMMANDS, BRIDGE_AUDIT, REGISTRY_TRANSFERS, SERVICE_HEARTBEATS, DEADLETTER, OVERSIGHT_ALERTS,
 )
 
 

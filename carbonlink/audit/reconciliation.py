@@ -20,11 +20,11 @@ import redis
 from carbonlink.audit.ledger import CheckResult
 from services.bridge import bridge_keys as keys
 from services.bridge.delivery_entry import entry_id
-from services.bridge.flows import flows_from_counters
 from shared import redis_keys
 from shared.ledger import AccountType, EntryKind, system_account
 from shared.ledger.snapshot import LedgerSnapshot, journal_until
 from shared.ledger.views import balances, text, text_map
+from shared.read_models.linkage import flows_from_counters
 
 PAGE = 5_000
 

@@ -26,17 +26,12 @@ from carbonlink.audit.ledger import AuditCheck, CheckResult
 from shared import market_keys as mk
 from shared import redis_keys
 from shared.ledger.snapshot import LedgerSnapshot
+from shared.redis_text import text
 
 PAGE = 1000
 _ORDER_FIELDS = ("status", "created_at", "filled", "instrument")
 _TRADE_FIELDS = ("status", "buy_order_id", "sell_order_id", "quantity")
 _NOT_ORDERS = ("ord:idx:", "ord:seq:")
-
-
-def _text(value: bytes | str | None) -> str:
-    if value is None:
-        return ""
-    return value.decode() if isinstance(value, bytes) else value
 
 
 def _now_ms(client: redis.Redis) -> int:
@@ -50,7 +45,7 @@ def _read_hashes(client: redis.Redis, keys: list[str], fields: tuple[str, ...]) 
         pipe = client.pipeline(transaction=False)
         for key in keys[start : start + PAGE]:
             pipe.hmget(key, *fields)
-        out += [dict(zip(fields, map(_text, values))) for values in pipe.execute()]
+        out += [dict(zip(fields, map(text, values))) for values in pipe.execute()]
     return out
 
 
@@ -72,7 +67,7 @@ class _Exchange:
     @property
     def orders(self) -> dict[str, dict[str, str]]:
         if self._orders is None:
-            keys = [k for k in map(_text, self.client.scan_iter(match="ord:*", count=PAGE))
+            keys = [k for k in map(text, self.client.scan_iter(match="ord:*", count=PAGE))
                     if not k.startswith(_NOT_ORDERS)]
             self._orders = {key.removeprefix("ord:"): order
                             for key, order in zip(keys, _read_hashes(self.client, keys, _ORDER_FIELDS))
@@ -82,7 +77,7 @@ class _Exchange:
     @property
     def trades(self) -> dict[str, dict[str, str]]:
         if self._trades is None:
-            keys = [_text(k) for k in self.client.scan_iter(match="trade:*", count=PAGE)]
+            keys = [text(k) for k in self.client.scan_iter(match="trade:*", count=PAGE)]
             self._trades = {key.removeprefix("trade:"): trade
                             for key, trade in zip(keys, _read_hashes(self.client, keys, _TRADE_FIELDS))}
         return self._trades
@@ -116,7 +111,7 @@ def check_live_reservations(exchange: _Exchange, *, confirm_after_s: float) -> A
         for order_id in order_ids:
             pipe.hget(mk.order_state(order_id), "status")
         found = {}
-        for key, status in zip(keys, map(_text, pipe.execute())):
+        for key, status in zip(keys, map(text, pipe.execute())):
             if status not in mk.OPEN_STATUSES:
                 found[key] = (status or "no such order", records[key]["remaining"])
         return found
@@ -128,7 +123,7 @@ def check_live_reservations(exchange: _Exchange, *, confirm_after_s: float) -> A
             pipe = client.pipeline(transaction=False)
             for key in suspects:
                 pipe.hgetall(key)
-            again = {key: {_text(k): _text(v) for k, v in raw.items()} for key, raw in zip(suspects, pipe.execute())}
+            again = {key: {text(k): text(v) for k, v in raw.items()} for key, raw in zip(suspects, pipe.execute())}
             still = orphans(client, {k: r for k, r in again.items() if r})
             suspects = {k: v for k, v in still.items() if suspects.get(k, ("", ""))[1] == v[1]}
         problems = [{"reservation": key, "order_status": status, "remaining": remaining,
@@ -142,7 +137,7 @@ def check_live_reservations(exchange: _Exchange, *, confirm_after_s: float) -> A
 
 def _last_trade_seq(client: redis.Redis) -> dict[str, tuple[int, int]]:
     """Instrument → (its last trade's sequence number, business ms) from matching's mirror."""
-    keys = [_text(k) for k in client.scan_iter(match=mk.last_trade("*"), count=PAGE)]
+    keys = [text(k) for k in client.scan_iter(match=mk.last_trade("*"), count=PAGE)]
     out = {}
     for key, last in zip(keys, _read_hashes(client, keys, ("trade_id", "at"))):
         instrument = key.removeprefix("md:").removesuffix(":last")

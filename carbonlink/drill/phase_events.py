@@ -26,6 +26,7 @@ from carbonlink.drill.scenario import Phase
 from carbonlink.drill.schedule import LinkChange
 from carbonlink.drill.setup_plan import ApiCall, Member, allocation_calls, link_terms, unit_asset
 from carbonlink.drill.traders import ComplianceTrader, Venue
+from carbonlink.link_commands import run_link_command
 from shared import market_keys as mk
 from shared.ledger.views import text
 
@@ -53,7 +54,7 @@ class PhaseEvents:
                 suspensions.append(change)
                 continue
             elif previous is None:
-                await call_api(self.operator, ApiCall("POST", f"/v1/admin/links/{linkage.id}/suspend", {}))
+                await run_link_command(self.operator, linkage.id, "suspend")
                 action = "suspend"
             else:
                 continue
@@ -78,7 +79,7 @@ class PhaseEvents:
         resting = sorted(o.order_id for o in drill.state.open_orders.values()
                          if o.registry in registries and homes[o.instrument] in registries
                          and homes[o.instrument] != o.registry)
-        await call_api(self.operator, ApiCall("POST", f"/v1/admin/links/{linkage.id}/suspend", {}))
+        await run_link_command(self.operator, linkage.id, "suspend")
         cancelled, final = None, None
         if linkage.suspension.resting_orders == "cancel":
             for instrument in drill.scenario.instruments:
@@ -105,7 +106,9 @@ class PhaseEvents:
         return [text(s) if s else "" for s in await pipe.execute()]
 
     def open_foreign_venues(self, phase: Phase) -> None:
+        """The foreign venues (and link rules) open to the traders: ``phase``'s."""
         drill = self.drill
+        drill.link_phase = phase
         homes = {m.registry: m.instrument for m in drill.members if m.entity is not None}
         currencies = {registry: drill.scenario.instrument(i).currency for registry, i in homes.items()}
         abroad: dict[str, list[Venue]] = {}

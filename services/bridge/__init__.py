@@ -5,8 +5,11 @@ Entry points for other parts of Carbonlink:
 
 - ``service.main(ctx)`` — the Kafka service (``python -m services.bridge``);
 - ``decisions.Bridge(redis, producer).handle(request)`` — judge and act on one ``DeliveryRequested``;
-- ``link_operations.suspend_link / resume_link / terminate_link(redis, producer, link_id, at=...)``;
-- ``flows.adjustments(redis, period)``, ``flows.net_flows(redis)``, ``flows.pair_balance(redis, a, b)``.
+- ``link_operations.execute(redis, producer, command, command_id=..., at=...)`` — an operator's command on a
+  link (``SuspendLink``, ``ResumeLink``, ``TerminateLink`` from ``bridge.commands``).
+
+What others read of the bridge's state is documented in ``shared.read_models.linkage`` (quota use, net flows,
+adjustments) and ``shared.read_models.link_commands`` (results of link commands).
 
 Its audit (``carbonlink.audit.reconciliation``) is tooling and lives in ``carbonlink``.
 """

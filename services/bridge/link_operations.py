@@ -1,18 +1,18 @@
-"""Operator actions on a link: suspend, resume, terminate (the Ontario 2018 drill).
+"""Operators' commands on a link: suspend, resume, terminate (the Ontario 2018 drill), executed by the bridge.
 
-Each sets the stored link's status at once (new deliveries are judged under it by the rule engine), then:
-requests parked for a settlement window are refused now unless the suspension policy lets them settle;
-resting orders of the receiving registry's accounts on instruments of units the link admits are
-mass-cancelled (``MassCancel`` on ``orders.commands``) when the policy says so; and the net flow between the
-link's registries at that moment is reported and written to the audit stream.
+Order entry publishes the command on ``bridge.commands``; ``execute`` carries it out once. It sets the stored
+link's status at once (new deliveries are judged under it by the rule engine), then: requests parked for a
+settlement window are refused now unless the suspension policy lets them settle; resting orders of the
+receiving registry's accounts on instruments of units the link admits are mass-cancelled (``MassCancel`` on
+``orders.commands``) when the policy says so; and the net flow between the link's registries at that moment is
+reported. The result goes to the ``bridge:audit`` stream and, in the same transaction, to the
+``shared.read_models.link_commands`` read model; a ``LinkCommandExecuted`` event goes to ``bridge.audit``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from itertools import combinations
 
-import orjson
 import redis.asyncio as aioredis
 from aiokafka import AIOKafkaProducer
 
@@ -20,12 +20,17 @@ from services.bridge import bridge_keys as keys
 from services.bridge import deferrals, rules
 from services.bridge.agreements import directed_rules
 from services.bridge.decisions import Bridge, unit_class_of
-from services.bridge.flows import net_flows
 from shared.kafka import publish
-from shared.messages import MassCancel
+from shared.ledger.views import text_map
+from shared.messages import LinkCommand, LinkCommandExecuted, MassCancel, ResumeLink, SuspendLink, TerminateLink
+from shared.read_models import link_commands, linkage
+from shared.read_models.link_commands import LinkCommandResult, MassCancelView
 from shared.reference import Instrument
 from shared.reference_store import ReferenceStore
-from shared.topics import ORDERS_COMMANDS
+from shared.topics import BRIDGE_AUDIT, ORDERS_COMMANDS
+
+STATUS_AFTER: dict[type[LinkCommand], str] = {SuspendLink: "SUSPENDED", ResumeLink: "ACTIVE",
+                                              TerminateLink: "TERMINATED"}
 
 
 class LinkNotFound(LookupError):
@@ -36,59 +41,41 @@ class LinkTerminated(ValueError):
     """A terminated link stays terminated."""
 
 
-@dataclass(frozen=True, slots=True)
-class CancelSent:
-    """A ``MassCancel`` published: resting orders of ``registry``'s accounts on ``instrument``."""
-
-    instrument: str
-    registry: str
-
-
-@dataclass(frozen=True, slots=True)
-class LinkActionReport:
-    """What an operator action did, and the net flow between the link's registries at that moment."""
-
-    link_id: str
-    status: str
-    at: int
-    suspended_at: int | None
-    refused: tuple[str, ...]
-    settling: tuple[str, ...]
-    mass_cancels: tuple[CancelSent, ...]
-    net_flows: tuple[rules.PairBalance, ...]
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "link_id": self.link_id, "status": self.status, "at": self.at, "suspended_at": self.suspended_at,
-            "refused": list(self.refused), "settling": list(self.settling),
-            "mass_cancels": [{"instrument": c.instrument, "registry": c.registry} for c in self.mass_cancels],
-            "net_flows": [_pair_dict(pair) for pair in self.net_flows],
-        }
-
-
-async def suspend_link(
-    client: aioredis.Redis, producer: AIOKafkaProducer, link_id: str, *, at: int
-) -> LinkActionReport:
-    """Suspend at business time ``at`` (an already suspended link keeps its first ``suspended_at``)."""
-    return await _act(client, producer, link_id, status="SUSPENDED", at=at)
+async def execute(client: aioredis.Redis, producer: AIOKafkaProducer, command: LinkCommand, *, command_id: str,
+                  at: int) -> LinkCommandResult:
+    """Carry out one operator command at business time ``at`` (the command's), once: a redelivered command
+    answers with its recorded result and changes nothing. An unknown or terminated link refuses the command."""
+    key = link_commands.result_key(command_id)
+    recorded = await client.get(key)
+    if recorded is not None:
+        return link_commands.decode(recorded)
+    name = type(command).__name__
+    try:
+        result = await _act(client, producer, command.link_id, status=STATUS_AFTER[type(command)], at=at,
+                            command_id=command_id, command=name)
+    except LinkNotFound:
+        result = LinkCommandResult(command_id=command_id, link_id=command.link_id, command=name, outcome="REFUSED",
+                                   code="LINK_NOT_FOUND", at=at)
+    except LinkTerminated:
+        result = LinkCommandResult(command_id=command_id, link_id=command.link_id, command=name, outcome="REFUSED",
+                                   code="LINK_TERMINATED", status="TERMINATED", at=at)
+    pipe = client.pipeline(transaction=True)
+    pipe.xadd(keys.AUDIT_STREAM, {
+        "trade_id": "", "link_id": command.link_id, "command_id": command_id, "reason_code": "0", "time": str(at),
+        "outcome": f"LINK_{result.status}" if result.outcome == "DONE" else f"LINK_COMMAND_{result.code}",
+        "report": result.model_dump_json(),
+    })
+    pipe.set(key, link_commands.encode(result))
+    await pipe.execute()
+    event = LinkCommandExecuted(command_id=command_id, link_id=command.link_id, command=name,
+                                outcome=result.outcome, code=result.code, status=result.status)
+    await publish(producer, BRIDGE_AUDIT.name, command.link_id, event, event_id=f"link-command:{command_id}",
+                  occurred_at=at, correlation_id=command_id, wait=True)
+    return result
 
 
-async def resume_link(
-    client: aioredis.Redis, producer: AIOKafkaProducer, link_id: str, *, at: int
-) -> LinkActionReport:
-    """Make a suspended link active again; parked requests settle at their window as before."""
-    return await _act(client, producer, link_id, status="ACTIVE", at=at)
-
-
-async def terminate_link(
-    client: aioredis.Redis, producer: AIOKafkaProducer, link_id: str, *, at: int
-) -> LinkActionReport:
-    """Terminate for good: every parked request is refused (7106)."""
-    return await _act(client, producer, link_id, status="TERMINATED", at=at)
-
-
-async def _act(client: aioredis.Redis, producer: AIOKafkaProducer, link_id: str, *, status: str,
-               at: int) -> LinkActionReport:
+async def _act(client: aioredis.Redis, producer: AIOKafkaProducer, link_id: str, *, status: str, at: int,
+               command_id: str, command: str) -> LinkCommandResult:
     store = ReferenceStore(client)
     terms = await store.link(link_id)
     if terms is None:
@@ -102,22 +89,18 @@ async def _act(client: aioredis.Redis, producer: AIOKafkaProducer, link_id: str,
 
     refused: list[str] = []
     settling: list[str] = []
-    cancels: list[CancelSent] = []
+    cancels: list[MassCancelView] = []
     if status != "ACTIVE":
         refused, settling = await _judge_parked(client, producer, directed, at=at)
         cancels = await _mass_cancel(producer, directed, await store.instruments(), action=status.lower(), at=at)
     await producer.flush()
 
-    flows = await net_flows(client)
+    flows = linkage.flows_from_counters(text_map(await client.hgetall(linkage.NETFLOW)))
     registries = sorted({r for rule in directed for r in (rule.from_registry, rule.to_registry)})
-    pairs = tuple(rules.pair_balance(flows, a, b) for a, b in combinations(registries, 2))
-    report = LinkActionReport(link_id=link_id, status=status, at=at, suspended_at=terms.suspended_at,
-                              refused=tuple(refused), settling=tuple(settling), mass_cancels=tuple(cancels),
-                              net_flows=pairs)
-    await client.xadd(keys.AUDIT_STREAM, {"trade_id": "", "link_id": link_id, "outcome": f"LINK_{status}",
-                                          "reason_code": "0", "time": str(at),
-                                          "report": orjson.dumps(report.to_dict())})
-    return report
+    return LinkCommandResult(command_id=command_id, link_id=link_id, command=command, outcome="DONE", status=status,
+                             at=at, suspended_at=terms.suspended_at, refused=refused, settling=settling,
+                             mass_cancels=cancels,
+                             net_flows=[linkage.pair_view(flows, a, b) for a, b in combinations(registries, 2)])
 
 
 async def _judge_parked(client: aioredis.Redis, producer: AIOKafkaProducer,
@@ -142,10 +125,10 @@ async def _judge_parked(client: aioredis.Redis, producer: AIOKafkaProducer,
 
 
 async def _mass_cancel(producer: AIOKafkaProducer, directed: tuple[rules.LinkageAgreement, ...],
-                       instruments: list[Instrument], *, action: str, at: int) -> list[CancelSent]:
+                       instruments: list[Instrument], *, action: str, at: int) -> list[MassCancelView]:
     """One MassCancel per instrument of units a direction admits and the receiving registry that may not buy them."""
     by_direction = {(rule.from_registry, rule.to_registry): rule for rule in directed}
-    sent: list[CancelSent] = []
+    sent: list[MassCancelView] = []
     for cancel in rules.plan_suspension(directed, ()).mass_cancel:
         rule = by_direction[(cancel.held_in, cancel.account_registry)]
         for instrument in instruments:
@@ -158,14 +141,6 @@ async def _mass_cancel(producer: AIOKafkaProducer, directed: tuple[rules.Linkage
             await publish(producer, ORDERS_COMMANDS.name, instrument.id, command,
                           event_id=f"link-{action}:{rule.link_id}:{at}:{instrument.id}:{cancel.account_registry}",
                           occurred_at=at, correlation_id=rule.link_id)
-            sent.append(CancelSent(instrument.id, cancel.account_registry))
+            sent.append(MassCancelView(instrument=instrument.id, registry=cancel.account_registry))
     return sent
 
-
-def _pair_dict(pair: rules.PairBalance) -> dict[str, object]:
-    def flow(f: rules.DirectedFlow) -> dict[str, object]:
-        return {"from": f.from_registry, "to": f.to_registry, "transfers": f.transfers, "consumed": f.consumed,
-                "gross": f.gross, "delivered": f.delivered, "levy": f.levy, "cancelled": f.cancelled}
-
-    return {"a_to_b": flow(pair.a_to_b), "b_to_a": flow(pair.b_to_a), "net_out_of_a": pair.net_out_of_a,
-            "net_out_of_b": pair.net_out_of_b}

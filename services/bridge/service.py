@@ -1,5 +1,5 @@
-"""The bridge service: consumes ``bridge.requests`` (group "bridge"), decides each request in order, and
-re-judges parked requests when their settlement window opens.
+"""The bridge service: consumes ``bridge.requests`` and ``bridge.commands`` (group "bridge"), decides each request
+in order, executes operators' link commands, and re-judges parked requests when their settlement window opens.
 
 Per partition batch: decide every request (the ledger entry, decision record and audit are durable in Redis),
 flush the producer so the decisions reached the broker, then commit. A redelivered request is answered from
@@ -12,12 +12,13 @@ import asyncio
 import logging
 from collections.abc import Callable
 
+from services.bridge import link_operations
 from services.bridge.decisions import Bridge
 from shared.kafka import TRANSIENT_ERRORS, Delivery, consume, dead_letter, make_consumer
-from shared.messages import DeliveryRequested
 from shared.business_clock import business_now
+from shared.messages import DeliveryRequested, ResumeLink, SuspendLink, TerminateLink
 from shared.runtime import ServiceContext
-from shared.topics import BRIDGE_REQUESTS
+from shared.topics import BRIDGE_COMMANDS, BRIDGE_REQUESTS
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +31,15 @@ async def main(
     """Run until ``ctx.stop`` is set; ``clock`` tells the timer when parked requests are due (default: the
     exchange's business clock, ``shared.business_clock``)."""
     bridge = Bridge(ctx.redis, ctx.producer)
-    consumer = make_consumer(ctx.settings, BRIDGE_REQUESTS.name, group_id=group_id, client_id=ctx.instance)
+    consumer = make_consumer(ctx.settings, BRIDGE_REQUESTS.name, BRIDGE_COMMANDS.name, group_id=group_id,
+                             client_id=ctx.instance)
 
     async def handle(deliveries: list[Delivery]) -> None:
         for delivery in deliveries:
+            if isinstance(delivery.message, SuspendLink | ResumeLink | TerminateLink):
+                await link_operations.execute(ctx.redis, ctx.producer, delivery.message,
+                                              command_id=delivery.envelope.event_id, at=delivery.envelope.occurred_at)
+                continue
             if not isinstance(delivery.message, DeliveryRequested):
                 await dead_letter(ctx.producer, delivery.record, f"{delivery.envelope.type} is not a bridge request")
                 continue

@@ -1,34 +1,36 @@
 """Operator routes for reference data under /v1/admin: registries, instruments, accounts (with their ledger
-accounts and grants) and linkage agreements; suspend, resume and terminate are the bridge's link operations.
-Auditors may read."""
+accounts and grants) and linkage agreements. Suspend, resume and terminate are commands the bridge executes:
+they are published on ``bridge.commands`` and answered 202 with the command id; the result shows in the link's
+state and at ``/v1/admin/links/commands/{command_id}``. Auditors may read."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+import uuid
 from fractions import Fraction
 from typing import Annotated
 
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
-from services.bridge import link_operations
 from services.order_entry.deps import Operator, OperatorOrAuditor, PortsDep
 from services.order_entry.errors import ApiError, error_responses, not_found
 from services.order_entry.principals import Role
 from services.order_entry.schemas import GrantRequest
-from services.order_entry.transparency import PairFlowView, pair_view
+from shared.business_clock import business_now
 from shared.kafka import publish
 from shared.ledger import AccountType
-from shared.messages import ConfigureInstrument
+from shared.messages import ConfigureInstrument, ResumeLink, SuspendLink, TerminateLink
+from shared.read_models import link_commands
+from shared.read_models.link_commands import LinkCommandResult
 from shared.reference import Account, Instrument, LinkageTerms, Registry
-from shared.business_clock import business_now
-from shared.topics import ORDERS_COMMANDS
+from shared.topics import BRIDGE_COMMANDS, ORDERS_COMMANDS
 
 router = APIRouter(prefix="/v1/admin", tags=["admin: reference data"],
                    responses=error_responses(400, 401, 403, 404, 409, 422, 429, 503))
 
 Name = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+CommandId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
 
 
 async def _require_registry(ports: PortsDep, registry_id: str) -> Registry:
@@ -146,54 +148,58 @@ async def get_link(link_id: Name, _: OperatorOrAuditor, ports: PortsDep) -> Link
     return link
 
 
-class MassCancelView(BaseModel):
-    instrument: str
-    registry: str
+class LinkCommandAccepted(BaseModel):
+    """An operator's command on a link, published for the bridge to execute."""
 
-
-class LinkActionView(BaseModel):
-    """What an operator action on a link did, and the net flow between its registries at that moment."""
-
+    command_id: str
     link_id: str
-    status: str
-    at: int = Field(description="business time of the action, ms")
-    suspended_at: int | None
-    refused: list[str] = Field(description="trades parked for a window that the policy refused at once")
-    settling: list[str] = Field(description="trades parked for a window that the policy still lets settle")
-    mass_cancels: list[MassCancelView] = Field(description="resting foreign orders cancelled, per instrument")
-    net_flows: list[PairFlowView]
+    command: str = Field(description="SuspendLink, ResumeLink or TerminateLink")
+    result: str = Field(description="where the bridge's result shows once it has executed the command")
 
 
-LinkAction = Callable[..., Awaitable[link_operations.LinkActionReport]]
+LinkCommandType = type[SuspendLink] | type[ResumeLink] | type[TerminateLink]
 
 
-async def _act(ports: PortsDep, link_id: str, action: LinkAction) -> LinkActionView:
-    try:
-        report = await action(ports.ctx.redis, ports.ctx.producer, link_id, at=await business_now(ports.ctx.redis))
-    except link_operations.LinkNotFound:
-        raise not_found("link", link_id) from None
-    except link_operations.LinkTerminated:
-        raise ApiError(409, "LINK_TERMINATED", f"link {link_id} is terminated for good", {"link": link_id}) from None
-    return LinkActionView(
-        link_id=report.link_id, status=report.status, at=report.at, suspended_at=report.suspended_at,
-        refused=list(report.refused), settling=list(report.settling),
-        mass_cancels=[MassCancelView(instrument=c.instrument, registry=c.registry) for c in report.mass_cancels],
-        net_flows=[pair_view(pair) for pair in report.net_flows])
+async def _send(ports: PortsDep, link_id: str, command_type: LinkCommandType) -> LinkCommandAccepted:
+    """Publish the command for the bridge (it owns link operations); refuse at once what it would refuse."""
+    link = await ports.reference.link(link_id)
+    if link is None:
+        raise not_found("link", link_id)
+    if link.status == "TERMINATED":
+        raise ApiError(409, "LINK_TERMINATED", f"link {link_id} is terminated for good", {"link": link_id})
+    command_id = uuid.uuid4().hex
+    await publish(ports.ctx.producer, BRIDGE_COMMANDS.name, link_id, command_type(link_id=link_id),
+                  event_id=command_id, occurred_at=await business_now(ports.ctx.redis), correlation_id=link_id,
+                  wait=True)
+    return LinkCommandAccepted(command_id=command_id, link_id=link_id, command=command_type.__name__,
+                               result=f"/v1/admin/links/commands/{command_id}")
 
 
-@router.post("/links/{link_id}/suspend", response_model=LinkActionView)
-async def suspend_link(link_id: Name, _: Operator, ports: PortsDep) -> LinkActionView:
-    """Suspend at once: parked trades follow the suspension policy, resting foreign orders are mass-cancelled,
-    and the net flow at this moment is reported (the Ontario 2018 drill)."""
-    return await _act(ports, link_id, link_operations.suspend_link)
+@router.post("/links/{link_id}/suspend", response_model=LinkCommandAccepted, status_code=202)
+async def suspend_link(link_id: Name, _: Operator, ports: PortsDep) -> LinkCommandAccepted:
+    """Ask the bridge to suspend at once: parked trades follow the suspension policy, resting foreign orders are
+    mass-cancelled, and the result reports the net flow at that moment (the Ontario 2018 drill)."""
+    return await _send(ports, link_id, SuspendLink)
 
 
-@router.post("/links/{link_id}/resume", response_model=LinkActionView)
-async def resume_link(link_id: Name, _: Operator, ports: PortsDep) -> LinkActionView:
-    return await _act(ports, link_id, link_operations.resume_link)
+@router.post("/links/{link_id}/resume", response_model=LinkCommandAccepted, status_code=202)
+async def resume_link(link_id: Name, _: Operator, ports: PortsDep) -> LinkCommandAccepted:
+    """Ask the bridge to make a suspended link active again."""
+    return await _send(ports, link_id, ResumeLink)
 
 
-@router.post("/links/{link_id}/terminate", response_model=LinkActionView)
-async def terminate_link(link_id: Name, _: Operator, ports: PortsDep) -> LinkActionView:
-    """Terminate for good: parked trades are refused and resting foreign orders mass-cancelled."""
-    return await _act(ports, link_id, link_operations.terminate_link)
+@router.post("/links/{link_id}/terminate", response_model=LinkCommandAccepted, status_code=202)
+async def terminate_link(link_id: Name, _: Operator, ports: PortsDep) -> LinkCommandAccepted:
+    """Ask the bridge to terminate for good: parked trades are refused and resting foreign orders mass-cancelled."""
+    return await _send(ports, link_id, TerminateLink)
+
+
+@router.get("/links/commands/{command_id}", response_model=LinkCommandResult)
+async def link_command(command_id: CommandId, _: OperatorOrAuditor, ports: PortsDep) -> LinkCommandResult:
+    """What the bridge did with a link command (``shared.read_models.link_commands``); 404
+    ``LINK_COMMAND_PENDING`` until it has executed it."""
+    raw = await ports.ctx.redis.get(link_commands.result_key(command_id))
+    if raw is None:
+        raise ApiError(404, "LINK_COMMAND_PENDING", f"the bridge has not executed command {command_id} (yet)",
+                       {"command_id": command_id})
+    return link_commands.decode(raw)

@@ -13,16 +13,13 @@ from services.order_entry.schemas import BookLevel, BookView, Candle, Instrument
 from shared import market_keys as mk
 from shared.messages import Side
 from shared.money import from_minor
+from shared.redis_text import text
 from shared.reference import Instrument
 
 router = APIRouter(prefix="/v1", tags=["market data"], responses=error_responses(404, 422, 429, 503))
 
 InstrumentPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 INTERVALS = {"1m": 60_000, "5m": 300_000, "15m": 900_000, "1h": 3_600_000, "1d": 86_400_000}
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
 
 
 def instrument_view(instrument: Instrument, *, phase: str | None = None, reference: int | None = None) -> InstrumentView:
@@ -62,7 +59,7 @@ async def book(instrument: InstrumentPath, request: Request,
     def levels(raw: dict, best_high: bool) -> list[BookLevel]:
         parsed = []
         for price, value in raw.items():
-            qty, _, count = _text(value).partition(":")
+            qty, _, count = text(value).partition(":")
             parsed.append((int(price), int(qty), int(count or 0)))
         parsed.sort(reverse=best_high)
         return [BookLevel(price=from_minor(p, market.instrument.currency), quantity=q, orders=c)

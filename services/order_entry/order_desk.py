@@ -18,13 +18,14 @@ from services.order_entry.deps import Ports, account_access
 from services.order_entry.errors import ApiError
 from services.order_entry.order_decisions import Market, view
 from services.order_entry.principals import Principal, Role, grants_key
-from services.order_entry.redis_order_store import EXISTS, FORBIDDEN, NOT_OPEN, REFUSED, Command, RedisOrderStore, text
+from services.order_entry.redis_order_store import EXISTS, FORBIDDEN, NOT_OPEN, REFUSED, Command, RedisOrderStore
 from services.order_entry.schemas import AmendRequest, MassCancelRequest, OrderPage, OrderRequest, OrderView
 from shared import market_keys as mk
 from shared import order_outbox, redis_keys
 from shared.ledger import AdjustRecord, Entry, EntryKind, Posting
 from shared.ledger.entries import reserve_for_order
 from shared.messages import AmendOrder, CancelOrder, MassCancel, Phase, Side, SubmitOrder
+from shared.redis_text import text
 from shared.reference import Instrument
 from shared.business_clock import business_now
 

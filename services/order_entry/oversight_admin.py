@@ -14,6 +14,7 @@ from services.order_entry.deps import Operator, OperatorOrAuditor, PortsDep
 from services.order_entry.errors import error_responses, not_found
 from shared import oversight_keys as keys
 from shared.messages import AlertRaised
+from shared.redis_text import text
 from shared.reference import AccountId
 from shared.surveillance import ThresholdOverrides
 from shared.topics import ORDERS_EVENTS
@@ -58,10 +59,6 @@ class LimitView(BaseModel):
     tonnes: int
 
 
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
-
-
 @router.get("/alerts", response_model=AlertPage)
 async def list_alerts(
     _: OperatorOrAuditor, ports: PortsDep,
@@ -99,7 +96,7 @@ async def put_ownership_group(group: Name, body: OwnershipGroup, _: Operator, po
         if await ports.reference.account(account) is None:
             raise not_found("account", account)
     redis = ports.ctx.redis
-    current = {_text(k): _text(v) for k, v in (await redis.hgetall(keys.OWNERSHIP_GROUPS)).items()}
+    current = {text(k): text(v) for k, v in (await redis.hgetall(keys.OWNERSHIP_GROUPS)).items()}
     pipe = redis.pipeline(transaction=True)
     for account, owner in current.items():
         if owner == group and account not in body.accounts:
@@ -119,7 +116,7 @@ async def list_ownership_groups(_: OperatorOrAuditor, ports: PortsDep) -> Owners
     members, (version, applied) = await pipe.execute()
     groups: dict[str, list[str]] = {}
     for account, owner in members.items():
-        groups.setdefault(_text(owner), []).append(_text(account))
+        groups.setdefault(text(owner), []).append(text(account))
     return OwnershipGroups(groups=[OwnershipGroupView(group=g, accounts=sorted(a)) for g, a in sorted(groups.items())],
                            in_effect=int(applied or 0) >= int(version or 0))
 

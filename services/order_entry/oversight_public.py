@@ -13,6 +13,7 @@ from services.order_entry.deps import PortsDep
 from services.order_entry.errors import error_responses, not_found
 from shared import oversight_keys as keys
 from shared.corridor import Corridor
+from shared.redis_text import text
 
 router = APIRouter(prefix="/v1", tags=["market oversight"], responses=error_responses(404, 422))
 
@@ -42,10 +43,6 @@ class CorridorView(BaseModel):
     readings: list[CorridorReading]
 
 
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
-
-
 @router.get("/positions", response_model=list[PositionView])
 async def positions(
     ports: PortsDep,
@@ -53,8 +50,8 @@ async def positions(
 ) -> list[PositionView]:
     """Accounts whose holding of a unit class exceeds their registry's publication threshold, largest first."""
     redis = ports.ctx.redis
-    assets = [asset] if asset else sorted(_text(a) for a in await redis.smembers(keys.POSITION_ASSETS))
-    found = [PositionView(account=_text(account), asset=a, holding=int(held))
+    assets = [asset] if asset else sorted(text(a) for a in await redis.smembers(keys.POSITION_ASSETS))
+    found = [PositionView(account=text(account), asset=a, holding=int(held))
              for a in assets for account, held in (await redis.hgetall(keys.positions(a))).items()]
     return sorted(found, key=lambda p: (p.asset, -p.holding, p.account))
 

@@ -16,6 +16,8 @@ from enum import StrEnum
 
 import redis.asyncio as aioredis
 
+from shared.redis_text import text
+
 DEFAULT_RATE = 2_000  # requests per second a key may sustain
 DEFAULT_BURST = 4_000
 
@@ -93,10 +95,6 @@ return {info[1], info[2], info[3], wait}
 """
 
 
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
-
-
 class PrincipalStore:
     """Creates, checks and revokes keys; grants accounts to principals."""
 
@@ -111,8 +109,8 @@ class PrincipalStore:
         Raises ValueError when the principal exists with another role.
         """
         existing = await self._client.hget(principal_key(principal), "role")
-        if existing is not None and _text(existing) != role:
-            raise ValueError(f"principal {principal!r} already has role {_text(existing)}")
+        if existing is not None and text(existing) != role:
+            raise ValueError(f"principal {principal!r} already has role {text(existing)}")
         key_id = secrets.token_hex(6)
         api_key = f"clk_{key_id}_{secrets.token_urlsafe(24)}"
         sha = digest(api_key)
@@ -132,8 +130,21 @@ class PrincipalStore:
         sha = await self._client.get(key_id_key(key_id))
         if sha is None:
             return False
-        await self._client.delete(key_key(_text(sha)), key_id_key(key_id), bucket_key(key_id))
+        await self._client.delete(key_key(text(sha)), key_id_key(key_id), bucket_key(key_id))
         return True
+
+    async def keys(self) -> list[dict[str, str]]:
+        """Every key's record (never the key itself), oldest first: an operator's listing, so a keyspace scan."""
+        shas = [await self._client.get(name) async for name in self._client.scan_iter(match=key_id_key("*"), count=1000)]
+        pipe = self._client.pipeline(transaction=False)
+        for sha in shas:
+            if sha is not None:
+                pipe.hgetall(key_key(_text(sha)))
+        records = [{_text(k): _text(v) for k, v in raw.items()} for raw in await pipe.execute() if raw]
+        return sorted(records, key=lambda r: (r.get("created_at", ""), r.get("key_id", "")))
+
+    async def revoke_grant(self, principal: str, account_id: str) -> bool:
+        return bool(await self._client.srem(grants_key(principal), account_id))
 
     async def check(self, api_key: str) -> KeyCheck:
         """Look the key up and take one token from its bucket, in one round trip."""
@@ -141,11 +152,11 @@ class PrincipalStore:
         if not reply:
             return KeyCheck(None)
         key_id, name, role, wait = reply
-        return KeyCheck(Principal(name=_text(name), role=Role(_text(role)), key_id=_text(key_id)), int(wait))
+        return KeyCheck(Principal(name=text(name), role=Role(text(role)), key_id=text(key_id)), int(wait))
 
     async def role_of(self, principal: str) -> Role | None:
         role = await self._client.hget(principal_key(principal), "role")
-        return None if role is None else Role(_text(role))
+        return None if role is None else Role(text(role))
 
     async def grant(self, principal: str, account_id: str) -> None:
         await self._client.sadd(grants_key(principal), account_id)
@@ -154,4 +165,4 @@ class PrincipalStore:
         return bool(await self._client.sismember(grants_key(principal), account_id))
 
     async def granted(self, principal: str) -> list[str]:
-        return sorted(_text(a) for a in await self._client.smembers(grants_key(principal)))
+        return sorted(text(a) for a in await self._client.smembers(grants_key(principal)))

@@ -21,17 +21,12 @@ from shared.ledger import Entry, PostResult
 from shared.ledger.encoding import POST_LUA, decode
 from shared.ledger.encoding import encode as encode_entry
 from shared.messages import Message, envelope_for
+from shared.redis_text import text
 
 ACCEPT_LUA = ("local function ledger_post(ARGV)\n" + POST_LUA + "\nend\n"
               + files("services.order_entry").joinpath("accept.lua").read_text(encoding="utf-8"))
 
 OK, EXISTS, FORBIDDEN, NOT_OPEN, REFUSED = "OK", "EXISTS", "FORBIDDEN", "NOT_OPEN", "REFUSED"
-
-
-def text(value: bytes | str | None) -> str:
-    if value is None:
-        return ""
-    return value.decode() if isinstance(value, bytes) else value
 
 
 @dataclass(frozen=True, slots=True)

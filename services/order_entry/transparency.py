@@ -1,8 +1,8 @@
 """Public linkage transparency under /v1 (no key): the agreements with their live quota use, the net flows
 across each border, the corresponding adjustments of a period, and the levy and cancellation accounts.
 
-Everything is read from what the bridge counts with each approved delivery (``services.bridge.flows``,
-``bridge_keys.quota_key``) and from the ledger; nothing here writes.
+Everything is read from the read model the bridge maintains with each approved delivery
+(``shared.read_models.linkage``) and from the ledger; nothing here writes.
 """
 
 from __future__ import annotations
@@ -13,43 +13,21 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
-from services.bridge import bridge_keys, flows, rules
 from services.bridge.agreements import directed_rules
 from services.order_entry.deps import PortsDep
 from services.order_entry.errors import error_responses, not_found
-from shared.ledger import AccountType, system_account
-from shared.ledger.views import text
-from shared.reference import Calendar, Caps, LinkageTerms, SuspensionPolicy
 from shared.business_clock import business_now
+from shared.ledger import AccountType, system_account
+from shared.ledger.views import text, text_map
+from shared.periods import calendar_year
+from shared.read_models import linkage
+from shared.read_models.linkage import PairFlowView
+from shared.reference import Calendar, Caps, LinkageTerms, SuspensionPolicy
 
 router = APIRouter(prefix="/v1", tags=["linkage transparency"], responses=error_responses(404, 422, 503))
 
 LinkPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 Period = Annotated[int | None, Query(ge=1990, le=2100, description="compliance period (UTC year); default: now")]
-
-
-class DirectedFlowView(BaseModel):
-    """What crossed one border in one direction: ``consumed`` in the sender's units, the rest in the receiver's."""
-
-    from_registry: str
-    to_registry: str
-    transfers: int
-    consumed: int
-    gross: int
-    delivered: int
-    levy: int
-    cancelled: int
-
-
-class PairFlowView(BaseModel):
-    """Both directions between two registries and the net outflow of each (what its bridge account shows)."""
-
-    registry_a: str
-    registry_b: str
-    a_to_b: DirectedFlowView
-    b_to_a: DirectedFlowView
-    net_out_of_a: int
-    net_out_of_b: int
 
 
 class QuotaView(BaseModel):
@@ -125,18 +103,6 @@ class LevyAccountsView(BaseModel):
     cancellation: dict[str, int]
 
 
-def pair_view(pair: rules.PairBalance) -> PairFlowView:
-    return PairFlowView(registry_a=pair.a_to_b.from_registry, registry_b=pair.a_to_b.to_registry,
-                        a_to_b=_flow_view(pair.a_to_b), b_to_a=_flow_view(pair.b_to_a),
-                        net_out_of_a=pair.net_out_of_a, net_out_of_b=pair.net_out_of_b)
-
-
-def _flow_view(flow: rules.DirectedFlow) -> DirectedFlowView:
-    return DirectedFlowView(from_registry=flow.from_registry, to_registry=flow.to_registry, transfers=flow.transfers,
-                            consumed=flow.consumed, gross=flow.gross, delivered=flow.delivered, levy=flow.levy,
-                            cancelled=flow.cancelled)
-
-
 def link_view(terms: LinkageTerms, *, period: int, used: dict[tuple[str, str], int]) -> LinkView:
     """The view of stored terms, given the period's delivered tonnes per direction of this link."""
     rules_by_direction = {(r.from_registry, r.to_registry): r for r in directed_rules(terms)}
@@ -167,14 +133,14 @@ def link_view(terms: LinkageTerms, *, period: int, used: dict[tuple[str, str], i
 
 async def _period(ports: PortsDep, period: int | None) -> int:
     """The bridge counts per UTC calendar year of business time (default: the exchange's business clock)."""
-    return rules.calendar_year(await business_now(ports.ctx.redis)) if period is None else period
+    return calendar_year(await business_now(ports.ctx.redis)) if period is None else period
 
 
 async def _views(ports: PortsDep, links: list[LinkageTerms], period: int | None) -> list[LinkView]:
     period = await _period(ports, period)
     fields = [(terms.id, pair) for terms in links for pair in terms.directions()]
-    names = [bridge_keys.link_field(link_id, *pair) for link_id, pair in fields]
-    values = await ports.ctx.redis.hmget(bridge_keys.quota_key(period), names) if names else []
+    names = [linkage.link_field(link_id, *pair) for link_id, pair in fields]
+    values = await ports.ctx.redis.hmget(linkage.quota_key(period), names) if names else []
     used: dict[str, dict[tuple[str, str], int]] = {}
     for (link_id, pair), value in zip(fields, values):
         used.setdefault(link_id, {})[pair] = 0 if value is None else int(text(value))
@@ -190,9 +156,9 @@ async def links(ports: PortsDep, period: Period = None) -> list[LinkView]:
 @router.get("/links/flows", response_model=list[PairFlowView])
 async def link_flows(ports: PortsDep) -> list[PairFlowView]:
     """Net cross-border flows per registry pair (each pair once, registries in alphabetical order)."""
-    counted = await flows.net_flows(ports.ctx.redis)
+    counted = linkage.flows_from_counters(text_map(await ports.ctx.redis.hgetall(linkage.NETFLOW)))
     registries = sorted({registry for pair in counted for registry in pair})
-    return [pair_view(rules.pair_balance(counted, a, b)) for a, b in combinations(registries, 2)
+    return [linkage.pair_view(counted, a, b) for a, b in combinations(registries, 2)
             if (a, b) in counted or (b, a) in counted]
 
 
@@ -209,7 +175,8 @@ async def link(link_id: LinkPath, ports: PortsDep, period: Period = None) -> Lin
 async def adjustments(ports: PortsDep, period: Period = None) -> AdjustmentsView:
     """Corresponding adjustments recorded for a period (Article 6: + for the origin, − for the receiver)."""
     period = await _period(ports, period)
-    return AdjustmentsView(period=period, adjustments=await flows.adjustments(ports.ctx.redis, period))
+    counters = text_map(await ports.ctx.redis.hgetall(linkage.adjustments_key(period)))
+    return AdjustmentsView(period=period, adjustments=linkage.adjustments_from(counters))
 
 
 @router.get("/levies", response_model=list[LevyAccountsView])

@@ -9,6 +9,7 @@ import redis.asyncio as aioredis
 from shared import oversight_keys as keys
 from shared.ledger import AsyncLedger
 from shared.messages import AlertRaised
+from shared.redis_text import text
 from shared.surveillance import ThresholdOverrides
 
 # KEYS: alerts hash, index zset. ARGV: alert id, JSON, score. Returns 1 when the alert is new.
@@ -24,10 +25,6 @@ if not redis.call('SET', KEYS[1], '1', 'NX') then return 0 end
 redis.call('INCRBY', KEYS[2], ARGV[1])
 return 1
 """
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
 
 
 class OversightStore:
@@ -55,7 +52,7 @@ class OversightStore:
         pipe.hgetall(keys.OWNERSHIP_GROUPS)
         pipe.get(keys.OWNERSHIP_VERSION)
         groups, version = await pipe.execute()
-        return {_text(k): _text(v) for k, v in groups.items()}, int(version or 0)
+        return {text(k): text(v) for k, v in groups.items()}, int(version or 0)
 
     async def threshold_overrides(self) -> ThresholdOverrides | None:
         raw = await self._client.get(keys.THRESHOLDS)

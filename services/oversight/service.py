@@ -38,6 +38,7 @@ class OversightService:
         ctx, watcher = self.ctx, self.watcher
         await _until_loaded(watcher, ctx)
         app = make_app(ctx.settings, app_id=f"oversight-{uuid.uuid4().hex[:12]}", client_id=ctx.instance)
+        app.on_partitions_assigned.connect(lambda *_, **__: ctx.mark_ready())  # readiness: the agents consume
 
         async def watch(stream) -> None:
             async for event in stream.events():

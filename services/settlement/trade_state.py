@@ -16,6 +16,8 @@ from importlib.resources import files
 import orjson
 import redis.asyncio as aioredis
 
+from shared.redis_text import text_map
+
 PENDING_BRIDGE = "PENDING_BRIDGE"
 SETTLED = "SETTLED"
 FAILED = "FAILED"
@@ -68,9 +70,4 @@ class TradeStates:
         pipe = self._client.pipeline(transaction=False)
         for trade_id in trade_ids:
             pipe.hgetall(trade_key(trade_id))
-        return [_text_map(raw) for raw in await pipe.execute()]
-
-
-def _text_map(raw: Mapping[bytes | str, bytes | str]) -> dict[str, str]:
-    return {(k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v)
-            for k, v in raw.items()}
+        return [text_map(raw) for raw in await pipe.execute()]

@@ -9,14 +9,7 @@ import orjson
 
 from shared import redis_keys
 from shared.ledger.model import Posting
-
-
-def text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
-
-
-def text_map(raw: Mapping[bytes | str, bytes | str]) -> dict[str, str]:
-    return {text(k): text(v) for k, v in raw.items()}
+from shared.redis_text import text, text_map  # noqa: F401  (re-exported for the ledger's readers)
 
 
 def balances(raw: Mapping[bytes | str, bytes | str]) -> dict[str, tuple[int, int]]:

@@ -1,4 +1,4 @@
-"""Business-time arithmetic: a link's settlement calendar and the compliance period of a moment.
+"""Business-time arithmetic: a link's settlement calendar and the compliance period of a moment (``shared.periods``).
 
 Business time is integer milliseconds since the Unix epoch (UTC), always given from outside.
 """
@@ -6,8 +6,9 @@ Business time is integer milliseconds since the Unix epoch (UTC), always given f
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from enum import IntEnum
+
+from shared.periods import calendar_year  # noqa: F401  (the compliance period, re-exported with the calendar)
 
 MINUTE_MS = 60_000
 DAY_MS = 86_400_000
@@ -29,11 +30,6 @@ class Weekday(IntEnum):
 def weekday_of(time_ms: int) -> Weekday:
     """The UTC weekday of a business time (1 Jan 1970 was a Thursday)."""
     return Weekday((time_ms // DAY_MS + Weekday.THURSDAY) % 7)
-
-
-def calendar_year(time_ms: int) -> int:
-    """The default compliance period key: the UTC calendar year of the business time."""
-    return datetime.fromtimestamp(time_ms // 1000, tz=UTC).year
 
 
 @dataclass(frozen=True, slots=True)

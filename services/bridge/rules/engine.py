@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from shared import eligibility
+
 from .agreement import InFlightPolicy, LinkageAgreement, LinkStatus
 from .calendar import calendar_year
 from .conversion import split_quantity
 from .decision import Adjustment, Approved, Check, Decision, Deferred, Outcome, Refused
+from .lookup import ineligible
 from .quotas import check_quotas
 from .reasons import ReasonCode
 from .request import TransferRequest, Usage
@@ -139,7 +142,8 @@ def _check_effective(trail: CheckTrail, agreement: LinkageAgreement, request: Tr
 def _check_eligibility(trail: CheckTrail, agreement: LinkageAgreement, request: TransferRequest) -> Refused | None:
     unit_class = request.unit_class
     rule = agreement.eligibility
-    if unit_class.unit_type not in rule.unit_types:
+    failed = ineligible(agreement, unit_class)
+    if failed == eligibility.UNIT_TYPE_NOT_ELIGIBLE:
         return trail.refuse(
             Check.UNIT_TYPE,
             ReasonCode.UNIT_TYPE_NOT_ELIGIBLE,
@@ -148,9 +152,7 @@ def _check_eligibility(trail: CheckTrail, agreement: LinkageAgreement, request: 
         )
     trail.passed(Check.UNIT_TYPE, str(unit_class.unit_type))
 
-    too_old = rule.min_vintage is not None and unit_class.vintage < rule.min_vintage
-    too_new = rule.max_vintage is not None and unit_class.vintage > rule.max_vintage
-    if too_old or too_new:
+    if failed == eligibility.VINTAGE_NOT_ELIGIBLE:
         bounds = {"min_vintage": rule.min_vintage, "max_vintage": rule.max_vintage}
         return trail.refuse(
             Check.VINTAGE,
@@ -160,7 +162,7 @@ def _check_eligibility(trail: CheckTrail, agreement: LinkageAgreement, request: 
         )
     trail.passed(Check.VINTAGE, str(unit_class.vintage))
 
-    if unit_class.origin not in agreement.eligible_origins:
+    if failed == eligibility.ORIGIN_NOT_ELIGIBLE:
         return trail.refuse(
             Check.ORIGIN,
             ReasonCode.ORIGIN_NOT_ELIGIBLE,

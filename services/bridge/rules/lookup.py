@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from shared import eligibility
+
 from .agreement import LinkageAgreement, LinkStatus
 from .units import UnitClass
 
@@ -12,12 +14,16 @@ _STATUS_RANK = {LinkStatus.ACTIVE: 2, LinkStatus.SUSPENDED: 1, LinkStatus.TERMIN
 
 def covers(agreement: LinkageAgreement, unit_class: UnitClass) -> bool:
     """Whether the rule's qualitative limits admit this unit class."""
+    return ineligible(agreement, unit_class) is None
+
+
+def ineligible(agreement: LinkageAgreement, unit_class: UnitClass) -> str | None:
+    """The first qualitative limit of the rule the unit class fails (``shared.eligibility``), or None."""
     rule = agreement.eligibility
-    return (
-        unit_class.unit_type in rule.unit_types
-        and (rule.min_vintage is None or unit_class.vintage >= rule.min_vintage)
-        and (rule.max_vintage is None or unit_class.vintage <= rule.max_vintage)
-        and unit_class.origin in agreement.eligible_origins
+    return eligibility.refusal(
+        unit_type=unit_class.unit_type, vintage=unit_class.vintage, origin=unit_class.origin,
+        unit_types=rule.unit_types, min_vintage=rule.min_vintage, max_vintage=rule.max_vintage,
+        origins=agreement.eligible_origins,
     )
 
 

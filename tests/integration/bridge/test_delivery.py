@@ -8,12 +8,13 @@ import pytest
 import redis
 import redis.asyncio as aioredis
 
-from services.bridge import flows
-from services.bridge.decisions import Bridge
-from carbonlink.audit.reconciliation import reconcile, reconciliation_check
 from carbonlink.audit.ledger import audit_ledger
+from carbonlink.audit.reconciliation import reconcile, reconciliation_check
+from services.bridge.decisions import Bridge
 from shared import redis_keys
 from shared.ledger import Ledger
+from shared.ledger.views import text_map
+from shared.read_models import linkage
 from shared.reference import Caps
 from shared.reference_store import ReferenceStore
 from tests.integration.bridge.books import BJ_UNIT, BUYER, CNY, SELLER, buyer, held_trade, link
@@ -50,8 +51,10 @@ async def test_a_seoul_buyer_receives_beijing_units_converted_levied_and_cancell
     assert int(hold["remaining"]) - request.buyer_cash == 200_200  # price improvement, released
     assert ledger.record(redis_keys.hold_key(request.trade_id, "buy")) == {}
     assert ledger.record(redis_keys.hold_key(request.trade_id, "sell")) == {}
-    assert await flows.adjustments(aredis, 2025) == {"CN-BJ": 1_860, "KR": -1_860}
-    assert (await flows.pair_balance(aredis, "CN-BJ", "KR")).net_out_of_a == 1_000
+    assert linkage.adjustments_from(text_map(await aredis.hgetall(linkage.adjustments_key(2025)))) == {
+        "CN-BJ": 1_860, "KR": -1_860}
+    flows = linkage.flows_from_counters(text_map(await aredis.hgetall(linkage.NETFLOW)))
+    assert linkage.pair_view(flows, "CN-BJ", "KR").net_out_of_a == 1_000
     books_balance(redis_client)
 
 

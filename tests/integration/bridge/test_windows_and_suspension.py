@@ -7,11 +7,13 @@ import redis
 import redis.asyncio as aioredis
 from aiokafka import AIOKafkaProducer
 
-from services.bridge import deferrals, link_operations
-from services.bridge.decisions import Bridge
 from carbonlink.audit.ledger import audit_ledger
+from services.bridge import bridge_keys, deferrals, link_operations
+from services.bridge.decisions import Bridge
 from shared.ledger import Ledger
-from shared.messages import MassCancel, payload_of
+from shared.messages import LinkCommand, MassCancel, ResumeLink, SuspendLink, TerminateLink, payload_of
+from shared.read_models import link_commands
+from shared.read_models.link_commands import LinkCommandResult
 from shared.reference import Calendar, SuspensionPolicy
 from shared.reference_store import ReferenceStore
 from shared.settings import Settings
@@ -63,18 +65,18 @@ async def test_suspension_with_a_settle_policy_lets_earlier_trades_settle_and_re
     suspended_at = MONDAY_3_MARCH_2025 + 2 * HOUR
 
     async with probe(settings, ORDERS_COMMANDS.name) as commands:
-        report = await link_operations.suspend_link(aredis, producer, "BJ-KR", at=suspended_at)
+        report = await execute(aredis, producer, SuspendLink(link_id="BJ-KR"), at=suspended_at)
         [cancel] = await commands.collect(lambda e: e.correlation_id == "BJ-KR" and e.type == "MassCancel", count=1)
 
     assert payload_of(cancel) == MassCancel(instrument=INSTRUMENT.id, registry="KR", reason="LINK_SUSPENDED")
     assert (report.status, report.suspended_at, report.settling, report.refused) == (
-        "SUSPENDED", suspended_at, (before.trade_id,), ())
+        "SUSPENDED", suspended_at, [before.trade_id], [])
     assert [(c.instrument, c.registry) for c in report.mass_cancels] == [(INSTRUMENT.id, "KR")]
     after = held_trade(ledger, 2, matched_at=suspended_at + 1)
     assert ((await bridge.handle(after)).outcome, (await bridge.handle(after)).reason_code) == ("REFUSED", 7105)
     [settled] = await bridge.run_due(now=TUESDAY_MIDNIGHT)
     assert settled.outcome == "APPROVED"
-    assert (await link_operations.resume_link(aredis, producer, "BJ-KR", at=TUESDAY_MIDNIGHT)).status == "ACTIVE"
+    assert (await execute(aredis, producer, ResumeLink(link_id="BJ-KR"), at=TUESDAY_MIDNIGHT)).status == "ACTIVE"
     assert audit_ledger(redis_client).ok
 
 
@@ -86,9 +88,9 @@ async def test_suspension_with_a_refuse_policy_refuses_parked_trades_at_once_and
     parked = held_trade(ledger, 2, matched_at=MONDAY_3_MARCH_2025)
     assert (await bridge.handle(parked)).outcome == "DEFERRED"
 
-    report = await link_operations.suspend_link(aredis, producer, "BJ-KR", at=MONDAY_3_MARCH_2025 + HOUR)
+    report = await execute(aredis, producer, SuspendLink(link_id="BJ-KR"), at=MONDAY_3_MARCH_2025 + HOUR)
 
-    assert report.refused == (parked.trade_id,) and await deferrals.parked(aredis) == []
+    assert report.refused == [parked.trade_id] and await deferrals.parked(aredis) == []
     assert (await bridge.handle(parked)).reason_code == 7105
     [pair] = report.net_flows
     assert (pair.a_to_b.consumed, pair.a_to_b.delivered, pair.net_out_of_a) == (1_000, 1_860, 1_000)
@@ -97,9 +99,38 @@ async def test_suspension_with_a_refuse_policy_refuses_parked_trades_at_once_and
 async def test_a_terminated_link_refuses_everything_and_stays_terminated(
     bridge: Bridge, ledger: Ledger, aredis: aioredis.Redis, producer: AIOKafkaProducer
 ) -> None:
-    await link_operations.terminate_link(aredis, producer, "BJ-KR", at=MONDAY_3_MARCH_2025)
+    await execute(aredis, producer, TerminateLink(link_id="BJ-KR"), at=MONDAY_3_MARCH_2025)
 
     assert (await bridge.handle(held_trade(ledger, 1))).reason_code == 7106
-    with pytest.raises(link_operations.LinkTerminated):
-        await link_operations.resume_link(aredis, producer, "BJ-KR", at=MONDAY_3_MARCH_2025)
+    refused = await execute(aredis, producer, ResumeLink(link_id="BJ-KR"), at=MONDAY_3_MARCH_2025)
+    assert (refused.outcome, refused.code, refused.status) == ("REFUSED", "LINK_TERMINATED", "TERMINATED")
+    assert (await ReferenceStore(aredis).link("BJ-KR")).status == "TERMINATED"
 
+
+async def test_a_redelivered_link_command_is_answered_from_its_recorded_result_and_changes_nothing(
+    aredis: aioredis.Redis, producer: AIOKafkaProducer
+) -> None:
+    await ReferenceStore(aredis).put_link(link())
+    first = await execute(aredis, producer, SuspendLink(link_id="BJ-KR"), at=MONDAY_3_MARCH_2025, command_id="c-1")
+    await execute(aredis, producer, ResumeLink(link_id="BJ-KR"), at=MONDAY_3_MARCH_2025 + HOUR, command_id="c-2")
+
+    again = await execute(aredis, producer, SuspendLink(link_id="BJ-KR"), at=MONDAY_3_MARCH_2025 + 2 * HOUR,
+                          command_id="c-1")
+
+    assert again == first and (await ReferenceStore(aredis).link("BJ-KR")).status == "ACTIVE"
+    assert link_commands.decode(await aredis.get(link_commands.result_key("c-1"))) == first
+    audit = [fields for _, fields in await aredis.xrange(bridge_keys.AUDIT_STREAM)]
+    assert [(f[b"command_id"], f[b"outcome"]) for f in audit] == [(b"c-1", b"LINK_SUSPENDED"), (b"c-2", b"LINK_ACTIVE")]
+
+
+async def test_a_command_on_an_unknown_link_is_refused(aredis: aioredis.Redis, producer: AIOKafkaProducer) -> None:
+    result = await execute(aredis, producer, SuspendLink(link_id="NOPE"), at=MONDAY_3_MARCH_2025)
+
+    assert (result.outcome, result.code) == ("REFUSED", "LINK_NOT_FOUND")
+
+
+async def execute(aredis: aioredis.Redis, producer: AIOKafkaProducer, command: LinkCommand, *, at: int,
+                  command_id: str | None = None) -> LinkCommandResult:
+    """The bridge executing an operator's command as its ``bridge.commands`` consumer does."""
+    return await link_operations.execute(aredis, producer, command, command_id=command_id or f"cmd-{type(command).__name__}-{at}",
+                                         at=at)

@@ -10,12 +10,9 @@ and the cash leg of a cross-border trade settles in the instrument's currency.
 
 from __future__ import annotations
 
-import asyncio
 import secrets
-import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import redis
@@ -27,22 +24,10 @@ from carbonlink.audit.trades import run_audit
 from services.order_entry.principals import PrincipalStore, Role
 from shared.fees import FeeSchedule
 from shared.money import to_minor
-
-T = TypeVar("T")
+from tests.polling import eventually
 
 PRICE = "50.00"
 FEES = FeeSchedule(maker_bps=10, taker_bps=20, min_fee=100)
-
-
-async def eventually(probe: Callable[[], Awaitable[T | None]], *, what: str, timeout: float = 20.0) -> T:
-    """Poll ``probe`` until it returns something other than None (or False)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = await probe()
-        if found:
-            return found
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.05)
 
 
 @dataclass
@@ -110,6 +95,17 @@ class LinkedMarket:
         response = await self.client.post("/v1/orders", json=body, headers=key)
         assert response.status_code == 201, response.text
         return response.json()
+
+    async def link_command(self, action: str) -> dict[str, Any]:
+        """Send ``suspend``, ``resume`` or ``terminate`` for the link (202) and wait for the bridge's result."""
+        accepted = await self.client.post(f"/v1/admin/links/{self.link_id}/{action}", headers=self.operator)
+        assert accepted.status_code == 202, accepted.text
+
+        async def result() -> dict[str, Any] | None:
+            answer = await self.client.get(accepted.json()["result"], headers=self.operator)
+            return answer.json() if answer.status_code == 200 else None
+
+        return await eventually(result, what=f"the bridge to {action} {self.link_id}")
 
     async def order_status(self, order_id: str) -> str:
         response = await self.client.get(f"/v1/orders/{order_id}", headers=self.operator)

@@ -7,7 +7,8 @@ import pytest
 
 from services.bridge.rules import ReasonCode, calendar_year
 from shared.runtime import business_now_ms
-from tests.integration.e2e.market import FEES, LinkedMarket, eventually
+from tests.integration.e2e.market import FEES, LinkedMarket
+from tests.polling import eventually
 
 pytestmark = pytest.mark.integration
 

@@ -11,7 +11,8 @@ import redis.asyncio as aioredis
 
 from services.bridge import deferrals
 from services.bridge.rules import ReasonCode
-from tests.integration.e2e.market import LinkedMarket, eventually
+from tests.integration.e2e.market import LinkedMarket
+from tests.polling import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -87,10 +88,9 @@ async def test_suspension_cancels_resting_foreign_orders_refuses_the_waiting_tra
 ) -> None:
     scene = await waiting_trade_and_resting_bids(market, in_flight="REFUSE")
 
-    response = await market.client.post(f"/v1/admin/links/{market.link_id}/suspend", headers=market.operator)
+    report = await market.link_command("suspend")
 
-    report = response.json()
-    assert response.status_code == 200 and report["status"] == "SUSPENDED"
+    assert (report["outcome"], report["status"]) == ("DONE", "SUSPENDED")
     assert (report["refused"], report["settling"]) == ([scene.trade_id], [])
     assert report["mass_cancels"] == [{"instrument": market.instrument, "registry": market.kr}]
     [pair] = report["net_flows"]
@@ -111,7 +111,7 @@ async def test_with_a_settle_policy_the_waiting_trade_keeps_its_place_until_the_
 ) -> None:
     scene = await waiting_trade_and_resting_bids(market, in_flight="SETTLE")
 
-    suspended = (await market.client.post(f"/v1/admin/links/{market.link_id}/suspend", headers=market.operator)).json()
+    suspended = await market.link_command("suspend")
 
     assert (suspended["refused"], suspended["settling"]) == ([], [scene.trade_id])
     await market.until_status(scene.foreign_bid, "CANCELLED")
@@ -120,8 +120,7 @@ async def test_with_a_settle_policy_the_waiting_trade_keeps_its_place_until_the_
     audit = market.audit(pending_timeout_s=running_stack.settings.settlement_pending_timeout_s)
     assert audit.ok, audit.to_dict()
 
-    terminated = (await market.client.post(f"/v1/admin/links/{market.link_id}/terminate",
-                                           headers=market.operator)).json()
+    terminated = await market.link_command("terminate")
 
     assert (terminated["status"], terminated["refused"]) == ("TERMINATED", [scene.trade_id])
     await refused_and_released(market, scene, ReasonCode.LINK_TERMINATED)

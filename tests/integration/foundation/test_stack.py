@@ -7,8 +7,8 @@ import signal
 from pathlib import Path
 
 import orjson
-
 import pytest
+import redis
 
 from carbonlink.servers import pid_alive
 from carbonlink.stack import Stack
@@ -27,14 +27,15 @@ def stack(tmp_path: Path):
 
 def test_up_brings_every_component_to_healthy_and_down_leaves_nothing(stack: Stack) -> None:
     said: list[str] = []
-    stack.up(say=said.append, timeout=30)
+    stack.up(say=said.append, timeout=90)
     rows = stack.status()
-    assert {row.name for row in rows} == {"redis", "broker", "matching-0", "settlement", "bridge", "order_entry"}
+    assert {row.name for row in rows} == {"redis", "broker", "matching-0", "settlement", "bridge", "oversight",
+                                         "order_entry"}
     assert all(row.healthy for row in rows), rows
     pids = [row.pid for row in rows]
 
     again: list[str] = []
-    stack.up(say=again.append, timeout=30)
+    stack.up(say=again.append, timeout=90)
     assert all("already running" in line for line in again if "topics" not in line)
     assert [row.pid for row in stack.status()] == pids
 
@@ -44,24 +45,24 @@ def test_up_brings_every_component_to_healthy_and_down_leaves_nothing(stack: Sta
 
 
 def test_status_reports_a_killed_redis_as_unhealthy_without_hanging(stack: Stack) -> None:
-    stack.up(say=lambda _: None, timeout=30)
+    stack.up(say=lambda _: None, timeout=90)
     redis_pid = stack.running_pid("redis")
     os.kill(redis_pid, signal.SIGKILL)
     rows = {row.name: row for row in stack.status()}
     assert not rows["redis"].healthy
-    stack.up(say=lambda _: None, timeout=30)
+    stack.up(say=lambda _: None, timeout=90)
     assert all(row.healthy for row in stack.status())
 
 
 def test_a_killed_service_is_unhealthy_until_restart_brings_it_back_consuming(stack: Stack) -> None:
-    stack.up(say=lambda _: None, timeout=30)
+    stack.up(say=lambda _: None, timeout=90)
     killed = stack.running_pid("settlement")
     os.kill(killed, signal.SIGKILL)
     rows = {row.name: row for row in stack.status()}
     assert (rows["settlement"].healthy, rows["settlement"].detail) == (False, "not running")
 
     said: list[str] = []
-    stack.restart("settlement", say=said.append, timeout=30)
+    stack.restart("settlement", say=said.append, timeout=90)
 
     rows = {row.name: row for row in stack.status()}
     assert all(row.healthy for row in rows.values()), rows
@@ -73,10 +74,10 @@ def test_a_killed_service_is_unhealthy_until_restart_brings_it_back_consuming(st
 
 
 def test_restart_of_a_running_component_replaces_its_process_and_leaves_the_others(stack: Stack) -> None:
-    stack.up(say=lambda _: None, timeout=30)
+    stack.up(say=lambda _: None, timeout=90)
     before = {row.name: row.pid for row in stack.status()}
 
-    stack.restart("matching", say=lambda _: None, timeout=30)
+    stack.restart("matching", say=lambda _: None, timeout=90)
 
     after = {row.name: row.pid for row in stack.status()}
     assert after["matching-0"] != before["matching-0"]

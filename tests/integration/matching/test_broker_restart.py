@@ -16,7 +16,8 @@ from shared.messages import ChangePhase, ConfigureInstrument
 from shared.settings import Settings
 from shared.topics import ORDERS_COMMANDS
 from tests.stacks import private_settings
-from tests.integration.matching.test_matching_service import _order, wait_for
+from tests.integration.matching.test_matching_service import _order
+from tests.polling import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -45,8 +46,8 @@ def test_after_a_broker_restart_new_commands_are_matched_and_old_books_survive(t
     try:
         stack.up(say=lambda _: None, timeout=60)
         asyncio.run(_send(settings, "OLD", [*_listing("OLD"), _order("OLD", "old-s", "SELL", 5000, 10, "CN-BJ/s")]))
-        wait_for(lambda: client.hgetall(keys.levels("OLD", "SELL")) == {"5000": "10:1"})
-        wait_for(lambda: any(client.get(keys.matching_snapshot(ORDERS_COMMANDS.name, p)) for p in range(4)))
+        wait_until(lambda: client.hgetall(keys.levels("OLD", "SELL")) == {"5000": "10:1"})
+        wait_until(lambda: any(client.get(keys.matching_snapshot(ORDERS_COMMANDS.name, p)) for p in range(4)))
 
         stack.down(say=lambda _: None)  # the broker's memory goes; Redis keeps its append-only file
         stack.up(say=lambda _: None, timeout=60)
@@ -54,8 +55,8 @@ def test_after_a_broker_restart_new_commands_are_matched_and_old_books_survive(t
                                       _order("NEW", "new-b", "BUY", 4000, 5, "CN-BJ/b")]))
         asyncio.run(_send(settings, "OLD", [_order("OLD", "old-b", "BUY", 5000, 4, "CN-BJ/b")]))
 
-        wait_for(lambda: client.hget(keys.order_state("new-b"), "status") == "FILLED", timeout=30)
-        wait_for(lambda: client.hgetall(keys.levels("OLD", "SELL")) == {"5000": "6:1"}, timeout=30)
+        wait_until(lambda: client.hget(keys.order_state("new-b"), "status") == "FILLED", timeout=30)
+        wait_until(lambda: client.hgetall(keys.levels("OLD", "SELL")) == {"5000": "6:1"}, timeout=30)
     finally:
         stack.down(say=lambda _: None)
         client.close()

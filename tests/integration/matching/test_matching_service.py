@@ -13,6 +13,7 @@ from shared.envelope import decode
 from shared.kafka import make_consumer, make_producer, publish
 from shared.messages import (ChangePhase, ConfigureInstrument, SubmitOrder, TradeExecuted, payload_of)
 from shared.topics import ORDERS_COMMANDS, ORDERS_EVENTS
+from tests.polling import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -20,16 +21,6 @@ pytestmark = pytest.mark.integration
 def _order(instrument: str, order_id: str, side: str, price: int, quantity: int, account: str) -> SubmitOrder:
     return SubmitOrder(order_id=order_id, client_order_id=order_id, instrument=instrument, account=account,
                        side=side, order_type="LIMIT", time_in_force="GTC", price=price, quantity=quantity)
-
-
-def wait_for(predicate, timeout: float = 20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 async def test_crossing_orders_trade_and_the_book_is_mirrored(running_stack) -> None:
@@ -68,7 +59,7 @@ async def test_crossing_orders_trade_and_the_book_is_mirrored(running_stack) -> 
     assert [(t.trade_id, t.price, t.quantity, t.buy_leaves_quantity) for t in trades] == [
         (f"{instrument}:T1", 5010, 100, 50)]
     client = redis.Redis(host=settings.redis_host, port=settings.redis_port, decode_responses=True)
-    wait_for(lambda: client.hgetall(keys.levels(instrument, "BUY")) == {"5015": "50:1"})
+    wait_until(lambda: client.hgetall(keys.levels(instrument, "BUY")) == {"5015": "50:1"})
     assert client.hgetall(keys.levels(instrument, "SELL")) == {"5020": "100:1"}
     assert client.hget(keys.order_state(f"{instrument}-s1"), "status") == "FILLED"
     assert client.hget(keys.order_state(f"{instrument}-b1"), "leaves") == "50"
@@ -97,7 +88,7 @@ async def test_a_command_the_service_cannot_apply_is_dead_lettered_and_later_com
     finally:
         await producer.stop()
     client = redis.Redis(host=settings.redis_host, port=settings.redis_port, decode_responses=True)
-    wait_for(lambda: client.hgetall(keys.levels(instrument, "SELL")) == {"5010": "60:1"})
+    wait_until(lambda: client.hgetall(keys.levels(instrument, "SELL")) == {"5010": "60:1"})
     assert client.hget(keys.order_state(f"{instrument}-b1"), "status") == "FILLED"
 
 

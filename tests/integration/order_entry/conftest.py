@@ -3,6 +3,7 @@ builder that sets a market up through the operator API."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -11,11 +12,13 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 
+from services.bridge import service as bridge_service
 from services.order_entry.app import create_app
 from services.order_entry.principals import PrincipalStore, Role
 from shared.kafka import create_topics, make_producer
 from shared.runtime import ServiceContext
 from shared.settings import Settings
+from tests.polling import eventually
 
 
 def settings_for(redis_url: str, kafka_bootstrap: str) -> Settings:
@@ -33,6 +36,22 @@ async def oe_context(redis_url: str, kafka_bootstrap: str) -> AsyncIterator[Serv
                          redis=aioredis.Redis.from_url(redis_url), producer=make_producer(settings, client_id="oe-test", service="order_entry"))
     await ctx.producer.start()
     yield ctx
+    await ctx.producer.stop()
+    await ctx.redis.aclose()
+
+
+@pytest.fixture(scope="module")
+async def bridge(oe_context: ServiceContext, redis_url: str) -> AsyncIterator[None]:
+    """The bridge service, executing the link commands order entry publishes on ``bridge.commands`` (per module:
+    its timer would settle the parked requests of other suites)."""
+    ctx = ServiceContext(name="bridge", instance="bridge-oe-test", settings=oe_context.settings,
+                         redis=aioredis.Redis.from_url(redis_url),
+                         producer=make_producer(oe_context.settings, client_id="bridge-oe-test"))
+    await ctx.producer.start()
+    running = asyncio.create_task(bridge_service.main(ctx, group_id="bridge-oe-test"))
+    yield
+    ctx.stop.set()
+    await running
     await ctx.producer.stop()
     await ctx.redis.aclose()
 
@@ -84,6 +103,17 @@ class Exchange:
     async def key(self, principal: str, role: str) -> dict[str, str]:
         created = await self.admin("keys", {"principal": principal, "role": role})
         return {"X-API-Key": created.json()["api_key"]}
+
+    async def link_command(self, link_id: str, action: str) -> dict[str, Any]:
+        """Send ``suspend``, ``resume`` or ``terminate`` (202) and wait for the bridge's result (needs ``bridge``)."""
+        accepted = await self.client.post(f"/v1/admin/links/{link_id}/{action}", headers=self.operator)
+        assert accepted.status_code == 202, accepted.text
+
+        async def result() -> dict[str, Any] | None:
+            answer = await self.client.get(accepted.json()["result"], headers=self.operator)
+            return answer.json() if answer.status_code == 200 else None
+
+        return await eventually(result, what=f"the bridge to {action} {link_id}")
 
     async def balances(self, account: str) -> dict[str, Any]:
         response = await self.client.get(f"/v1/accounts/{account}", headers=self.operator)

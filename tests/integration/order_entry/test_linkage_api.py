@@ -1,4 +1,4 @@
-"""Linkage through the API: operators suspend, resume and terminate links through the bridge's link operations;
+"""Linkage through the API: operators suspend, resume and terminate links with commands the bridge executes;
 anyone reads the agreements with their quota use, the net flows, the adjustments and the levy accounts."""
 
 from __future__ import annotations
@@ -6,8 +6,10 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from services.bridge import bridge_keys, rules
+from services.bridge import rules
 from services.bridge.agreements import directed_rules
+from shared.periods import calendar_year
+from shared.read_models import linkage
 from shared.reference import LinkageTerms
 from shared.runtime import business_now_ms
 from tests.integration.order_entry.conftest import Exchange
@@ -27,35 +29,42 @@ def test_stored_terms_map_the_delivered_type_into_the_rule_engine_conversion() -
     assert kept.conversion.delivered_type is None
 
 
-async def test_suspending_a_link_cancels_resting_foreign_orders_and_reports_the_net_flow(exchange: Exchange) -> None:
+async def test_suspending_a_link_is_a_command_the_bridge_executes_and_reports_with_the_net_flow(
+        exchange: Exchange, bridge: None) -> None:
     await exchange.admin("links", BJ_KR)
 
-    suspended = await exchange.client.post("/v1/admin/links/BJ-KR/suspend", headers=exchange.operator)
-    again = await exchange.client.post("/v1/admin/links/BJ-KR/suspend", headers=exchange.operator)
+    suspended = await exchange.link_command("BJ-KR", "suspend")
+    again = await exchange.link_command("BJ-KR", "suspend")
 
-    body = suspended.json()
-    assert suspended.status_code == 200 and body["status"] == "SUSPENDED" and body["suspended_at"] == body["at"]
-    assert body["mass_cancels"] == [{"instrument": "BJEA-2025", "registry": "KR"}]
-    assert body["refused"] == [] and body["settling"] == []
-    [pair] = body["net_flows"]
+    assert (suspended["outcome"], suspended["status"], suspended["command"]) == ("DONE", "SUSPENDED", "SuspendLink")
+    assert suspended["suspended_at"] == suspended["at"]
+    assert suspended["mass_cancels"] == [{"instrument": "BJEA-2025", "registry": "KR"}]
+    assert suspended["refused"] == [] and suspended["settling"] == []
+    [pair] = suspended["net_flows"]
     assert (pair["registry_a"], pair["registry_b"], pair["net_out_of_a"]) == ("CN-BJ", "KR", 0)
-    assert again.json()["suspended_at"] == body["suspended_at"]
+    assert again["suspended_at"] == suspended["suspended_at"]
     stored = (await exchange.client.get("/v1/admin/links/BJ-KR", headers=exchange.operator)).json()
     assert stored["status"] == "SUSPENDED"
 
 
-async def test_a_resumed_link_is_active_and_a_terminated_one_cannot_come_back(exchange: Exchange) -> None:
+async def test_a_resumed_link_is_active_and_a_terminated_one_cannot_come_back(
+        exchange: Exchange, bridge: None) -> None:
     await exchange.admin("links", BJ_KR)
-    await exchange.client.post("/v1/admin/links/BJ-KR/suspend", headers=exchange.operator)
+    await exchange.link_command("BJ-KR", "suspend")
 
-    resumed = await exchange.client.post("/v1/admin/links/BJ-KR/resume", headers=exchange.operator)
-    terminated = await exchange.client.post("/v1/admin/links/BJ-KR/terminate", headers=exchange.operator)
+    resumed = await exchange.link_command("BJ-KR", "resume")
+    terminated = await exchange.link_command("BJ-KR", "terminate")
     refused = await exchange.client.post("/v1/admin/links/BJ-KR/resume", headers=exchange.operator)
 
-    assert (resumed.json()["status"], resumed.json()["suspended_at"], resumed.json()["mass_cancels"]) == (
-        "ACTIVE", None, [])
-    assert terminated.json()["status"] == "TERMINATED"
+    assert (resumed["status"], resumed["suspended_at"], resumed["mass_cancels"]) == ("ACTIVE", None, [])
+    assert terminated["status"] == "TERMINATED"
     assert refused.status_code == 409 and refused.json()["code"] == "LINK_TERMINATED"
+
+
+async def test_a_command_the_bridge_has_not_executed_is_pending(exchange: Exchange) -> None:
+    pending = await exchange.client.get(f"/v1/admin/links/commands/{'0' * 32}", headers=exchange.operator)
+
+    assert pending.status_code == 404 and pending.json()["code"] == "LINK_COMMAND_PENDING"
 
 
 async def test_link_actions_need_an_operator_and_a_known_link(exchange: Exchange) -> None:
@@ -73,8 +82,8 @@ async def test_link_actions_need_an_operator_and_a_known_link(exchange: Exchange
 
 async def test_anyone_reads_the_agreements_with_their_terms_and_live_quota_use(exchange: Exchange, redis_client) -> None:
     await exchange.admin("links", BJ_KR)
-    period = rules.calendar_year(business_now_ms())
-    redis_client.hset(bridge_keys.quota_key(period), bridge_keys.link_field("BJ-KR", "CN-BJ", "KR"), 372)
+    period = calendar_year(business_now_ms())
+    redis_client.hset(linkage.quota_key(period), linkage.link_field("BJ-KR", "CN-BJ", "KR"), 372)
 
     [link] = (await exchange.client.get("/v1/links")).json()
     earlier = (await exchange.client.get("/v1/links/BJ-KR", params={"period": period - 1})).json()
@@ -91,8 +100,8 @@ async def test_anyone_reads_the_agreements_with_their_terms_and_live_quota_use(e
 async def test_anyone_reads_net_flows_adjustments_and_levy_accounts(exchange: Exchange, redis_client) -> None:
     for name, value in {"transfers": 1, "consumed": 100, "gross": 200, "delivered": 186, "levy": 10,
                         "cancelled": 4}.items():
-        redis_client.hset(bridge_keys.NETFLOW, bridge_keys.netflow_field("CN-BJ", "KR", name), value)
-    redis_client.hset(bridge_keys.adjustments_key(2025), mapping={"CN-BJ": 100, "KR": -100})
+        redis_client.hset(linkage.NETFLOW, linkage.netflow_field("CN-BJ", "KR", name), value)
+    redis_client.hset(linkage.adjustments_key(2025), mapping={"CN-BJ": 100, "KR": -100})
 
     [pair] = (await exchange.client.get("/v1/links/flows")).json()
     adjustments = (await exchange.client.get("/v1/adjustments", params={"period": 2025})).json()
@@ -120,5 +129,8 @@ async def test_the_transparency_routes_and_the_link_report_are_described_in_open
         assert "security" not in spec["paths"][path]["get"]
         assert "$ref" in str(spec["paths"][path]["get"]["responses"]["200"])
     suspend = spec["paths"]["/v1/admin/links/{link_id}/suspend"]["post"]["responses"]
-    assert suspend["200"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/LinkActionView"}
+    assert suspend["202"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/LinkCommandAccepted"}
     assert {"404", "409"} <= set(suspend)
+    result = spec["paths"]["/v1/admin/links/commands/{command_id}"]["get"]["responses"]
+    assert result["200"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/LinkCommandResult"}

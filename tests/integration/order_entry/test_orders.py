@@ -202,7 +202,8 @@ async def test_mass_cancel_takes_one_of_the_traders_accounts(exchange: Exchange)
     assert everyone.status_code == 202
 
 
-async def test_cross_registry_orders_need_an_active_link_admitting_the_unit_class(exchange: Exchange) -> None:
+async def test_cross_registry_orders_need_an_active_link_admitting_the_unit_class(
+        exchange: Exchange, bridge: None) -> None:
     trader = await exchange.trader("seoul", "KR/seoul-power", cny="10000")
     refused = await exchange.client.post("/v1/orders", json=order_body(account="KR/seoul-power"), headers=trader)
     assert refused.status_code == 422 and refused.json()["code"] == "CROSS_REGISTRY_NOT_ELIGIBLE"
@@ -210,12 +211,12 @@ async def test_cross_registry_orders_need_an_active_link_admitting_the_unit_clas
                                    "unit_types": ["ALLOWANCE"], "caps": {"per_period": 1000}, "levy_share": "0.05"})
     placed = await exchange.client.post("/v1/orders", json=order_body(account="KR/seoul-power"), headers=trader)
     assert placed.status_code == 201, placed.text
-    suspended = await exchange.client.post("/v1/admin/links/BJ-KR/suspend", headers=exchange.operator)
-    assert suspended.json()["status"] == "SUSPENDED" and suspended.json()["suspended_at"]
+    suspended = await exchange.link_command("BJ-KR", "suspend")
+    assert suspended["status"] == "SUSPENDED" and suspended["suspended_at"]
     refused = await exchange.client.post("/v1/orders", json=order_body(account="KR/seoul-power", client_order_id="c-2"),
                                          headers=trader)
     assert refused.json()["details"]["links"] == {"BJ-KR": "LINK_SUSPENDED"}
-    assert (await exchange.client.post("/v1/admin/links/BJ-KR/terminate", headers=exchange.operator)).status_code == 200
+    assert (await exchange.link_command("BJ-KR", "terminate"))["status"] == "TERMINATED"
     resumed = await exchange.client.post("/v1/admin/links/BJ-KR/resume", headers=exchange.operator)
     assert resumed.status_code == 409 and resumed.json()["code"] == "LINK_TERMINATED"
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ from shared.topics import (
     SETTLEMENT_EVENTS,
 )
 from tests.integration.settlement.books import Books, open_registries
+from tests.polling import eventually
 
 WATCHED = (SETTLEMENT_EVENTS.name, BRIDGE_REQUESTS.name, DEADLETTER.name, REGISTRY_TRANSFERS.name)
 
@@ -80,13 +80,7 @@ class Harness:
                       occurred_at=occurred_at, wait=True)
 
     async def wait_for(self, predicate: Callable[[], object], timeout: float = 15.0) -> object:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            value = predicate()
-            if value:
-                return value
-            await asyncio.sleep(0.02)
-        raise AssertionError("condition not met in time")
+        return await eventually(predicate, timeout=timeout)
 
     def messages(self, topic: str, kind: type[Message], **match: object) -> list[Message]:
         return [s.message for s in self.seen if s.topic == topic and isinstance(s.message, kind)

@@ -3,8 +3,6 @@ settled at their amended terms, with what the amends freed back on available."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
 from typing import Any
 
@@ -19,6 +17,7 @@ from shared.fees import FeeSchedule
 from services.settlement.trade_state import trade_key
 from shared.ledger import Ledger
 from shared.ledger.snapshot import take_snapshot
+from tests.polling import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -73,14 +72,14 @@ async def test_a_buy_raised_over_http_crosses_and_settles_at_its_new_limit_and_a
         buy = await call(api, "POST", "/v1/orders", keys[buyer], **order(buyer, "BUY", "50.00", 100))
         client = redis.Redis.from_url(settings.redis_url)
         ledger = Ledger(client)
-        await until(lambda: ledger.balances(buyer).get("C:CNY", (0, 0))[1] > 0
+        await eventually(lambda: ledger.balances(buyer).get("C:CNY", (0, 0))[1] > 0
                     and ledger.balances(seller).get(UNIT, (0, 0))[1] == 150)
         await call(api, "PATCH", f"/v1/orders/{sell['order_id']}", keys[seller], quantity=100)
-        await until(lambda: ledger.balances(seller)[UNIT] == (900, 100))
+        await eventually(lambda: ledger.balances(seller)[UNIT] == (900, 100))
         await call(api, "PATCH", f"/v1/orders/{buy['order_id']}", keys[buyer], price="51.00")
 
-        await until(lambda: client.hget(trade_key(f"{instrument}:T1"), "status") == b"SETTLED")
-        await until(lambda: ledger.balances(buyer)["C:CNY"][1] == 0)
+        await eventually(lambda: client.hget(trade_key(f"{instrument}:T1"), "status") == b"SETTLED")
+        await eventually(lambda: ledger.balances(buyer)["C:CNY"][1] == 0)
 
     buyer_fee, seller_fee = FEES.fee(510_000, maker=False), FEES.fee(510_000, maker=True)
     assert ledger.balances(buyer) == {"C:CNY": (CASH - 510_000 - buyer_fee, 0), UNIT: (100, 0)}
@@ -89,8 +88,3 @@ async def test_a_buy_raised_over_http_crosses_and_settles_at_its_new_limit_and_a
     client.close()
 
 
-async def until(predicate, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.05)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import sys
-import time
 import uuid
 
 import orjson
@@ -22,6 +21,7 @@ from shared.reference_store import ReferenceStore
 from shared.settings import Settings
 from shared.topics import ORDERS_EVENTS
 from tests.integration.settlement.books import CASH, CNY, UNIT, Books, open_registries
+from tests.polling import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -41,13 +41,6 @@ def settled_count(client, trade_ids: list[str]) -> int:
     for trade_id in trade_ids:
         pipe.hget(trade_key(trade_id), "status")
     return sum(1 for status in pipe.execute() if status == b"SETTLED")
-
-
-def wait_until(predicate, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
 
 
 async def test_a_killed_settlement_restarts_and_settles_every_trade_exactly_once(redis_client, redis_server,

@@ -37,7 +37,7 @@ async function act(title, path, body) {
   if (!key) return null;
   try {
     const answer = await api(path, { method: "POST", body: body ?? {}, key });
-    banner(`${title}: done`, "info");
+    banner(`${title}: ${answer && answer.command_id ? "sent to the bridge" : "done"}`, "info");
     report(title, answer);
     return answer;
   } catch (err) {
@@ -85,8 +85,26 @@ async function linkAction(link, action) {
   const detail = action === "suspend"
     ? `Suspension takes effect at once.\n${policyText(link)}` : "Deliveries across this link are allowed again.";
   if (await confirmAction(`${action === "suspend" ? "Suspend" : "Resume"} link ${link.id}?`, detail)) {
-    await act(`${action} ${link.id}`, `/v1/admin/links/${encodeURIComponent(link.id)}/${action}`);
+    const accepted = await act(`${action} ${link.id}`, `/v1/admin/links/${encodeURIComponent(link.id)}/${action}`);
+    if (accepted) await showCommandResult(`${action} ${link.id}`, accepted);
   }
+}
+
+// The bridge executes link commands: poll the command's result (404 LINK_COMMAND_PENDING until it is there).
+async function showCommandResult(title, accepted) {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    try {
+      const result = await api(accepted.result, { key: operatorKey() });
+      banner(`${title}: ${result.outcome === "DONE" ? "done" : "refused (" + result.code + ")"}`, "info");
+      report(title, result);
+      refresh();
+      return;
+    } catch (err) {
+      if (err.code !== "LINK_COMMAND_PENDING") { showError(err); return; }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  banner(`${title}: the bridge has not answered yet (command ${accepted.command_id})`);
 }
 
 function linkRow(link) {

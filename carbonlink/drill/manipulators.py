@@ -32,6 +32,7 @@ CASH = "10000000.00"
 UNITS = 100_000
 SPOOF_QUANTITY = 20_000  # far above any simulated trader's order
 ORDER_WAIT_S = 10.0
+JUDGED_WAIT_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -191,9 +192,17 @@ async def prepare(operator: httpx.AsyncClient, scenario: Any, http: httpx.AsyncC
 
 
 async def alerts_per_phase(operator: httpx.AsyncClient, days: list[Any]) -> dict[str, dict[str, int]]:
-    """The surveillance alerts raised while the drill ran, counted by phase and code (every phase listed)."""
-    response = await operator.get("/v1/admin/alerts", params={"limit": 500})
-    alerts = response.json()["alerts"] if response.status_code == 200 else []
+    """The surveillance alerts raised while the drill ran, counted by phase and code (every phase listed), once
+    oversight has judged the order events up to the drill's last close (or after a minute, what it has)."""
+    deadline = time.monotonic() + JUDGED_WAIT_S
+    while True:
+        response = await operator.get("/v1/admin/alerts", params={"limit": 500})
+        page = response.json() if response.status_code == 200 else {"alerts": [], "judged_until": None}
+        caught_up = not days or (page["judged_until"] or 0) >= days[-1].end
+        if caught_up or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.2)
+    alerts = page["alerts"]
     counts: dict[str, dict[str, int]] = {day.phase: {} for day in days}
     for alert in alerts:
         phase = next((day.phase for day in days if day.start <= alert["raised_at"] <= day.end), None)

@@ -12,6 +12,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from services.order_entry.errors import ApiError
 from services.order_entry.principals import Principal, PrincipalStore, Role
 from shared.ledger import AsyncLedger
+from shared.reference_data import ReferenceData
 from shared.reference_store import ReferenceStore
 from shared.runtime import ServiceContext
 
@@ -21,7 +22,7 @@ class Ports:
     """Everything a route needs, built once per app."""
 
     ctx: ServiceContext
-    reference: ReferenceStore
+    reference: ReferenceData
     principals: PrincipalStore
     ledger: AsyncLedger
 

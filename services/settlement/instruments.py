@@ -7,13 +7,13 @@ import logging
 import time
 
 from shared.reference import Instrument
-from shared.reference_store import ReferenceStore
+from shared.reference_data import ReferenceData
 
 log = logging.getLogger(__name__)
 
 
 class InstrumentCache:
-    def __init__(self, store: ReferenceStore, *, ttl_s: float = 5.0) -> None:
+    def __init__(self, store: ReferenceData, *, ttl_s: float = 5.0) -> None:
         self._store = store
         self._ttl_s = ttl_s
         self._cached: dict[str, tuple[float, Instrument]] = {}

@@ -46,7 +46,7 @@ async def bridge(oe_context: ServiceContext, redis_url: str) -> AsyncIterator[No
     its timer would settle the parked requests of other suites)."""
     ctx = ServiceContext(name="bridge", instance="bridge-oe-test", settings=oe_context.settings,
                          redis=aioredis.Redis.from_url(redis_url),
-                         producer=make_producer(oe_context.settings, client_id="bridge-oe-test"))
+                         producer=make_producer(oe_context.settings, client_id="bridge-oe-test", service="bridge"))
     await ctx.producer.start()
     running = asyncio.create_task(bridge_service.main(ctx, group_id="bridge-oe-test"))
     yield

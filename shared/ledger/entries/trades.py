@@ -1,0 +1,191 @@
+"""Builders of a fill's settlement: delivery versus payment of a domestic trade in one entry, the trade holds of a
+cross-registry one until the bridge answers, and their release on a refusal (cash legs from ``shared.cash_legs``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from shared import redis_keys
+from shared.cash_legs import fill_cash
+from shared.fees import FeeSchedule, fill_portion
+from shared.ledger.entries.plan import A, BUY, R, SELL, Plan, positive, refused
+from shared.ledger.model import (
+    AccountType,
+    AdjustRecord,
+    CreateRecord,
+    DrainRecord,
+    Entry,
+    EntryKind,
+    Posting,
+    RecordOp,
+    currency_asset,
+    system_account,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TradeSides:
+    """Who trades what in one fill, and how much of each order is left after it."""
+
+    trade_id: str
+    buyer_account: str
+    seller_account: str
+    buy_order_id: str
+    sell_order_id: str
+    unit_class: str
+    currency: str
+    qty: int
+    buy_leaves: int
+    sell_leaves: int
+
+
+def settle_domestic_trade(
+    *, trade: TradeSides, price: int, buyer_is_maker: bool, fees: FeeSchedule, registry: str, time: int
+) -> Plan:
+    """Delivery versus payment of a domestic fill, in one entry ``settle:{trade_id}``.
+
+    From the buyer's reservation: the fill's portion (price × qty + buyer fee + price improvement, the last
+    released to available); from the seller's: the units. The seller gets the notional less its fee; both
+    fees go to the registry's FEES account. An order the fill completes releases what remains of it.
+    """
+    keys = (redis_keys.reservation_key(trade.buy_order_id), redis_keys.reservation_key(trade.sell_order_id))
+    entry_id = f"settle:{trade.trade_id}"
+    cash = currency_asset(trade.currency)
+
+    def build(read: Sequence[Mapping[str, str]]) -> Entry:
+        buy, _ = read
+        if not positive(trade.qty, price):
+            return Entry(entry_id=entry_id, kind=EntryKind.SETTLE, time=time, amounts=(trade.qty, price))
+        try:
+            fill = fill_cash(
+                fees,
+                limit_price=int(buy["limit_price"]),
+                order_qty=int(buy["quantity"]),
+                filled_before=int(buy["quantity"]) - trade.buy_leaves - trade.qty,
+                qty=trade.qty,
+                price=price,
+                buyer_is_maker=buyer_is_maker,
+            )
+        except (KeyError, ValueError) as exc:
+            return refused(entry_id, EntryKind.SETTLE, time, keys[0], reason=str(exc))
+        fees_account = system_account(registry, AccountType.FEES)
+        postings = [
+            Posting(trade.buyer_account, cash, R, -fill.buyer.consumed),
+            Posting(trade.buyer_account, cash, A, fill.buyer.released),
+            Posting(trade.seller_account, cash, A, fill.seller.received),
+            Posting(fees_account, cash, A, fill.fees),
+            Posting(trade.seller_account, trade.unit_class, R, -trade.qty),
+            Posting(trade.buyer_account, trade.unit_class, A, trade.qty),
+        ]
+        return Entry(
+            entry_id=entry_id,
+            kind=EntryKind.SETTLE,
+            time=time,
+            postings=tuple(p for p in postings if p.delta != 0),
+            amounts=(trade.qty, price),
+            records=_consume_orders(trade, keys, buy_portion=fill.buyer.consumed),
+            meta={
+                "trade_id": trade.trade_id,
+                "price": price,
+                "qty": trade.qty,
+                "buyer_fee": fill.buyer.fee,
+                "seller_fee": fill.seller.fee,
+                "price_improvement": fill.buyer.released,
+            },
+        )
+
+    return Plan(keys, build)
+
+
+def hold_for_bridge(*, trade: TradeSides, fees: FeeSchedule, time: int) -> Plan:
+    """Move a cross-registry fill's part of both order reservations into trade holds, ``hold:{trade_id}``.
+
+    The buyer's hold is the fill's whole reservation portion; the hold record keeps the limit price and the
+    quantity so the bridge can split it with ``shared.cash_legs.split_buyer_portion``. Balances stay reserved.
+    """
+    keys = (redis_keys.reservation_key(trade.buy_order_id), redis_keys.reservation_key(trade.sell_order_id))
+    entry_id = f"hold:{trade.trade_id}"
+
+    def build(read: Sequence[Mapping[str, str]]) -> Entry:
+        buy, _ = read
+        if not positive(trade.qty):
+            return Entry(entry_id=entry_id, kind=EntryKind.HOLD, time=time, amounts=(trade.qty,))
+        try:
+            limit_price = int(buy["limit_price"])
+            portion = fill_portion(
+                fees,
+                limit_price=limit_price,
+                order_qty=int(buy["quantity"]),
+                filled_before=int(buy["quantity"]) - trade.buy_leaves - trade.qty,
+                qty=trade.qty,
+            )
+        except (KeyError, ValueError) as exc:
+            return refused(entry_id, EntryKind.HOLD, time, keys[0], reason=str(exc))
+        holds = (
+            CreateRecord(
+                redis_keys.hold_key(trade.trade_id, BUY),
+                {
+                    "account": trade.buyer_account,
+                    "asset": currency_asset(trade.currency),
+                    "remaining": str(portion),
+                    "limit_price": str(limit_price),
+                    "qty": str(trade.qty),
+                },
+            ),
+            CreateRecord(
+                redis_keys.hold_key(trade.trade_id, SELL),
+                {"account": trade.seller_account, "asset": trade.unit_class, "remaining": str(trade.qty)},
+            ),
+        )
+        return Entry(
+            entry_id=entry_id,
+            kind=EntryKind.HOLD,
+            time=time,
+            records=_consume_orders(trade, keys, buy_portion=portion) + holds,
+            amounts=(trade.qty,),
+            meta={"trade_id": trade.trade_id, "qty": trade.qty},
+        )
+
+    return Plan(keys, build)
+
+
+def release_holds(*, trade_id: str, time: int) -> Plan:
+    """Release both holds of a cross-registry trade (the bridge refused it); a no-op once they are gone."""
+    keys = (redis_keys.hold_key(trade_id, BUY), redis_keys.hold_key(trade_id, SELL))
+
+    def build(read: Sequence[Mapping[str, str]]) -> Entry:
+        return Entry(
+            entry_id=f"release-holds:{trade_id}",
+            kind=EntryKind.RELEASE,
+            time=time,
+            records=tuple(DrainRecord(key, record.get("account"), missing_ok=True) for key, record in zip(keys, read)),
+            meta={"trade_id": trade_id},
+        )
+
+    return Plan(keys, build)
+
+
+def _consume_orders(trade: TradeSides, keys: tuple[str, str], *, buy_portion: int) -> tuple[RecordOp, ...]:
+    buy_key, sell_key = keys
+    ops: list[RecordOp] = [
+        AdjustRecord(
+            buy_key,
+            "remaining",
+            -buy_portion,
+            expect={"account": trade.buyer_account, "asset": currency_asset(trade.currency)},
+            delete_at_zero=True,
+        ),
+        AdjustRecord(
+            sell_key,
+            "remaining",
+            -trade.qty,
+            expect={"account": trade.seller_account, "asset": trade.unit_class},
+            delete_at_zero=True,
+        ),
+    ]
+    if trade.buy_leaves == 0:
+        ops.append(DrainRecord(buy_key, trade.buyer_account, missing_ok=True))
+    if trade.sell_leaves == 0:
+        ops.append(DrainRecord(sell_key, trade.seller_account, missing_ok=True))
+    return tuple(ops)

@@ -31,6 +31,9 @@ ALERTS = "ovs:alerts"
 #: Sorted set: alert id scored by the business time it was raised (the listing order).
 ALERT_INDEX = "ovs:alerts:index"
 
+#: Hash: topic → the latest business time (ms) of an event oversight has judged on it (how far it caught up).
+PROGRESS = "ovs:progress"
+
 #: Purchase periods are calendar days (UTC) of business time.
 PURCHASE_PERIOD_MS = 86_400_000
 

@@ -26,9 +26,9 @@ AccountId = Annotated[str, Field(pattern=rf"^{_NAME}/{_NAME}$", examples=["CN-BJ
 PrincipalId = Annotated[str, Field(pattern=rf"^{_NAME}$", examples=["acme-desk"])]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["CNY"])]
 UnitType = Annotated[str, Field(pattern=r"^(ALLOWANCE|OFFSET|CONVERTED)$")]
-Vintage = Annotated[int, Field(ge=1990, le=2100)]
-Tonnes = Annotated[int, Field(ge=1, le=10**12)]
-MinorAmount = Annotated[int, Field(ge=1, le=10**15)]
+Vintage = Annotated[int, Field(strict=True, ge=1990, le=2100)]
+Tonnes = Annotated[int, Field(strict=True, ge=1, le=10**12)]  # strict: no true, "10" or 2.0
+MinorAmount = Annotated[int, Field(strict=True, ge=1, le=10**15)]
 
 
 def _fraction_text(value: str) -> str:
@@ -90,9 +90,9 @@ class UnitClass(_Model):
 
 
 class Fees(_Model):
-    maker_bps: int = Field(default=0, ge=0, le=10_000)
-    taker_bps: int = Field(default=0, ge=0, le=10_000)
-    min_fee: int = Field(default=0, ge=0, le=10**12)
+    maker_bps: int = Field(default=0, strict=True, ge=0, le=10_000)
+    taker_bps: int = Field(default=0, strict=True, ge=0, le=10_000)
+    min_fee: int = Field(default=0, strict=True, ge=0, le=10**12)
 
 
 class Instrument(_Model):
@@ -102,8 +102,8 @@ class Instrument(_Model):
     registry: RegistryId
     currency: Currency
     unit: UnitClass
-    tick: int = Field(ge=1, le=10**9)
-    lot: int = Field(ge=1, le=10**9)
+    tick: int = Field(strict=True, ge=1, le=10**9)
+    lot: int = Field(strict=True, ge=1, le=10**9)
     min_quantity: Tonnes = 1
     max_quantity: Tonnes | None = None
     band: Share | None = None

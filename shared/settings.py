@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     order_entry_port: int = 8080
     default_partitions: int = Field(default=4, ge=1, description="partitions of topics keyed by instrument")
     fetch_max_wait_ms: int = Field(default=10, ge=3, le=500, description="the embedded broker never wakes a waiting fetch")
+    fetch_idle_wait_ms: int = Field(default=100, ge=3, le=1000,
+                                    description="fetch wait a consumer backs off to while its topics are quiet")
     heartbeat_interval_s: float = Field(default=1.0, gt=0)
     heartbeat_ttl_s: float = Field(default=5.0, gt=0)
     settlement_pending_timeout_s: float = Field(default=60.0, gt=0)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.matching import core
-from carbonlink.bench.core import generate_stream
+from carbonlink.bench.streams import generate_stream
 from services.matching.core import MatchingEngine
 from services.matching.translate import command_of, rules_of
 from shared import messages as wire
@@ -39,7 +39,7 @@ def setup_commands(instrument: str) -> list[WireCommand]:
 
 
 def order_commands(instrument: str, n_orders: int, seed: int = 7) -> list[WireCommand]:
-    """The standard stream (`carbonlink.bench.core.generate_stream`), order ids prefixed by the instrument."""
+    """The standard stream (`carbonlink.bench.streams.generate_stream`), order ids prefixed by the instrument."""
     prefix = f"{instrument}-"
     out: list[WireCommand] = []
     for command in generate_stream(n_orders, seed):

@@ -20,5 +20,6 @@ def replay(
     """Continuous trading, no band, no self-trade prevention; the last line printed is the core's orders/s."""
     result = replay_stream(stream, trades, book)
     typer.echo(f"rows {result.rows}, rejected {result.rejected} (unparsable {result.unparsable}), "
-               f"trades {result.trades}, resting {result.resting_orders}, core {result.core_seconds:.3f}s")
+               f"trades {result.trades}, resting {result.resting_orders}, core {result.core_seconds:.3f}s "
+               "(garbage collector off while timed)")
     typer.echo(f"{result.orders_per_second:.0f}")

@@ -33,8 +33,8 @@ def down() -> None:
 
 @app.command()
 def restart(
-    component: str = typer.Argument(None, help="redis, broker, matching (or matching-N), settlement, bridge, "
-                                               "order_entry; every component when omitted"),
+    component: str = typer.Argument(None, help="a component `stack status` lists (a service name stands for all "
+                                               "its instances, e.g. matching); every component when omitted"),
     timeout: float = typer.Option(60.0, help="seconds to wait for every component to be healthy again"),
 ) -> None:
     """Stop COMPONENT (or everything) if it still runs, start whatever is not running, and wait until every

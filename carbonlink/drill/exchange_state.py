@@ -41,6 +41,8 @@ class TrackedOrder:
     account: str
     registry: str
     expire_at: int
+    buy: bool = True
+    quantity: int = 0
 
 
 @dataclass(frozen=True)
@@ -203,6 +205,10 @@ class ExchangeState:
             books[instrument] = Book(int(last) if last else None, int(reference) if reference else None,
                                      max((int(p) for p in bids), default=None), min((int(p) for p in asks), default=None))
         return books
+
+    async def quota_counters(self, period: int) -> dict[str, int]:
+        """The bridge's quota hash of one period: counter field → units."""
+        return {text(k): int(v) for k, v in (await self.client.hgetall(bridge_keys.quota_key(period))).items()}
 
     async def link_counters(self, periods: list[str]) -> dict[str, int]:
         """The bridge's link counters (units delivered per link direction) summed over ``periods``."""

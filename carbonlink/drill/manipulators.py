@@ -5,7 +5,8 @@ to a drill's compressed days, and the alerts raised in each phase for the report
 
 A manipulator owns accounts ``a`` and ``b`` (recorded as one ownership group, as an operator who knows would),
 ``c`` (a colluder the operator does not know about) in its home registry, and ``x`` in a linked registry (a
-foreign colluder, for the round trip). Each act runs once, at its fraction of its phase's day.
+foreign colluder, for the round trip). Each act runs once, in the drill step at its fraction of its phase's day
+(marking the close: in the day's last step), after the simulated traders' orders of that step.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import asyncio
 import html
 import secrets
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,18 +24,15 @@ import orjson
 
 from carbonlink.drill.apply import call_api
 from carbonlink.drill.manipulation_spec import ManipulatorSpec
+from carbonlink.drill.schedule import business_ms
 from carbonlink.drill.setup_plan import ApiCall
 from shared.money import from_minor, to_minor
 
-#: Surveillance thresholds in a drill's wall-clock milliseconds: a drill day lasts seconds, not hours.
-DRILL_THRESHOLDS = {
-    "spoof_max_lifetime_ms": 5_000, "spoof_window_ms": 20_000, "close_window_ms": 2_500,
-    "round_trip_window_ms": 30_000,
-}
 CASH = "10000000.00"
 UNITS = 100_000
 SPOOF_QUANTITY = 20_000  # far above any simulated trader's order
 ORDER_WAIT_S = 10.0
+JUDGED_WAIT_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -53,19 +50,21 @@ class Manipulator:
     abroad: Market | None
     accounts: dict[str, str]
     http: httpx.AsyncClient
+    key: dict[str, str]
+    scenario: Any
     done: set[int]
 
     async def _book(self, market: Market) -> tuple[int | None, int | None]:
-        book = (await self.http.get(f"/v1/markets/{market.instrument}/book")).json()
+        book = (await self.http.get(f"/v1/markets/{market.instrument}/book", headers=self.key)).json()
         best = {side: [to_minor(level["price"], market.currency) for level in book.get(side, [])]
                 for side in ("bids", "asks")}
         return max(best["bids"], default=None), min(best["asks"], default=None)
 
     async def _last(self, market: Market) -> int:
-        trades = (await self.http.get(f"/v1/markets/{market.instrument}/trades", params={"limit": 1})).json()
+        trades = (await self.http.get(f"/v1/markets/{market.instrument}/trades", params={"limit": 1}, headers=self.key)).json()
         if trades:
             return to_minor(trades[0]["price"], market.currency)
-        instrument = (await self.http.get("/v1/instruments")).json()
+        instrument = (await self.http.get("/v1/instruments", headers=self.key)).json()
         found = next(i for i in instrument if i["id"] == market.instrument)
         return to_minor(found["reference_price"], market.currency)
 
@@ -74,7 +73,7 @@ class Manipulator:
         body = {"instrument": market.instrument, "account": self.accounts[account], "side": side, "type": "LIMIT",
                 "time_in_force": tif, "price": from_minor(price, market.currency), "quantity": quantity,
                 "client_order_id": f"m-{secrets.token_hex(6)}"}
-        response = await self.http.post("/v1/orders", json=body)
+        response = await self.http.post("/v1/orders", json=body, headers=self.key)
         return response.json() if response.status_code == 201 else None
 
     async def _until(self, order: dict[str, Any] | None, statuses: set[str]) -> bool:
@@ -82,7 +81,7 @@ class Manipulator:
             return False
         deadline = time.monotonic() + ORDER_WAIT_S
         while time.monotonic() < deadline:
-            response = await self.http.get(f"/v1/orders/{order['order_id']}")
+            response = await self.http.get(f"/v1/orders/{order['order_id']}", headers=self.key)
             if response.status_code == 200 and response.json()["status"] in statuses:
                 return True
             await asyncio.sleep(0.02)
@@ -111,7 +110,7 @@ class Manipulator:
             price = bid if bid is not None else await self._last(self.home)
             order = await self._order(self.home, "b", "BUY", SPOOF_QUANTITY, price)
             if await self._until(order, {"NEW"}):
-                await self.http.delete(f"/v1/orders/{order['order_id']}")  # type: ignore[index]
+                await self.http.delete(f"/v1/orders/{order['order_id']}", headers=self.key)  # type: ignore[index]
                 await self._until(order, {"CANCELLED", "FILLED"})
         bid, _ = await self._book(self.home)
         if bid is not None:
@@ -123,7 +122,7 @@ class Manipulator:
         buys everything offered up to there in one sweep."""
         last = await self._last(self.home)
         steps = [last * (100 + up) // 100 for up in (2, 3, 4, 5)]
-        book = (await self.http.get(f"/v1/markets/{self.home.instrument}/book")).json()
+        book = (await self.http.get(f"/v1/markets/{self.home.instrument}/book", headers=self.key)).json()
         offered = sum(level["quantity"] for level in book.get("asks", [])
                       if to_minor(level["price"], self.home.currency) <= steps[-1])
         asks = [await self._order(self.home, "c", "SELL", self.spec.quantity, price) for price in steps]
@@ -136,27 +135,22 @@ class Manipulator:
         await self._cross(self.home, "a", "x", self.spec.quantity)
         await self._cross(self.abroad, "x", "a", self.spec.quantity)
 
-    async def run(self, moment: Callable[[], tuple[str, int, float] | None]) -> None:
-        """Run each step once when the drill reaches its phase, day and time of day."""
-        try:
-            await self._follow(moment)
-        finally:
-            await self.http.aclose()
+    async def act(self, window: Any, step: Any, *, last: bool) -> None:
+        """Run the acts due at this step of the drill: each once, in its phase and day, from its time of day."""
+        start = business_ms(self.scenario, window.day, 0)
+        fraction = (step.at - start) / (business_ms(self.scenario, window.day, 1) - start)
+        for index, planned in enumerate(self.spec.schedule):
+            due = last if planned.act == "mark_close" else fraction >= planned.at
+            if (index in self.done or (planned.phase, planned.day) != (window.phase.name, window.day - window.phase.start_day)
+                    or not due):
+                continue
+            self.done.add(index)
+            await getattr(self, planned.act)()
 
-    async def _follow(self, moment: Callable[[], tuple[str, int, float] | None]) -> None:
-        while len(self.done) < len(self.spec.schedule):
-            now = moment()
-            for index, step in enumerate(self.spec.schedule):
-                if index in self.done or now is None:
-                    continue
-                phase, day, fraction = now
-                if (phase, day) == (step.phase, step.day) and fraction >= step.at:
-                    self.done.add(index)
-                    try:
-                        await getattr(self, step.act)()
-                    except httpx.HTTPError:
-                        pass  # a manipulation the loaded exchange dropped is simply not done
-            await asyncio.sleep(0.02)
+
+async def act(cheats: list[Manipulator], window: Any, step: Any, *, last: bool) -> None:
+    for cheat in cheats:
+        await cheat.act(window, step, last=last)
 
 
 def _market(scenario: Any, instrument_id: str) -> Market:
@@ -164,9 +158,12 @@ def _market(scenario: Any, instrument_id: str) -> Market:
     return Market(instrument.id, instrument.registry, instrument.currency, instrument.unit.origin)
 
 
-async def prepare(operator: httpx.AsyncClient, scenario: Any, http_base: str, *, tag: str) -> list[Manipulator]:
-    """Scale the surveillance thresholds to the drill, and open the manipulators' accounts with cash and units."""
-    await call_api(operator, ApiCall("PUT", "/v1/admin/surveillance-thresholds", DRILL_THRESHOLDS))
+async def prepare(operator: httpx.AsyncClient, scenario: Any, http: httpx.AsyncClient, *,
+                  tag: str) -> list[Manipulator]:
+    """Fit the close-marking window to the drill's steps (all trades of a step share its business time, so
+    "the last minutes" are the last step), and open the manipulators' accounts with cash and units."""
+    step_ms = scenario.clock.step_minutes * 60_000
+    await call_api(operator, ApiCall("PUT", "/v1/admin/surveillance-thresholds", {"close_window_ms": step_ms}))
     found = []
     for spec in getattr(scenario, "manipulators", []):
         home = _market(scenario, spec.instrument)
@@ -189,15 +186,23 @@ async def prepare(operator: httpx.AsyncClient, scenario: Any, http_base: str, *,
                 "quantity": UNITS, "reference": f"{principal}-{role}-units"}))
         await call_api(operator, ApiCall("PUT", f"/v1/admin/ownership-groups/{principal}",
                                          {"accounts": [accounts["a"], accounts["b"]]}))
-        client = httpx.AsyncClient(base_url=http_base, headers={"X-API-Key": created["api_key"]}, timeout=15)
-        found.append(Manipulator(spec, home, abroad, accounts, client, set()))
+        found.append(Manipulator(spec, home, abroad, accounts, http, {"X-API-Key": created["api_key"]}, scenario,
+                                 set()))
     return found
 
 
 async def alerts_per_phase(operator: httpx.AsyncClient, days: list[Any]) -> dict[str, dict[str, int]]:
-    """The surveillance alerts raised while the drill ran, counted by phase and code (every phase listed)."""
-    response = await operator.get("/v1/admin/alerts", params={"limit": 500})
-    alerts = response.json()["alerts"] if response.status_code == 200 else []
+    """The surveillance alerts raised while the drill ran, counted by phase and code (every phase listed), once
+    oversight has judged the order events up to the drill's last close (or after a minute, what it has)."""
+    deadline = time.monotonic() + JUDGED_WAIT_S
+    while True:
+        response = await operator.get("/v1/admin/alerts", params={"limit": 500})
+        page = response.json() if response.status_code == 200 else {"alerts": [], "judged_until": None}
+        caught_up = not days or (page["judged_until"] or 0) >= days[-1].end
+        if caught_up or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.2)
+    alerts = page["alerts"]
     counts: dict[str, dict[str, int]] = {day.phase: {} for day in days}
     for alert in alerts:
         phase = next((day.phase for day in days if day.start <= alert["raised_at"] <= day.end), None)

@@ -8,7 +8,8 @@ compliance cost per market, and the net flow standing across a link when it was 
 - Simulated price of a phase: the volume-weighted price of the phase's second half (trading days) over
   the market's home trades and its accounts' imports per credited tonne (converted to its currency)
   together; busted trades (matched, then refused by the bridge) are left out. A market with neither
-  trades at its last home trade of the phase; ``price_basis`` says which.
+  trades at its last home trade of the phase; ``price_basis`` says which. Imports over a link whose cap
+  binds in the benchmark are left out: the importer pays the exporter's price there, and keeps the rent.
 - Band reach of a phase (markets with a daily band): the prices the band lets a market reach in the
   phase's days from the close before it, each day's band around the previous close; an equilibrium
   outside it cannot be reached, whatever the traders do, and the report says so beside the error.
@@ -186,7 +187,8 @@ def compute_metrics(scenario: Scenario, members: list[Member], journal: DrillJou
             scale = Fraction(10) ** minor_digits(currency) / scenario.fx[currency]
             bench = float(outcome.price * scale)
             mine = [t for t in delivered if t.instrument == instrument_id]
-            simulated, basis = _phase_price(scenario, problem, registry, instrument_id, currency, second_half)
+            simulated, basis = _phase_price(scenario, problem, equilibrium, registry, instrument_id, currency,
+                                            second_half)
             if simulated is None and mine:
                 simulated, basis = float(max(mine, key=lambda t: t.at).price), "last trade"
             error = None if simulated is None or bench == 0 else (simulated - bench) / bench * 100
@@ -206,10 +208,14 @@ def compute_metrics(scenario: Scenario, members: list[Member], journal: DrillJou
     return DrillMetrics(phases, flows, _suspension_gaps(scenario, journal, problems, phases))
 
 
-def _phase_price(scenario: Scenario, problem: PhaseProblem, registry: str, instrument_id: str, currency: str,
-                 trades: list[TradeRecord]) -> tuple[float | None, str]:
-    """Local minor units per credited tonne over the market's home trades and its accounts' imports together."""
-    rates = {arc.origin: arc.rate for arc in problem.arcs if arc.destination == registry}
+def _phase_price(scenario: Scenario, problem: PhaseProblem, equilibrium: Equilibrium, registry: str,
+                 instrument_id: str, currency: str, trades: list[TradeRecord]) -> tuple[float | None, str]:
+    """Local minor units per credited tonne over the market's home trades and its accounts' imports together.
+
+    Imports over an arc whose cap binds in the benchmark are left out: there the importer pays the exporter's
+    price and keeps the cap's scarcity rent, so what it pays is not its market's price."""
+    rates = {arc.origin: arc.rate for arc in problem.arcs
+             if arc.destination == registry and not equilibrium.arcs[arc.id].binding}
     paid = credited = 0.0
     kinds = set()
     for trade in trades:

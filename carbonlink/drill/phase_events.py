@@ -106,7 +106,9 @@ class PhaseEvents:
         return [text(s) if s else "" for s in await pipe.execute()]
 
     def open_foreign_venues(self, phase: Phase) -> None:
+        """The foreign venues (and link rules) open to the traders: ``phase``'s."""
         drill = self.drill
+        drill.link_phase = phase
         homes = {m.registry: m.instrument for m in drill.members if m.entity is not None}
         currencies = {registry: drill.scenario.instrument(i).currency for registry, i in homes.items()}
         abroad: dict[str, list[Venue]] = {}

@@ -1,9 +1,7 @@
 """The drill report: ``report.html`` (self-contained, plots embedded as base64 PNG), the PNG plots,
 ``summary.json``, ``trades.csv`` and ``prices.csv`` (per market and trading day: VWAP, close, volume).
 
-Plots: price per market over trading days (reporting currency) with phase boundaries, volume per
-market and phase, cross-border flows per link with their caps, compliance cost per market (simulated
-beside the benchmark), and the convergence of linked markets' prices.
+Pictures: see :mod:`carbonlink.drill.report_plots`.
 """
 
 from __future__ import annotations
@@ -11,21 +9,15 @@ from __future__ import annotations
 import base64
 import csv
 import html
-import io
 import json
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from carbonlink.drill.journal import DrillJournal  # noqa: E402
-from carbonlink.drill.metrics import DrillMetrics, business_day, vwap  # noqa: E402
-from carbonlink.drill.scenario import Scenario  # noqa: E402
-from shared.money import minor_digits  # noqa: E402
+from carbonlink.drill.journal import DrillJournal
+from carbonlink.drill.metrics import DrillMetrics, business_day, vwap
+from carbonlink.drill.report_plots import Plot, plots
+from carbonlink.drill.scenario import Scenario
+from shared.money import minor_digits
 
 __all__ = ["summary", "write_report"]
 
@@ -34,11 +26,6 @@ def _major(scenario: Scenario, instrument: str, minor: float | None) -> float | 
     if minor is None:
         return None
     return minor / 10 ** minor_digits(scenario.instrument(instrument).currency)
-
-
-def _reporting(scenario: Scenario, instrument: str, minor: float) -> float:
-    currency = scenario.instrument(instrument).currency
-    return float(scenario.fx[currency]) * minor / 10 ** minor_digits(currency)
 
 
 def summary(scenario: Scenario, journal: DrillJournal, metrics: DrillMetrics) -> dict[str, Any]:
@@ -99,80 +86,11 @@ def summary(scenario: Scenario, journal: DrillJournal, metrics: DrillMetrics) ->
     }
 
 
-def _png(figure: plt.Figure) -> bytes:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
-    plt.close(figure)
-    return buffer.getvalue()
-
-
-def _phase_lines(axis: plt.Axes, scenario: Scenario) -> None:
-    for phase in scenario.phases:
-        axis.axvline(phase.start_day, color="grey", linestyle="--", linewidth=0.8)
-        axis.annotate(phase.name, (phase.start_day, 1), xycoords=("data", "axes fraction"), fontsize=7,
-                      rotation=90, va="top", ha="right", color="grey")
-
-
-def _price_plot(scenario: Scenario, journal: DrillJournal) -> bytes:
-    figure, axis = plt.subplots(figsize=(10, 4.5))
-    by_instrument = defaultdict(list)
-    for trade in sorted(journal.trades, key=lambda t: t.at):
-        by_instrument[trade.instrument].append(trade)
-    for instrument, trades in sorted(by_instrument.items()):
-        axis.plot([business_day(journal, t.at) for t in trades],
-                  [_reporting(scenario, instrument, t.price) for t in trades], ".", markersize=2, label=instrument)
-    _phase_lines(axis, scenario)
-    axis.set_xlabel("trading day")
-    axis.set_ylabel(f"price ({scenario.reporting_currency} per tonne)")
-    axis.set_title("Trade prices per market")
-    axis.legend(fontsize=7, markerscale=4)
-    return _png(figure)
-
-
-def _bars(title: str, ylabel: str, groups: list[str], series: dict[str, list[float]]) -> bytes:
-    figure, axis = plt.subplots(figsize=(10, 4))
-    width = 0.8 / max(1, len(series))
-    for index, (name, values) in enumerate(series.items()):
-        axis.bar([g + index * width for g in range(len(groups))], values, width, label=name)
-    axis.set_xticks([g + 0.4 - width / 2 for g in range(len(groups))], groups, fontsize=8)
-    axis.set_title(title)
-    axis.set_ylabel(ylabel)
-    if series:
-        axis.legend(fontsize=7)
-    return _png(figure)
-
-
-def _plots(scenario: Scenario, journal: DrillJournal, metrics: DrillMetrics) -> dict[str, bytes]:
-    phases = [p.phase for p in metrics.phases]
-    registries = sorted({r for p in metrics.phases for r in p.markets})
-    volume = {r: [float(p.markets[r].volume) if r in p.markets else 0.0 for p in metrics.phases] for r in registries}
-    arcs = sorted({f.arc for f in metrics.flows})
-    flows = {a: [float(sum(f.tonnes for f in metrics.flows if f.arc == a and f.phase == p)) for p in phases]
-             for a in arcs}
-    caps = {f"{a} cap": [float(next((f.cap or 0.0 for f in metrics.flows if f.arc == a and f.phase == p), 0.0))
-                         for p in phases] for a in arcs}
-    labels = [f"{p.phase}:{r}" for p in metrics.phases for r in sorted(p.markets)]
-    cost = {"simulated": [p.markets[r].simulated_cost or 0.0 for p in metrics.phases for r in sorted(p.markets)],
-            "benchmark": [p.markets[r].benchmark_cost for p in metrics.phases for r in sorted(p.markets)]}
-    pairs = sorted({pair for p in metrics.phases for pair in p.convergence})
-    convergence = {}
-    for pair in pairs:
-        convergence[f"{pair} simulated"] = [(p.convergence.get(pair, (None, 0))[0] or 0.0) for p in metrics.phases]
-        convergence[f"{pair} benchmark"] = [p.convergence.get(pair, (None, 0.0))[1] for p in metrics.phases]
-    return {
-        "prices.png": _price_plot(scenario, journal),
-        "volume.png": _bars("Volume per market and phase", "tonnes", phases, volume),
-        "flows.png": _bars("Cross-border flows per link direction (and caps)", "tonnes", phases, flows | caps),
-        "compliance_cost.png": _bars("Compliance cost per market", scenario.reporting_currency, labels, cost),
-        "convergence.png": _bars("Price ratio between linked markets (1 = converged)", "ratio", phases, convergence),
-    }
-
-
 def _fmt(value: float | None, digits: int = 2) -> str:
     return "n/a" if value is None else f"{value:,.{digits}f}"
 
 
-def _html(scenario: Scenario, data: dict[str, Any], plots: dict[str, bytes]) -> str:
+def _html(scenario: Scenario, data: dict[str, Any], pictures: list[Plot]) -> str:
     rows = []
     for phase in data["phases"]:
         for registry, m in phase["markets"].items():
@@ -202,8 +120,9 @@ def _html(scenario: Scenario, data: dict[str, Any], plots: dict[str, bytes]) -> 
                   f"this stack), so their caps were partly used:</b> "
                   f"{html.escape(json.dumps(data['quota_counted_before_the_drill']))}</p>")
     images = "".join(
-        f'<h3>{html.escape(name)}</h3><img alt="{html.escape(name)}" src="data:image/png;base64,'
-        f'{base64.b64encode(png).decode()}"/>' for name, png in plots.items())
+        f'<figure><figcaption>{html.escape(plot.title)}</figcaption><img alt="{html.escape(plot.alt)}" '
+        f'style="max-width:100%" src="data:image/png;base64,{base64.b64encode(plot.png).decode()}"/></figure>'
+        for plot in pictures)
     audit = {None: "not run", True: "passed", False: "FAILED"}[data["audit_ok"]]
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>Drill {html.escape(scenario.name)}</title>
 <style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;
@@ -215,7 +134,7 @@ padding:3px 8px;text-align:right}}</style></head><body>
 Refusals: {html.escape(json.dumps(data['refusals']))}.</p>
 <h2>Analytical benchmark</h2><p>Prices in local currency; the equilibrium of each phase starts from the units
 the markets held when it began; simulated = volume-weighted price of the phase's second half over the market's
-home trades and what its accounts paid per credited tonne abroad (imports) together, busted trades left out;
+home trades and what its accounts paid per credited tonne abroad (imports, over links whose cap does not bind) together, busted trades left out;
 with neither, its last home trade; band reach = the prices a daily band lets the market reach in the phase from the close before it;
 costs in {html.escape(scenario.reporting_currency)}.</p>
 <table><tr><th>phase</th><th>market</th><th>instrument</th><th>equilibrium</th><th>simulated</th><th>error %</th>
@@ -230,7 +149,7 @@ bridge's own counter of units delivered in the phase; utilisation = bridge count
 <th>credited</th><th>cap (origin t)</th><th>bridge counted</th><th>cap (credited)</th><th>utilisation %</th>
 <th>benchmark</th><th>busted t</th></tr>{flows}</table>
 <h2>Delink shock: each suspension</h2><ul>{gaps}</ul>
-<h2>Plots</h2>{images}</body></html>"""
+<h2>Pictures</h2>{images}</body></html>"""
 
 
 def _basis(basis: str) -> str:
@@ -294,10 +213,10 @@ def write_report(out: Path, scenario: Scenario, journal: DrillJournal, metrics: 
     """Write every report file into ``out``; returns the summary."""
     out.mkdir(parents=True, exist_ok=True)
     data = summary(scenario, journal, metrics)
-    plots = _plots(scenario, journal, metrics) if journal.days else {}
-    for name, png in plots.items():
-        (out / name).write_bytes(png)
+    pictures = plots(scenario, journal, metrics) if journal.days else []
+    for plot in pictures:
+        (out / plot.name).write_bytes(plot.png)
     _write_csvs(out, scenario, journal)
     (out / "summary.json").write_text(json.dumps(data, indent=2, default=str))
-    (out / "report.html").write_text(_html(scenario, data, plots))
+    (out / "report.html").write_text(_html(scenario, data, pictures))
     return data

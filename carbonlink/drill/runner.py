@@ -23,7 +23,7 @@ import contextlib
 import random
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -43,10 +43,12 @@ from carbonlink.drill.phase_events import PhaseEvents
 from carbonlink.drill.phase_problems import phase_problems
 from carbonlink.drill.progress import Progress
 from carbonlink.drill.report import write_report
-from carbonlink.drill.scenario import Scenario, load_scenario
+from carbonlink.drill.quota_room import QuotaRoom, phase_rules
+from carbonlink.drill.scenario import Phase, Scenario, load_scenario
 from carbonlink.drill.schedule import DayWindow, Step, business_ms, day_steps, link_changes, timetable
 from carbonlink.drill.setup_plan import ApiCall, bridge_periods, minor_price, roster, unit_asset
-from carbonlink.drill.traders import Quote, Venue
+from carbonlink.drill.traders import BUY, Quote, Venue
+from services.bridge.rules import calendar_year
 from services.order_entry.principals import PrincipalStore, Role
 from shared.money import from_minor, minor_digits
 from shared.settings import Settings
@@ -109,7 +111,10 @@ class _Drill:
         first, last = timetable(scenario)[0], timetable(scenario)[-1]
         self.periods = bridge_periods(business_ms(scenario, first.day, 0), business_ms(scenario, last.day, 1))
         self.state: ExchangeState | None = None
+        self.cheats: list[manipulators.Manipulator] = []
         self.alerts: dict[str, dict[str, int]] = {}  # surveillance alerts raised per phase and code
+        self.link_phase: Phase | None = None  # whose links are open to the traders (set by PhaseEvents)
+        self.obligations = {m.account: m.entity.baseline for m in self.members if m.entity is not None}
 
     async def run(self) -> DrillResult:
         operator_key = await self._operator_key()
@@ -125,9 +130,8 @@ class _Drill:
                 await self.state.mark_trades_seen()
                 self.journal.quota_at_start = await self.state.link_counters(self.periods)
                 self._start_agents(keys)
-                cheats = await manipulators.prepare(operator, self.scenario, self.settings.order_entry_url,
-                                                    tag=f"m{secrets.token_hex(3)}-")
-                cheating = [asyncio.create_task(cheat.run(self._moment)) for cheat in cheats]
+                self.cheats = await manipulators.prepare(operator, self.scenario, http,
+                                                         tag=f"m{secrets.token_hex(3)}-")
                 events = PhaseEvents(self, operator)
                 try:
                     with Progress(self, quiet=self.quiet):
@@ -142,27 +146,14 @@ class _Drill:
                     self.failure = err if isinstance(err, SetupError) else SetupError(
                         ApiCall("", "(drill runner)", {}), 0, self.journal.error)
                 finally:
-                    for task in cheating:
-                        task.cancel()
-                    await asyncio.gather(*cheating, return_exceptions=True)
                     with contextlib.suppress(Exception):
                         await self._mass_cancel(operator)
                     with contextlib.suppress(Exception):
                         await operator.delete("/v1/admin/clock")
-                self.alerts = await manipulators.alerts_per_phase(operator, self.journal.days)
+                    self.alerts = await manipulators.alerts_per_phase(operator, self.journal.days)
         finally:
             await client.aclose()
         return await self._finish()
-
-    def _moment(self) -> tuple[str, int, float] | None:
-        """Where the drill is (phase, day within it, share of the session gone, in business time), for scheduled
-        manipulators."""
-        window = self.window
-        if window is None:
-            return None
-        opens = business_ms(self.scenario, window.day, 0)
-        session_ms = self.scenario.clock.session_minutes * 60_000
-        return window.phase.name, window.day - window.phase.start_day, (self.now - opens) / session_ms
 
     async def _operator_key(self) -> str:
         client = aioredis.Redis.from_url(self.settings.redis_url)
@@ -224,7 +215,8 @@ class _Drill:
         first_trade = len(self.journal.trades)
         start = business_ms(self.scenario, window.day, 0)
         step_ms = self.scenario.clock.step_minutes * 60_000
-        for step in day_steps(self.scenario, window, suspends=bool(suspensions)):
+        steps = day_steps(self.scenario, window, suspends=bool(suspensions))
+        for step in steps:
             began = time.monotonic()
             await self._set_clock(operator, step.at)
             for instrument_id, exchange_phase in step.sessions:
@@ -237,6 +229,7 @@ class _Drill:
             await self.settle()
             await self.observe()
             await self._trade(http, step, expire_at=step.at + self.scenario.clock.order_life_steps * step_ms)
+            await manipulators.act(self.cheats, window, step, last=step is steps[-1])
             await self.settle()
             if self.speed:
                 await asyncio.sleep(max(0.0, step_ms / 1000 / self.speed - (time.monotonic() - began)))
@@ -253,18 +246,35 @@ class _Drill:
                 self.closes[trade.instrument] = trade.price
 
     async def _trade(self, http: httpx.AsyncClient, step: Step, *, expire_at: int) -> None:
-        """Every trader decides, in an order drawn from the seed; each market's orders go in in that order."""
-        assert self.state is not None
+        """Every trader decides, in an order drawn from the seed; each market's orders go in in that order.
+
+        A cross-border buy is cut to what its link can still carry (see :mod:`carbonlink.drill.quota_room`)."""
+        assert self.state is not None and self.link_phase is not None
+        homes = {i.id: i.registry for i in self.scenario.instruments}
+        room = QuotaRoom(phase_rules(self.scenario, self.link_phase),
+                         await self.state.quota_counters(calendar_year(self.now)), self.obligations)
+        room.hold_resting(list(self.state.open_orders.values()), homes=homes)
         lanes: dict[str, list] = {}
         for agent in self.order_rng.sample(self.agents, len(self.agents)):
             for intent in agent.decide(self.floor):
+                origin = homes[intent.instrument]
+                if intent.side == BUY and origin != agent.member.registry:
+                    venue = agent.venues[intent.instrument]
+                    quantity = room.largest(agent.member.account, origin, agent.member.registry,
+                                            quantity=intent.quantity, lot=venue.lot)
+                    if quantity < venue.min_qty:
+                        self.floor.refusals["DRILL_LINK_QUOTA_FULL"] += 1
+                        continue
+                    intent = replace(intent, quantity=quantity)
+                    room.hold(agent.member.account, origin, agent.member.registry, quantity)
                 lanes.setdefault(intent.instrument, []).append((agent, intent))
         results = await asyncio.gather(*(post_lane(http, lanes[i], self.floor, expire_at=expire_at)
                                          for i in sorted(lanes)))
         registries = {m.account: m.registry for m in self.members}
         for posted in (p for lane in results for p in lane):
             self.state.posted(TrackedOrder(posted.order_id, posted.intent.instrument, posted.account,
-                                           registries[posted.account], expire_at))
+                                           registries[posted.account], expire_at, posted.intent.side == BUY,
+                                           posted.intent.quantity))
 
     async def settle(self) -> None:
         """Wait until the exchange has processed every effect so far; journal the trades that finished."""

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from services.bridge import link_operations
 from services.bridge.decisions import Bridge
-from shared.kafka import TRANSIENT_ERRORS, Delivery, consume, dead_letter, make_consumer
+from shared.kafka import TRANSIENT_ERRORS, Delivery, FetchPacer, consume, dead_letter, make_consumer
 from shared.business_clock import business_now
 from shared.messages import DeliveryRequested, ResumeLink, SuspendLink, TerminateLink
 from shared.runtime import ServiceContext
@@ -52,7 +52,8 @@ async def main(
     await consumer.start()
     timer = asyncio.create_task(_timer(bridge, ctx, clock))
     try:
-        await consume(consumer, ctx.producer, handle, ctx.stop, ready=ctx.mark_ready)
+        await consume(consumer, ctx.producer, handle, ctx.stop, ready=ctx.mark_ready,
+                      pacer=FetchPacer.of(consumer, ctx.settings))
     finally:
         ctx.stop.set()
         await timer

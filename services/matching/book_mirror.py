@@ -1,10 +1,14 @@
-"""Mirror of each book in Redis, written by one Lua script call per batch (atomic, like a transaction): depth
-levels, resting orders, last trade, recent trades, phase, reference price and every order's state. Order
-entry reads books only from here.
+"""Mirror of each book in Redis: depth levels, resting orders, last trade, recent trades, phase, reference price
+and every order's state. Order entry reads books only from here.
 
-Events at or below the instrument's mirrored sequence number are skipped, so a replay after a crash
-leaves Redis exactly as an uninterrupted run would. The batch's writes travel as one JSON list of small
-operations: queuing each write as its own command cost the service most of its time in redis-py.
+The writes travel as JSON lists of small operations, each list applied by one Lua script call (atomic):
+queuing each write as its own command cost the service most of its time in redis-py. A list holds at most
+about `CHUNK_OPS` operations and ends with the instrument's mirrored sequence number (operation `M`), and the
+lists go in one pipeline: one script call over a whole busy batch (~2,500 commands) held Redis for ~290 ms,
+stalling every other client, while a chunk holds it for a few milliseconds.
+
+Events at or below the instrument's mirrored sequence number are skipped, so a replay after a crash — even one
+between two chunks — leaves Redis exactly as an uninterrupted run would.
 """
 
 from __future__ import annotations
@@ -19,23 +23,54 @@ from shared import market_keys as keys
 
 Ops = list[list]
 
+#: Operations per script call (one call of this size takes a few milliseconds of Redis).
+CHUNK_OPS = 400
+
 
 def mirror_ops(ops: Ops, instrument: str, events: Iterable[core.Event], *, after_seq: int) -> int:
-    """Append the writes for `events` newer than `after_seq` to `ops`; return the new mirrored sequence number."""
+    """Append the writes for `events` newer than `after_seq` to `ops`, with the mirrored sequence number after
+    every `CHUNK_OPS` or so and at the end; return the new mirrored sequence number."""
     last = after_seq
+    seq_key = keys.mirrored_seq(instrument)
+    since_marker = 0
     for event in events:
         if event.seq <= after_seq:
             continue
+        before = len(ops)
         _write(ops, instrument, event)
         last = event.seq
-    if last != after_seq:
-        ops.append(["S", keys.mirrored_seq(instrument), str(last)])
+        since_marker += len(ops) - before
+        if since_marker >= CHUNK_OPS:
+            ops.append(["M", seq_key, str(last)])
+            since_marker = 0
+    if since_marker:
+        ops.append(["M", seq_key, str(last)])
     return last
 
 
+def chunks(ops: Ops) -> list[Ops]:
+    """`ops` cut after sequence markers into lists of about `CHUNK_OPS` (each applied atomically)."""
+    out: list[Ops] = []
+    start = 0
+    for at, op in enumerate(ops):
+        if op[0] == "M" and at + 1 - start >= CHUNK_OPS:
+            out.append(ops[start:at + 1])
+            start = at + 1
+    if start < len(ops):
+        out.append(ops[start:])
+    return out
+
+
 async def apply(redis: aioredis.Redis, ops: Ops) -> None:
-    """Apply `ops` atomically."""
-    await redis.eval(_APPLY, 0, orjson.dumps(ops))
+    """Apply `ops` in order, chunk by chunk, in one pipeline (each chunk atomic)."""
+    parts = chunks(ops)
+    if len(parts) == 1:
+        await redis.eval(_APPLY, 0, orjson.dumps(parts[0]))
+        return
+    async with redis.pipeline(transaction=False) as pipe:
+        for part in parts:
+            pipe.eval(_APPLY, 0, orjson.dumps(part))
+        await pipe.execute()
 
 
 def _write(ops: Ops, instrument: str, event: core.Event) -> None:
@@ -90,7 +125,8 @@ def _close(ops: Ops, instrument: str, order_id: str, status: str, reason: str) -
     ops.append(["D", keys.resting_orders(instrument), order_id])
 
 
-# Every value is a string. H key f v ...: HSET; D key f: HDEL; S key v: SET; L key v max: LPUSH then LTRIM to max;
+# Every value is a string. H key f v ...: HSET; D key f: HDEL; S key v: SET (M: the same, for the mirrored
+# sequence number, where a chunk may end); L key v max: LPUSH then LTRIM to max;
 # F state qty leaves status resting id: a fill (filled += qty, leaves, status; the resting order's open
 # quantity rewritten inside its JSON, or removed when nothing is left; absent if it never rested).
 _APPLY = """
@@ -101,7 +137,7 @@ for _, op in ipairs(ops) do
     redis.call('HSET', unpack(op, 2))
   elseif kind == 'D' then
     redis.call('HDEL', op[2], op[3])
-  elseif kind == 'S' then
+  elseif kind == 'S' or kind == 'M' then
     redis.call('SET', op[2], op[3])
   elseif kind == 'L' then
     redis.call('LPUSH', op[2], op[3])

@@ -37,6 +37,7 @@ class Written:
     deliveries: Sequence[asyncio.Future]
     ops: book_mirror.Ops
     kept: Mapping[int, event_outbox.Events] = field(default_factory=dict)
+    snapshot: tuple[str, bytes] | None = None  # (key, state) of the partition as of `next_offset`, if one is due
 
 
 class Outbox:
@@ -111,6 +112,10 @@ class Outbox:
         ops = [op for written in group for op in written.ops]
         if ops:
             await book_mirror.apply(self._redis, ops)
+        snapshots = {key: state for written in group if written.snapshot is not None
+                     for key, state in (written.snapshot,)}
+        if snapshots:  # after the mirror: a snapshot never covers a command whose effects are not yet durable
+            await self._redis.mset(snapshots)
         offsets = {written.tp: written.next_offset for written in group}
         try:
             await self._consumer.commit(offsets)

@@ -54,6 +54,12 @@ def owner_key(topic: str, partition: int) -> str:
     return f"matching:owner:{topic}:{partition}"
 
 
-async def save(redis: aioredis.Redis, state: PartitionState) -> None:
-    await redis.set(keys.matching_snapshot(state.topic, state.partition), state.to_json())
+def capture(state: PartitionState) -> tuple[str, bytes]:
+    """The snapshot (key, bytes) of `state` as it is now, to be written once everything before it is durable."""
     state.commands_since_snapshot = 0
+    return keys.matching_snapshot(state.topic, state.partition), state.to_json()
+
+
+async def save(redis: aioredis.Redis, state: PartitionState) -> None:
+    key, value = capture(state)
+    await redis.set(key, value)

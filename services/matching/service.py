@@ -4,8 +4,9 @@ mirrors the books into Redis, and snapshots each partition's books with the offs
 Per partition batch: apply every command, send its events, and hand the batch to the outbox
 (`services.matching.outbox`), which in the background waits for the broker's acks, mirrors the batch into
 Redis and commits the offset, batch after batch in order; matching goes straight on to the next batch.
-Only a snapshot (and giving a partition up) waits until the outbox is drained, so a snapshot never covers a
-command whose events are not yet acknowledged and mirrored.
+A snapshot is captured between two batches and handed to the outbox with the batch it follows, which writes
+it only after that batch is acknowledged and mirrored: a snapshot never covers a command whose events are not
+yet durable, and matching never waits for it. Only giving a partition up waits until the outbox is drained.
 
 Why this loses nothing: the engines are deterministic and every event id is `{instrument}:{seq}`. If the
 process dies, or Redis or the broker goes away, while batches are still in the outbox, the partitions are
@@ -33,7 +34,7 @@ from services.matching.translate import command_of, rules_of
 from shared import market_keys as keys
 from shared import messages as wire
 from shared import topic_incarnation
-from shared.kafka import TRANSIENT_ERRORS, dead_letter, make_consumer, parse
+from shared.kafka import TRANSIENT_ERRORS, FetchPacer, dead_letter, make_consumer, parse
 from shared.runtime import ServiceContext
 from shared.topics import ORDERS_COMMANDS
 
@@ -48,6 +49,7 @@ class MatchingService(ConsumerRebalanceListener):
         self.ctx = ctx
         self.consumer = make_consumer(ctx.settings, group_id="matching", client_id=ctx.instance)
         self.partitions: dict[TopicPartition, PartitionState] = {}
+        self.pacer = FetchPacer.of(self.consumer, ctx.settings)
         self.outbox = Outbox(ctx.redis, self.consumer)
 
     # --- partition ownership -------------------------------------------------------------------------------------
@@ -103,6 +105,7 @@ class MatchingService(ConsumerRebalanceListener):
                     log.error("fetch failed, retrying: %s", err)
                     await asyncio.sleep(0.5)
                     continue
+                self.pacer.fetched(bool(batches))
                 try:
                     for tp, records in batches.items():
                         state = self.partitions.get(tp)
@@ -166,9 +169,11 @@ class MatchingService(ConsumerRebalanceListener):
             for instrument, events in touched.items():
                 state.mirrored[instrument] = book_mirror.mirror_ops(
                     ops, instrument, events, after_seq=state.mirrored.get(instrument, 0))
-        await self.outbox.put(Written(tp, state.next_offset, deliveries, ops, kept))
+        snapshot = None
         if state.commands_since_snapshot >= self.ctx.settings.matching_snapshot_every:
-            await self._save(state)
+            snapshot = partition_state.capture(state)
+            state.snapshot_at = time.monotonic()
+        await self.outbox.put(Written(tp, state.next_offset, deliveries, ops, kept, snapshot))
 
     async def _handle(self, state: PartitionState, message: wire.Message, ts: int,
                       touched: dict[str, list]) -> str | None:
@@ -214,16 +219,13 @@ class MatchingService(ConsumerRebalanceListener):
                 engine.handle(SetReferencePrice(price=config.reference_price, ts=ts)))
 
     async def _snapshot_due(self) -> None:
+        """Snapshot partitions that matched something since their last snapshot and the interval ago; the outbox
+        writes it after the batches before it, so matching does not wait for them."""
         now = time.monotonic()
-        for state in list(self.partitions.values()):
+        for tp, state in list(self.partitions.items()):
             if state.commands_since_snapshot and now - state.snapshot_at >= self.ctx.settings.matching_snapshot_interval_s:
-                await self._save(state)
-
-    async def _save(self, state: PartitionState) -> None:
-        """Snapshot once everything matched so far is acknowledged and mirrored."""
-        await self.outbox.drain()
-        await partition_state.save(self.ctx.redis, state)
-        state.snapshot_at = time.monotonic()
+                state.snapshot_at = now
+                await self.outbox.put(Written(tp, state.next_offset, [], [], {}, partition_state.capture(state)))
 
 
 async def main(ctx: ServiceContext) -> None:

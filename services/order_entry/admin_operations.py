@@ -1,5 +1,6 @@
 """Operator routes for operations under /v1/admin: API keys, cash in and out, issuance and allocation,
-verified emissions and surrender, holding limits, phase changes, mass cancels and the business clock."""
+verified emissions and surrender, holding limits, phase changes, mass cancels and the business clock; listing
+keys and grants (operators and auditors), revoking grants."""
 
 from __future__ import annotations
 
@@ -9,12 +10,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 
-from services.order_entry.deps import Operator, PortsDep
+from services.order_entry.deps import Operator, OperatorOrAuditor, PortsDep
 from services.order_entry.errors import ApiError, error_responses, not_found
 from services.order_entry.principals import Role
 from services.order_entry.schemas import (
-    Accepted, CashMovement, ClockRequest, EmissionsRequest, HoldingLimitRequest, KeyCreated, KeyRequest, LedgerResult,
-    MassCancelRequest, PhaseRequest, SurrenderRequest, UnitMovement,
+    Accepted, CashMovement, ClockRequest, EmissionsRequest, HoldingLimitRequest, KeyCreated, KeyRequest, KeyView,
+    LedgerResult, MassCancelRequest, PhaseRequest, SurrenderRequest, UnitMovement,
 )
 from shared.kafka import publish
 from shared.ledger import PostResult, unit_asset
@@ -57,10 +58,42 @@ async def create_key(body: KeyRequest, _: Operator, ports: PortsDep) -> KeyCreat
     return KeyCreated(key_id=key_id, principal=body.principal, role=body.role, api_key=api_key)
 
 
+@router.get("/keys", response_model=list[KeyView])
+async def list_keys(_: OperatorOrAuditor, ports: PortsDep) -> list[KeyView]:
+    """Every API key's principal, role and limits (the keys themselves are never stored)."""
+    return [KeyView(key_id=r["key_id"], principal=r.get("principal", ""), role=r.get("role", ""),
+                    rate=int(r["rate"]) if r.get("rate") else None, burst=int(r["burst"]) if r.get("burst") else None,
+                    created_at=int(r.get("created_at") or 0)) for r in await ports.principals.keys()]
+
+
 @router.delete("/keys/{key_id}", status_code=204, response_model=None)
 async def revoke_key(key_id: Name, _: Operator, ports: PortsDep) -> None:
     if not await ports.principals.revoke(key_id):
         raise not_found("key", key_id)
+
+
+@router.get("/principals/{principal}/grants", response_model=list[str])
+async def list_grants(principal: Name, _: OperatorOrAuditor, ports: PortsDep) -> list[str]:
+    """The accounts a principal may use."""
+    if await ports.principals.role_of(principal) is None:
+        raise not_found("principal", principal)
+    return await ports.principals.granted(principal)
+
+
+@router.delete("/accounts/{registry}/{name}/grants/{principal}", status_code=204, response_model=None)
+async def revoke_grant(registry: Name, name: Name, principal: Name, _: Operator, ports: PortsDep) -> None:
+    """The principal may no longer use the account (its open orders stay; cancel them separately)."""
+    account_id = f"{registry}/{name}"
+    account = await ports.reference.account(account_id)
+    if account is None:
+        raise not_found("account", account_id)
+    revoked = await ports.principals.revoke_grant(principal, account_id)
+    if principal in account.principals:
+        await ports.reference.put_account(account.model_copy(
+            update={"principals": tuple(p for p in account.principals if p != principal)}))
+    elif not revoked:
+        raise ApiError(404, "GRANT_NOT_FOUND", f"{principal!r} has no grant on {account_id!r}",
+                       {"principal": principal, "account": account_id})
 
 
 async def _cash(ports: PortsDep, body: CashMovement, kind: str) -> LedgerResult:

@@ -13,6 +13,7 @@ from services.order_entry import (
     accounts, admin_operations, admin_reference, errors, health, market_data, orders, stream, transparency, web,
 )
 from services.order_entry import oversight_admin, oversight_public
+from services.order_entry.body_limit import BodyLimit
 from services.order_entry.deps import make_ports
 from services.order_entry.order_desk import OrderDesk
 from services.order_entry.outbox_relay import OutboxRelay
@@ -44,6 +45,7 @@ def create_app(ctx: ServiceContext, *, stream_events: bool = True) -> FastAPI:
     app.state.hub = Hub()
     app.state.relay = OutboxRelay(ctx)
     errors.install(app)
+    app.add_middleware(BodyLimit)
     # `web` carries the dashboard and console pages, their static assets and the read endpoints they use
     for module in (health, orders, accounts, market_data, transparency, admin_reference, admin_operations, stream, web,
                    oversight_admin, oversight_public):

@@ -14,6 +14,9 @@ from pydantic import BaseModel, Field
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
+
+from services.order_entry.body_limit import MAX_BODY_BYTES
 
 log = logging.getLogger(__name__)
 
@@ -87,9 +90,25 @@ async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResp
     return _json(400 if malformed else 422, code, message, {"errors": errors})
 
 
-async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     code = STATUS_CODES.get(exc.status_code, "HTTP_ERROR")
-    return _json(exc.status_code, code, str(exc.detail), headers=getattr(exc, "headers", None))
+    headers = getattr(exc, "headers", None)
+    if exc.status_code == 405:
+        headers = {**(headers or {}), "Allow": _allowed_methods(request)}
+    details = {"max_bytes": MAX_BODY_BYTES} if exc.status_code == 413 else None
+    return _json(exc.status_code, code, str(exc.detail), details, headers=headers)
+
+
+_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route of the path takes (the router names only the first route that matched the path),
+    found by asking the routes, since included routers keep theirs inside."""
+    routes = request.app.router.routes
+    allowed = [method for method in _METHODS
+               if any(route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes)]
+    return ", ".join(allowed)
 
 
 async def _unavailable(_: Request, exc: Exception) -> JSONResponse:

@@ -17,6 +17,7 @@ from shared.messages import AlertRaised
 from shared.redis_text import text
 from shared.reference import AccountId
 from shared.surveillance import ThresholdOverrides
+from shared.topics import ORDERS_EVENTS
 
 router = APIRouter(prefix="/v1/admin", tags=["admin: oversight"], responses=error_responses(401, 403, 404, 422, 429))
 
@@ -30,6 +31,7 @@ class _Body(BaseModel):
 class AlertPage(BaseModel):
     alerts: list[AlertRaised]
     next_cursor: str | None = Field(description="pass as `before` for older alerts")
+    judged_until: int | None = Field(description="business time up to which oversight has judged the order events")
 
 
 class OwnershipGroup(_Body):
@@ -82,7 +84,9 @@ async def list_alerts(
                 found.append(alert)
     found = found[:limit]
     more = bool(found) and len(found) == limit
-    return AlertPage(alerts=found, next_cursor=str(found[-1].raised_at) if more else None)
+    judged = await redis.hget(keys.PROGRESS, ORDERS_EVENTS.name)
+    return AlertPage(alerts=found, next_cursor=str(found[-1].raised_at) if more else None,
+                     judged_until=None if judged is None else int(judged))
 
 
 @router.put("/ownership-groups/{group}", response_model=OwnershipGroupView)

@@ -56,6 +56,19 @@ async def positions(
     return sorted(found, key=lambda p: (p.asset, -p.holding, p.account))
 
 
+async def _corridor_view(ports: PortsDep, link_id: str, corridor: Corridor) -> CorridorView:
+    raw = await ports.ctx.redis.hgetall(keys.corridor_readings(link_id))
+    readings = [CorridorReading.model_validate(orjson.loads(value)) for value in raw.values()]
+    return CorridorView(link_id=link_id, corridor=corridor, readings=sorted(readings, key=lambda r: r.instrument))
+
+
+@router.get("/corridors", response_model=list[CorridorView])
+async def corridors(ports: PortsDep) -> list[CorridorView]:
+    """Every linkage agreement's price corridor with each linked market's latest converted price."""
+    return [await _corridor_view(ports, link.id, link.corridor) for link in await ports.reference.links()
+            if link.corridor is not None]
+
+
 @router.get("/links/{link_id}/corridor", response_model=CorridorView)
 async def corridor(link_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")],
                    ports: PortsDep) -> CorridorView:
@@ -63,7 +76,4 @@ async def corridor(link_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9
     link = await ports.reference.link(link_id)
     if link is None or link.corridor is None:
         raise not_found("corridor", link_id)
-    raw = await ports.ctx.redis.hgetall(keys.corridor_readings(link_id))
-    readings = [CorridorReading.model_validate(orjson.loads(value))
-                for value in raw.values()]
-    return CorridorView(link_id=link_id, corridor=link.corridor, readings=sorted(readings, key=lambda r: r.instrument))
+    return await _corridor_view(ports, link_id, link.corridor)

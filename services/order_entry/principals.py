@@ -133,6 +133,19 @@ class PrincipalStore:
         await self._client.delete(key_key(text(sha)), key_id_key(key_id), bucket_key(key_id))
         return True
 
+    async def keys(self) -> list[dict[str, str]]:
+        """Every key's record (never the key itself), oldest first: an operator's listing, so a keyspace scan."""
+        shas = [await self._client.get(name) async for name in self._client.scan_iter(match=key_id_key("*"), count=1000)]
+        pipe = self._client.pipeline(transaction=False)
+        for sha in shas:
+            if sha is not None:
+                pipe.hgetall(key_key(_text(sha)))
+        records = [{_text(k): _text(v) for k, v in raw.items()} for raw in await pipe.execute() if raw]
+        return sorted(records, key=lambda r: (r.get("created_at", ""), r.get("key_id", "")))
+
+    async def revoke_grant(self, principal: str, account_id: str) -> bool:
+        return bool(await self._client.srem(grants_key(principal), account_id))
+
     async def check(self, api_key: str) -> KeyCheck:
         """Look the key up and take one token from its bucket, in one round trip."""
         reply = await self._check(keys=[key_key(digest(api_key))], args=[DEFAULT_RATE, DEFAULT_BURST])

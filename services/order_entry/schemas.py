@@ -1,4 +1,5 @@
-"""Request and response bodies of the HTTP API (separate from what is stored); prices are decimal strings."""
+"""Request and response bodies of the HTTP API (separate from what is stored); prices are decimal strings and
+every integer is a JSON integer, strictly (``true``, ``"10"`` and ``2.0`` are refused)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from shared.reference import AccountId, InstrumentId, PrincipalId, RegistryId, T
 
 ClientOrderId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$", examples=["c-0001"])]
 DecimalPrice = Annotated[str, Field(pattern=r"^[0-9]{1,15}(\.[0-9]{1,8})?$", examples=["52.30"])]
-BusinessMs = Annotated[int, Field(ge=0, le=10**14, description="business time, ms since the Unix epoch (UTC)")]
+BusinessMs = Annotated[int, Field(strict=True, ge=0, le=10**14, description="business time, ms since the Unix epoch (UTC)")]
 
 
 class Body(BaseModel):
@@ -144,8 +145,8 @@ class Candle(BaseModel):
 class KeyRequest(Body):
     principal: PrincipalId
     role: Annotated[str, Field(pattern=r"^(trader|operator|auditor)$")]
-    rate: int | None = Field(default=None, ge=1, le=1_000_000)
-    burst: int | None = Field(default=None, ge=1, le=1_000_000)
+    rate: int | None = Field(default=None, strict=True, ge=1, le=1_000_000)
+    burst: int | None = Field(default=None, strict=True, ge=1, le=1_000_000)
 
 
 class KeyCreated(BaseModel):
@@ -153,6 +154,15 @@ class KeyCreated(BaseModel):
     principal: str
     role: str
     api_key: str = Field(description="shown once; only its sha256 is stored")
+
+
+class KeyView(BaseModel):
+    key_id: str
+    principal: str
+    role: str
+    rate: int | None = None
+    burst: int | None = None
+    created_at: int
 
 
 class GrantRequest(Body):
@@ -170,7 +180,7 @@ class UnitMovement(Body):
     account: AccountId
     origin: RegistryId
     unit_type: Annotated[str, Field(pattern=r"^(ALLOWANCE|OFFSET|CONVERTED)$")]
-    vintage: Annotated[int, Field(ge=1990, le=2100)]
+    vintage: Annotated[int, Field(strict=True, ge=1990, le=2100)]
     quantity: Tonnes
     reference: ClientOrderId | None = None
 
@@ -182,13 +192,13 @@ class SurrenderRequest(UnitMovement):
 class EmissionsRequest(Body):
     account: AccountId
     period: ClientOrderId
-    tonnes: Annotated[int, Field(ge=0, le=10**12)]
+    tonnes: Annotated[int, Field(strict=True, ge=0, le=10**12)]
 
 
 class HoldingLimitRequest(Body):
     account: AccountId
     asset: Annotated[str, Field(pattern=r"^U:[A-Za-z0-9._-]{1,64}:(ALLOWANCE|OFFSET|CONVERTED):[0-9]{4}$")]
-    limit: Annotated[int, Field(ge=0, le=10**13)]
+    limit: Annotated[int, Field(strict=True, ge=0, le=10**13)]
 
 
 class LedgerResult(BaseModel):

@@ -23,6 +23,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from services.order_entry.outbox_relay import OutboxRelay
 from services.order_entry.principals import Role
 from services.order_entry.stream_hub import PUBLIC_KINDS, Hub, Subscriber
+from shared.kafka import FetchPacer
 from shared.runtime import ServiceContext
 from shared.topics import MARKET_DATA, ORDERS_EVENTS, SETTLEMENT_EVENTS
 
@@ -109,8 +110,10 @@ async def run_event_reader(ctx: ServiceContext, hub: Hub, relay: OutboxRelay | N
             partitions = [TopicPartition(t, p) for t in topics for p in (consumer.partitions_for_topic(t) or ())]
             consumer.assign(partitions)
             await consumer.seek_to_end(*partitions)
+            pacer = FetchPacer.of(consumer, ctx.settings)
             while not ctx.stop.is_set():
                 batches = await consumer.getmany(timeout_ms=200, max_records=2000)
+                pacer.fetched(bool(batches))
                 ctx.mark_ready()
                 for tp, records in batches.items():
                     acknowledge = relay.on_event if relay is not None and tp.topic == ORDERS_EVENTS.name else None

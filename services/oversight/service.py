@@ -42,7 +42,8 @@ class OversightService:
         async def watch(stream) -> None:
             async for event in stream.events():
                 m = event.message
-                await watcher.handle(Record(m.topic, m.partition, m.offset, m.value or b"", int(m.timestamp * 1000)))
+                await watcher.handle(Record(m.topic, m.partition, m.offset, m.value or b"", int(m.timestamp * 1000),
+                                            list(m.headers or ())))
 
         for topic in WATCHED:
             channel = app.topic(topic.name, key_serializer="raw", value_serializer="raw")
@@ -50,6 +51,7 @@ class OversightService:
         refresher = asyncio.create_task(_refresh(watcher, ctx, self.config.reference_refresh_s))
         await app.start()
         try:
+            await _until_consuming(app, ctx)
             await ctx.stop.wait()
         finally:
             refresher.cancel()
@@ -60,6 +62,15 @@ class OversightService:
 
 async def main(ctx: ServiceContext) -> None:
     await OversightService(ctx, OversightSettings()).run()
+
+
+async def _until_consuming(app, ctx: ServiceContext) -> None:
+    """Ready once the worker holds its partitions and no rebalance is under way."""
+    while not ctx.stop.is_set():
+        if app.consumer.assignment() and not app.rebalancing:
+            ctx.mark_ready()
+            return
+        await asyncio.sleep(0.1)
 
 
 async def _until_loaded(watcher: Watcher, ctx: ServiceContext) -> None:

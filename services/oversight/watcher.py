@@ -39,6 +39,7 @@ class Record:
     offset: int
     value: bytes
     timestamp: int
+    headers: list[tuple[str, bytes]]
 
 
 class Watcher:
@@ -51,6 +52,7 @@ class Watcher:
         self.surveillance = surveillance
         self._instruments: dict[str, Instrument] = {}
         self._touch: dict[str, dict[Side, dict[int, int]]] = {}
+        self.progress: dict[str, int] = {}  # topic → latest business time judged
 
     async def refresh_reference(self) -> None:
         """Reread ownership groups, links, instruments and thresholds; the next events are judged with them."""
@@ -63,6 +65,8 @@ class Watcher:
                                             caps={link.id: link.caps.per_period for link in links},
                                             watches=watches_of(links, instruments))
         await self._store.ownership_applied(version)
+        if self.progress:
+            await self._ctx.redis.hset(keys.PROGRESS, mapping=self.progress)
 
     async def handle(self, record: Record) -> None:
         parsed = parse(record)  # type: ignore[arg-type]
@@ -70,6 +74,7 @@ class Watcher:
             await _durably(lambda: dead_letter(self._ctx.producer, record, parsed))  # type: ignore[arg-type]
             return
         message = parsed.message
+        self.progress[record.topic] = max(self.progress.get(record.topic, 0), parsed.envelope.occurred_at)
         if isinstance(message, BookDelta):
             self._book_delta(message)
             return

@@ -6,8 +6,8 @@ versus payment, a cross-registry hold, an order's release, an amended order's re
 the batch, see ``_run_in_order``), move the trades' states with their account records, publish, then raise the
 marks. A batch repeated after a crash (from Kafka or from matching's outbox) repeats nothing.
 
-A trade the ledger refuses because it does not fit any reservation (an order this exchange never accepted, a
-quantity it cannot hold) is not a trade matching made: it is dead-lettered and touches no account.
+A trade the ledger refuses because it names no reservation of this exchange (orders it never accepted, accounts
+or assets it does not know) is not a trade matching made: it is dead-lettered and touches no account.
 """
 
 from __future__ import annotations
@@ -48,9 +48,10 @@ log = logging.getLogger(__name__)
 
 ORDER_ENDS = (OrderCancelled, OrderExpired, OrderRejected)
 
-#: Ledger refusals that say the trade matches no reservation of this exchange (never a trade matching made).
-NOT_OUR_TRADE = frozenset({"RESERVATION_MISMATCH", "CURRENCY_MISMATCH", "INSUFFICIENT_RESERVED", "UNKNOWN_ACCOUNT",
-                           "UNKNOWN_ASSET", "INVALID_AMOUNT", "UNBALANCED_ENTRY", "INVALID_ENTRY", "INVALID_BUCKET"})
+#: Ledger refusals that say the trade names no reservation, account or asset of this exchange: never a trade
+#: matching made (its orders were reserved for before they were accepted). Any other refusal of a trade fails it
+#: visibly, with the ledger's code, so that a trade matching did make is never dropped silently.
+NOT_OUR_TRADE = frozenset({"RESERVATION_MISMATCH", "CURRENCY_MISMATCH", "UNKNOWN_ACCOUNT", "UNKNOWN_ASSET"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from services.matching.core import reasons as r
 from services.matching.core.book import Order
-from services.matching.core.events import Event, TradeExecuted, TradingHalted
+from services.matching.core.events import Event, TradeExecuted, TradingHalted, build
 from services.matching.core.vocabulary import BUY, HALTED, STP_CANCEL_INCOMING, STP_CANCEL_RESTING, STP_NONE
 
 Touched = dict[tuple[str, int], None]  # book levels changed by one command, in first-touch order
@@ -80,16 +80,17 @@ def take(engine, taker: Order, limit: int | None, ts: int, out: list[Event], tou
                 trade_seq += 1
                 seq += 1
                 maker_id = maker.order_id
+                maker_account = maker.account
                 if is_buy:
-                    append(TradeExecuted(
+                    append(build(TradeExecuted, (
                         instrument, seq, ts, f"{instrument}:T{trade_seq}", trade_seq, price, fill, aggressor,
-                        maker_id, taker_id, maker.account, account, taker_id, maker_id, account, maker.account,
-                        taker_left, maker_left))
+                        maker_id, taker_id, maker_account, account, taker_id, maker_id, account, maker_account,
+                        taker_left, maker_left)))
                 else:
-                    append(TradeExecuted(
+                    append(build(TradeExecuted, (
                         instrument, seq, ts, f"{instrument}:T{trade_seq}", trade_seq, price, fill, aggressor,
-                        maker_id, taker_id, maker.account, account, maker_id, taker_id, maker.account, account,
-                        maker_left, taker_left))
+                        maker_id, taker_id, maker_account, account, maker_id, taker_id, maker_account, account,
+                        maker_left, taker_left)))
                 traded_at = price
             if not taker.remaining or not level.count:
                 break
@@ -136,7 +137,8 @@ def fillable(engine, side: str, account: str, stp: str, quantity: int, limit: in
 def _trip(engine, taker: Order, price: int, allowed: tuple[int, int], ts: int, out: list[Event]) -> None:
     anchor = engine.breaker.anchor(ts, engine.reference_price)
     engine.seq += 1
-    out.append(TradingHalted(engine.instrument, engine.seq, ts, taker.order_id, price, anchor, allowed[0], allowed[1]))
+    out.append(build(TradingHalted, (engine.instrument, engine.seq, ts, taker.order_id, price, anchor, allowed[0],
+                                     allowed[1])))
     engine.emit_phase(HALTED, "CIRCUIT_BREAKER", ts, out)
     engine.emit_cancelled(taker, r.CANCEL_CIRCUIT_BREAKER, ts, out)
     taker.remaining = 0

@@ -28,11 +28,11 @@ from services.matching.core.commands import (AdvanceClock, AmendOrder, CancelOrd
                                              SetReferencePrice, SubmitOrder)
 from services.matching.core.continuous import Touched, fillable, take
 from services.matching.core.events import (BookDelta, CommandRejected, Event, OrderAccepted, OrderAmended,
-                                           OrderCancelled, OrderExpired, OrderRejected, PhaseChanged)
+                                           OrderCancelled, OrderExpired, OrderRejected, PhaseChanged, build)
 from services.matching.core.instrument import InstrumentRules
-from services.matching.core.validation import price_reason, quantity_reason, submit_reason
-from services.matching.core.vocabulary import (BUY, CLOSED, CONTINUOUS, FOK, GTD, IMMEDIATE, MARKET,
-                                               ORDER_ENTRY_PHASES, PHASES, POST_ONLY)
+from services.matching.core.validation import ENTRY_KINDS, kind_of, price_reason, quantity_reason, submit_reason
+from services.matching.core.vocabulary import (BUY, CLOSED, CONTINUOUS, GTD, ORDER_ENTRY_PHASES, PHASES, POST_ONLY,
+                                               STP_MODES)
 
 
 class MatchingEngine:
@@ -53,6 +53,9 @@ class MatchingEngine:
         self.last_trade_price: int | None = None
         self.breaker = BreakerWindow(rules.circuit_breaker) if rules.circuit_breaker is not None else None
         self.band = rules.band_limits(reference_price)  # the static band's (low, high), kept with the reference
+        # Whether a new order's size and price need more than "a positive int" (lot, limits, tick, band).
+        self._checks_size = rules.lot != 1 or rules.min_quantity is not None or rules.max_quantity is not None
+        self._checks_price = rules.tick != 1 or rules.price_band is not None
         self.expiries: list[tuple[int, int, Order]] = []  # GTD heap (expire_at, priority, order); stale entries skipped
         self._handlers: dict[type, Callable[[object], list[Event]]] = {
             SubmitOrder: self._submit,
@@ -66,9 +69,10 @@ class MatchingEngine:
 
     def handle(self, command: object) -> list[Event]:
         """Apply one command; return the events it caused, in order."""
-        handler = self._handlers.get(type(command))
-        if handler is None:
-            raise TypeError(f"not a matching command: {type(command).__name__}")
+        try:
+            handler = self._handlers[type(command)]
+        except KeyError:
+            raise TypeError(f"not a matching command: {type(command).__name__}") from None
         return handler(command)
 
     def snapshot(self) -> dict:
@@ -95,69 +99,104 @@ class MatchingEngine:
     # --- orders ------------------------------------------------------------------------------------------------
 
     def _submit(self, cmd: SubmitOrder) -> list[Event]:
+        order_id, account, side, quantity, price = cmd.order_id, cmd.account, cmd.side, cmd.quantity, cmd.price
+        order_type, tif, ts, stp = cmd.order_type, cmd.time_in_force, cmd.ts, cmd.stp
         phase = self.phase
-        reason = submit_reason(cmd, self.rules, self.band, phase, self.known_order_ids)
-        side, order_type, tif, price, ts = cmd.side, cmd.order_type, cmd.time_in_force, cmd.price, cmd.ts
+        # The cheap test passes exactly the orders submit_reason accepts; only a failure pays for the full check.
+        try:
+            kind = ENTRY_KINDS[phase].get((side, order_type, tif))
+        except TypeError:  # an unhashable field
+            kind = None
+        rules = self.rules
+        if (kind is None or type(order_id) is not str or not order_id or order_id in self.known_order_ids
+                or type(account) is not str or not account or type(quantity) is not int or quantity <= 0
+                or (self._checks_size and quantity_reason(quantity, rules, check_min=True) is not None)
+                or (price is not None if kind[1] else (
+                    type(price) is not int or price <= 0
+                    or (self._checks_price and price_reason(price, rules, self.band) is not None)))
+                or (kind[5] and (type(cmd.expire_at) is not int or cmd.expire_at <= ts))
+                or (stp is not None and (type(stp) is not str or stp not in STP_MODES))):
+            reason = submit_reason(cmd, rules, self.band, phase, self.known_order_ids)
+            if reason is not None:
+                self.seq += 1
+                return [build(OrderRejected, (self.instrument, self.seq, ts, order_id, account, side,
+                                              quantity if type(quantity) is int and quantity > 0 else 0, reason))]
+            kind = kind_of(side, order_type, tif)  # valid, but with fields the lookup did not recognise
+        is_buy, market, post_only, fok, rests, gtd = kind
         limit = price
         marketable = False
-        if reason is None and phase == CONTINUOUS:
-            is_buy = side == BUY
-            if order_type == MARKET:
+        if phase == CONTINUOUS:
+            if market:
                 band = self.band
                 limit = None if band is None else (band[1] if is_buy else band[0])
             opposite = self.book.asks.keys if is_buy else self.book.bids.keys
             if opposite:
                 best_key = opposite[-1]  # asks are keyed by minus the price
                 marketable = limit is None or (-best_key <= limit if is_buy else best_key >= limit)
-            if order_type == MARKET:
+            reason = None
+            if market:
                 if not marketable:
                     reason = r.NO_LIQUIDITY
-            elif order_type == POST_ONLY and marketable:
+            elif post_only and marketable:
                 reason = r.POST_ONLY_WOULD_TAKE
-            if reason is None and tif == FOK and not fillable(
-                    self, side, cmd.account, cmd.stp or self.rules.default_stp, cmd.quantity, limit, ts):
+            if fok and reason is None and not fillable(self, side, account, stp or rules.default_stp, quantity,
+                                                       limit, ts):
                 reason = r.FOK_NOT_FILLABLE
-        self.seq += 1
-        instrument = self.instrument
-        if reason is not None:
-            quantity = cmd.quantity
-            return [OrderRejected(instrument, self.seq, ts, cmd.order_id, cmd.account, side,
-                                  quantity if type(quantity) is int and quantity > 0 else 0, reason)]
-        order_id, account, quantity = cmd.order_id, cmd.account, cmd.quantity
+            if reason is not None:
+                self.seq += 1
+                return [build(OrderRejected, (self.instrument, self.seq, ts, order_id, account, side, quantity,
+                                              reason))]
         self.known_order_ids.add(order_id)
+        seq = self.seq + 1
+        instrument = self.instrument
         order = Order(order_id, account, cmd.registry, side, price, quantity, order_type, tif,
-                      cmd.expire_at if tif == GTD else None, cmd.stp or self.rules.default_stp, self.seq)
-        out: list[Event] = [OrderAccepted(instrument, self.seq, ts, order_id, account, side, order_type, tif, price,
-                                          quantity)]
+                      cmd.expire_at if gtd else None, stp or rules.default_stp, seq)
+        out: list[Event] = [build(OrderAccepted, (instrument, seq, ts, order_id, account, side, order_type, tif,
+                                                  price, quantity))]
         if marketable:
+            self.seq = seq
             touched: Touched = {}
             take(self, order, limit, ts, out, touched)
             if order.remaining:
-                if order_type == MARKET or tif in IMMEDIATE:
-                    self.emit_cancelled(order, r.CANCEL_UNFILLED, ts, out)
-                else:
+                if rests:
                     self._rest(order)
                     touched[(side, price)] = None
+                else:
+                    self.emit_cancelled(order, r.CANCEL_UNFILLED, ts, out)
             self.emit_deltas(ts, out, touched)
-        elif order_type == MARKET or tif in IMMEDIATE:
-            self.emit_cancelled(order, r.CANCEL_UNFILLED, ts, out)
-        else:  # the common case, inlined: rest without matching
-            level = (self.book.bids if side == BUY else self.book.asks).add(order)
+        elif rests:  # the common case, inlined: rest without matching
+            level = (self.book.bids if is_buy else self.book.asks).add(order)
             self.orders[order_id] = order
-            if tif == GTD:
-                heappush(self.expiries, (order.expire_at, order.priority, order))
-            self.seq += 1
-            out.append(BookDelta(instrument, self.seq, ts, side, price, level.quantity, level.count))
+            if gtd:
+                heappush(self.expiries, (order.expire_at, seq, order))
+            self.seq = seq + 1
+            out.append(build(BookDelta, (instrument, seq + 1, ts, side, price, level.quantity, level.count)))
+        else:
+            self.seq = seq
+            self.emit_cancelled(order, r.CANCEL_UNFILLED, ts, out)
         return out
 
     def _cancel(self, cmd: CancelOrder) -> list[Event]:
-        order = self.orders.pop(cmd.order_id, None) if type(cmd.order_id) is str else None
+        try:
+            order = self.orders.pop(cmd.order_id, None)
+        except TypeError:  # an unhashable order id
+            order = None
         if order is None:
             return [self.command_rejected("CANCEL", cmd.order_id, r.UNKNOWN_ORDER, cmd.ts)]
-        out: list[Event] = []
-        self.emit_cancelled(order, r.CANCEL_REQUESTED, cmd.ts, out)
-        self.book.side(order.side).remove(order)
-        self.emit_deltas(cmd.ts, out, {(order.side, order.price): None})
+        side, price, ts, seq = order.side, order.price, cmd.ts, self.seq
+        out: list[Event] = [build(OrderCancelled, (self.instrument, seq + 1, ts, order.order_id, order.account, side,
+                                                   order.remaining, r.CANCEL_REQUESTED))]
+        book_side = self.book.bids if side == BUY else self.book.asks
+        level = book_side.levels[price]
+        level.quantity -= order.remaining
+        level.count -= 1
+        order.remaining = 0
+        self.seq = seq + 2
+        if level.count:
+            out.append(build(BookDelta, (self.instrument, seq + 2, ts, side, price, level.quantity, level.count)))
+        else:
+            book_side.drop_level(price)
+            out.append(build(BookDelta, (self.instrument, seq + 2, ts, side, price, 0, 0)))
         return out
 
     def _mass_cancel(self, cmd: MassCancel) -> list[Event]:
@@ -196,15 +235,16 @@ class MatchingEngine:
         self.seq += 1
         if price == old_price and quantity <= order.remaining:
             book_side.reduce(order, quantity)
-            out: list[Event] = [OrderAmended(self.instrument, self.seq, ts, order.order_id, order.account, side,
-                                             price, quantity, False)]
+            out: list[Event] = [build(OrderAmended, (self.instrument, self.seq, ts, order.order_id, order.account,
+                                                     side, price, quantity, False))]
             self.emit_deltas(ts, out, {(side, price): None})
             return out
         book_side.remove(order)
         del self.orders[order.order_id]
         moved = Order(order.order_id, order.account, order.registry, side, price, quantity, order.order_type,
                       order.time_in_force, order.expire_at, order.stp, self.seq)
-        out = [OrderAmended(self.instrument, self.seq, ts, order.order_id, order.account, side, price, quantity, True)]
+        out = [build(OrderAmended, (self.instrument, self.seq, ts, order.order_id, order.account, side, price, quantity,
+                                    True))]
         touched: Touched = {(side, old_price): None}
         if marketable:
             take(self, moved, price, ts, out, touched)
@@ -229,23 +269,23 @@ class MatchingEngine:
     def expire(self, order: Order, ts: int, out: list[Event]) -> None:
         del self.orders[order.order_id]
         self.seq += 1
-        out.append(OrderExpired(self.instrument, self.seq, ts, order.order_id, order.account, order.side,
-                                order.remaining))
+        out.append(build(OrderExpired, (self.instrument, self.seq, ts, order.order_id, order.account, order.side,
+                                        order.remaining)))
         self.book.side(order.side).remove(order)
 
     def emit_cancelled(self, order: Order, reason: str, ts: int, out: list[Event]) -> None:
         self.seq += 1
-        out.append(OrderCancelled(self.instrument, self.seq, ts, order.order_id, order.account, order.side,
-                                  order.remaining, reason))
+        out.append(build(OrderCancelled, (self.instrument, self.seq, ts, order.order_id, order.account, order.side,
+                                          order.remaining, reason)))
 
     def emit_phase(self, phase: str, reason: str, ts: int, out: list[Event]) -> None:
         previous, self.phase = self.phase, phase
         self.seq += 1
-        out.append(PhaseChanged(self.instrument, self.seq, ts, previous, phase, reason))
+        out.append(build(PhaseChanged, (self.instrument, self.seq, ts, previous, phase, reason)))
 
     def command_rejected(self, command: str, order_id: object, reason: str, ts: int) -> CommandRejected:
         self.seq += 1
-        return CommandRejected(self.instrument, self.seq, ts, command, order_id, reason)
+        return build(CommandRejected, (self.instrument, self.seq, ts, command, order_id, reason))
 
     def emit_deltas(self, ts: int, out: list[Event], touched: Touched) -> None:
         bids, asks, instrument = self.book.bids.levels, self.book.asks.levels, self.instrument
@@ -253,6 +293,6 @@ class MatchingEngine:
             level = (bids if side == BUY else asks).get(price)
             self.seq += 1
             if level is None:
-                out.append(BookDelta(instrument, self.seq, ts, side, price, 0, 0))
+                out.append(build(BookDelta, (instrument, self.seq, ts, side, price, 0, 0)))
             else:
-                out.append(BookDelta(instrument, self.seq, ts, side, price, level.quantity, level.count))
+                out.append(build(BookDelta, (instrument, self.seq, ts, side, price, level.quantity, level.count)))

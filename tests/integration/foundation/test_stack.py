@@ -29,7 +29,8 @@ def test_up_brings_every_component_to_healthy_and_down_leaves_nothing(stack: Sta
     said: list[str] = []
     stack.up(say=said.append, timeout=90)
     rows = stack.status()
-    assert {row.name for row in rows} == {"redis", "broker", "matching-0", "settlement", "bridge", "order_entry"}
+    assert {row.name for row in rows} == {"redis", "broker", "matching-0", "settlement", "bridge", "oversight",
+                                         "order_entry"}
     assert all(row.healthy for row in rows), rows
     pids = [row.pid for row in rows]
 

@@ -26,6 +26,7 @@ from shared.kafka import create_topics, make_consumer, make_producer, publish
 from shared.messages import AlertRaised, Message
 from shared.runtime import ServiceContext
 from shared.settings import Settings
+from shared.topics import BY_NAME
 
 #: Short windows so that scenarios need seconds of business time, not minutes.
 CONFIG = OversightSettings(reference_refresh_s=0.1, close_window_ms=60_000, round_trip_window_ms=600_000)
@@ -57,6 +58,7 @@ class Oversight:
     settings: Settings
     redis: aioredis.Redis
     producer: object
+    feeds: dict[str, object]
     ctx: ServiceContext | None = None
     service: OversightService | None = None
     task: asyncio.Task | None = None
@@ -79,7 +81,9 @@ class Oversight:
         await asyncio.wait_for(self.task, timeout=30)
 
     async def send(self, topic: str, key: str, message: Message, *, event_id: str, at: int) -> None:
-        await publish(self.producer, topic, key, message, event_id=event_id, occurred_at=at, wait=True)  # type: ignore[arg-type]
+        """Publish as the topic's producing service would (consumers refuse messages from anyone else)."""
+        feed = self.feeds[BY_NAME[topic].producers[0]]
+        await publish(feed, topic, key, message, event_id=event_id, occurred_at=at, wait=True)  # type: ignore[arg-type]
 
     async def alert(self, alert_id: str, *, timeout: float = 30.0) -> AlertRaised:
         """The recorded alert, once oversight raised it."""
@@ -108,15 +112,19 @@ async def topic_messages(settings: Settings, topic: str) -> list[dict]:
 
 @asynccontextmanager
 async def running_oversight(settings: Settings) -> AsyncIterator[Oversight]:
-    producer = make_producer(settings, client_id="oversight-test-feed")
-    await producer.start()
+    producer = make_producer(settings, client_id="oversight-test", service="oversight")
+    feeds = {name: make_producer(settings, client_id=f"oversight-test-{name}", service=name)
+             for name in ("matching", "settlement", "bridge")}
+    for client in (producer, *feeds.values()):
+        await client.start()
     redis = aioredis.Redis.from_url(settings.redis_url)
-    service = Oversight(settings, redis, producer)
+    service = Oversight(settings, redis, producer, feeds)
     await service.start()
     try:
         yield service
     finally:
         if not service.task.done():
             await service.stop()
-        await producer.stop()
+        for client in (producer, *feeds.values()):
+            await client.stop()
         await redis.aclose()

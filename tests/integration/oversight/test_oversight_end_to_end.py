@@ -60,6 +60,8 @@ async def test_a_trade_above_the_corridor_halts_the_market_until_an_operator_res
     corridor = (await market.client.get(f"/v1/links/{market.link_id}/corridor")).json()
     assert [(r["instrument"], r["price"], r["reference_price"], r["breach"]) for r in corridor["readings"]] == [
         (market.instrument, 5300, "5300.00", "ABOVE_CEILING")]
+    listed = (await market.client.get("/v1/corridors")).json()
+    assert corridor in listed
 
 
 async def test_a_wash_trade_is_listed_for_operators_and_auditors_but_not_traders(market: LinkedMarket):

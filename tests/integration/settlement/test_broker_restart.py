@@ -21,7 +21,7 @@ from services.settlement.trade_state import PENDING_TRADES, SETTLED, trade_key
 from tests.integration.e2e.market import LinkedMarket, eventually, operator_key
 from tests.stacks import private_settings
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]  # a whole stack, two broker restarts: 1–2.5 min
 
 FILLS = 5  # domestic fills of 10 t matched while settlement is away
 
@@ -45,7 +45,7 @@ async def restart_broker(stack: Stack) -> None:
 
 
 async def up(stack: Stack) -> None:
-    await asyncio.to_thread(stack.up, say=quiet, timeout=60)  # it runs an event loop of its own
+    await asyncio.to_thread(stack.up, say=quiet, timeout=120)  # it runs an event loop of its own
 
 
 def _gone(pid: int):

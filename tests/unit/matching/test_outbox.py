@@ -101,3 +101,15 @@ async def test_a_refused_delivery_fails_the_batch_before_anything_is_mirrored() 
         await outbox.drain()
     await outbox.stop()
     assert redis.calls == [] and consumer.committed == []
+
+
+def test_a_busy_batch_is_mirrored_in_chunks_that_each_end_with_the_sequence_number() -> None:
+    from services.matching import book_mirror, core
+
+    events = [core.events.build(core.BookDelta, ("CEA", seq, 0, "BUY", 100 + seq, 5, 1)) for seq in range(1, 2001)]
+    ops: book_mirror.Ops = []
+    assert book_mirror.mirror_ops(ops, "CEA", events, after_seq=10) == 2000
+    parts = book_mirror.chunks(ops)
+    assert len(parts) >= 4 and all(len(part) <= book_mirror.CHUNK_OPS + 1 for part in parts)
+    assert [op for part in parts for op in part] == ops
+    assert all(part[-1][0] == "M" for part in parts) and parts[-1][-1][2] == "2000"

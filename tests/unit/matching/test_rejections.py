@@ -3,14 +3,21 @@
 from fractions import Fraction
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from services.matching.core import (AmendOrder, CancelOrder, ChangePhase, CommandRejected, OrderRejected,
-                                    SetReferencePrice, SubmitOrder)
+from services.matching.core import (AmendOrder, CancelOrder, ChangePhase, CommandRejected, OrderAccepted,
+                                    OrderRejected, SetReferencePrice, SubmitOrder)
 from services.matching.core import reasons as r
-from services.matching.core.vocabulary import (BUY, CLOSED, FOK, GTD, HALTED, IOC, MARKET, POST_ONLY, PRE_OPEN,
-                                               SELL)
+from services.matching.core.validation import submit_reason
+from services.matching.core.vocabulary import (BUY, CLOSED, CONTINUOUS, FOK, GTD, HALTED, IOC, MARKET, POST_ONLY,
+                                               PRE_OPEN, SELL)
+from shared.messages import OrderType, Side, TimeInForce
 
 from tests.unit.matching.support import buy, make_engine, run, sell
+
+# Reasons that depend on the book, not on the order alone (submit_reason does not give them).
+CONTINUOUS_ONLY_REASONS = {r.NO_LIQUIDITY, r.POST_ONLY_WOULD_TAKE, r.FOK_NOT_FILLABLE}
 
 # (code, engine settings, commands whose last event is the rejection)
 CASES = [
@@ -93,3 +100,33 @@ def test_prices_on_the_band_edges_are_accepted():
     engine = make_engine(price_band=Fraction(1, 10), reference_price=100)
     events = run(engine, buy("a", 1, 90), sell("b", 1, 110))
     assert [type(e).__name__ for e in events if "Order" in type(e).__name__] == ["OrderAccepted", "OrderAccepted"]
+
+
+FIELD_VALUES = {
+    "order_id": st.sampled_from(["n1", "", 7, None, ("t",), "dup"]),
+    "account": st.sampled_from(["CN-BJ/a", "", 3, None]),
+    "side": st.sampled_from([BUY, SELL, "HOLD", None, ["BUY"], Side.BUY]),
+    "quantity": st.sampled_from([10, 12, 5, 0, -5, "10", 10.0, 1_000, None]),
+    "price": st.sampled_from([100, 105, 103, 0, -100, None, "100", 100.0, 500]),
+    "order_type": st.sampled_from(["LIMIT", MARKET, POST_ONLY, "STOP", None, OrderType.LIMIT]),
+    "time_in_force": st.sampled_from(["GTC", "DAY", GTD, IOC, FOK, "GTX", TimeInForce.GTC, {}]),
+    "expire_at": st.sampled_from([None, 50, 1, "60"]),
+    "stp": st.sampled_from([None, "NONE", "CANCEL_BOTH", "SOMETIMES", 1]),
+    "phase": st.sampled_from([CONTINUOUS, PRE_OPEN, CLOSED, HALTED]),
+}
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.fixed_dictionaries(FIELD_VALUES))
+def test_the_fast_entry_check_rejects_exactly_what_the_full_check_rejects(fields):
+    phase = fields.pop("phase")
+    engine = make_engine(phase=phase, lot=5, tick=5, min_quantity=5, max_quantity=500, price_band=Fraction(1, 10),
+                         reference_price=100)
+    engine.known_order_ids.add("dup")
+    command = SubmitOrder(ts=10, **fields)
+    expected = submit_reason(command, engine.rules, engine.band, phase, engine.known_order_ids)
+    first = engine.handle(command)[0]
+    if expected is None:
+        assert type(first) is OrderAccepted or first.reason in CONTINUOUS_ONLY_REASONS
+    else:
+        assert type(first) is OrderRejected and first.reason == expected

@@ -3,7 +3,7 @@
 import json
 from fractions import Fraction
 
-from carbonlink.bench.core import generate_stream
+from carbonlink.bench.streams import generate_stream
 from services.matching.core import (AdvanceClock, ChangePhase, CircuitBreaker, InstrumentRules, MatchingEngine,
                                     SubmitOrder)
 from services.matching.core.vocabulary import CLOSED, CLOSING_AUCTION, CONTINUOUS, DAY, GTD, OPENING_AUCTION, PRE_OPEN

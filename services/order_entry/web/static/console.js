@@ -151,6 +151,23 @@ async function loadAudit() {
   }
 }
 
+async function loadAlerts() {
+  const key = operatorKey();
+  const stateText = document.getElementById("alerts-state");
+  if (!key) { stateText.textContent = "needs an operator key"; return; }
+  try {
+    const page = await api("/v1/admin/alerts?limit=50", { key });
+    stateText.textContent = page.alerts.length ? "newest first" : "no alerts";
+    document.querySelector("#alerts tbody").replaceChildren(...page.alerts.map((a) => el("tr", { "data-code": a.code },
+      el("td", { class: "text" }, formatTime(a.raised_at)), el("td", { class: "text" }, a.code),
+      el("td", { class: "text" }, el("span", { class: "badge " + (a.severity === "HIGH" ? "fail" : "warn") }, a.severity)),
+      el("td", { class: "text" }, a.subject), el("td", { class: "text" }, a.owner), el("td", { class: "text" }, a.summary),
+      el("td", { class: "text" }, a.evidence.join(" ")))));
+  } catch (err) {
+    stateText.textContent = `${err.message} (${err.code})`;
+  }
+}
+
 let shownPhases = "";
 
 async function refresh() {
@@ -166,6 +183,7 @@ async function refresh() {
     showError(err);
   }
   loadHealth();
+  loadAlerts();
 }
 
 function showKeyState() {

@@ -34,6 +34,19 @@ function flowRows(flows) {
     el("td", {}, f.a_to_b.cancelled + f.b_to_a.cancelled), el("td", {}, f.net_out_of_a)));
 }
 
+function corridorRows(corridors) {
+  return corridors.flatMap((c) => c.readings.map((r) => el("tr", { "data-link": c.link_id, "data-instrument": r.instrument },
+    el("td", { class: "text" }, c.link_id), el("td", { class: "text" }, r.instrument), el("td", {}, `${r.price} ${r.currency}`),
+    el("td", {}, `${r.reference_price} ${c.corridor.currency}`), el("td", {}, c.corridor.floor), el("td", {}, c.corridor.ceiling),
+    el("td", { class: "text" }, el("span", { class: "badge " + (r.breach ? "fail" : "ok") }, r.breach || "inside")),
+    el("td", { class: "text" }, c.corridor.action))));
+}
+
+function positionRows(positions) {
+  return positions.map((p) => el("tr", {}, el("td", { class: "text" }, p.account), el("td", { class: "text" }, p.asset),
+    el("td", {}, p.holding)));
+}
+
 function sumUnits(holdings) { return Object.values(holdings).reduce((a, b) => a + b, 0); }
 
 // the periods offered are the exchange's current one (its answer without a period) and the six before it
@@ -46,8 +59,11 @@ function fillPeriods(select, current) {
 async function refresh() {
   const select = document.getElementById("period");
   try {
-    const [links, flows, adjustments, levies] = await Promise.all([api("/v1/links"), api("/v1/links/flows"),
-      api("/v1/adjustments" + (select.value ? "?period=" + select.value : "")), api("/v1/levies")]);
+    const [links, flows, adjustments, levies, corridors, positions] = await Promise.all([api("/v1/links"),
+      api("/v1/links/flows"), api("/v1/adjustments" + (select.value ? "?period=" + select.value : "")), api("/v1/levies"),
+      api("/v1/corridors"), api("/v1/positions")]);
+    document.querySelector("#corridors tbody").replaceChildren(...corridorRows(corridors));
+    document.querySelector("#positions tbody").replaceChildren(...positionRows(positions));
     fillPeriods(select, adjustments.period);
     document.querySelector("#links tbody").replaceChildren(...links.map(linkRow));
     document.querySelector("#flows tbody").replaceChildren(...flowRows(flows));

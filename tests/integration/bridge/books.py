@@ -72,7 +72,7 @@ def held_trade(ledger: Ledger, n: int, *, qty: int = 1_000, price: int = 5_000, 
                        sell_leaves=0)
     assert ledger.hold_for_bridge(trade=sides, fees=FEES, time=3).ok
     trade = TradeExecuted(
-        trade_id=trade_id, instrument=INSTRUMENT.id, trade_seq=n, price=price, quantity=qty,
+        trade_id=trade_id, instrument=INSTRUMENT.id, trade_seq=n + 1, price=price, quantity=qty,  # sequences start at 1
         aggressor_side=Side.BUY, maker_order_id=f"s{n}", taker_order_id=f"b{n}", maker_account=SELLER,
         taker_account=buy_account, buy_order_id=f"b{n}", sell_order_id=f"s{n}", buy_account=buy_account,
         sell_account=SELLER, buy_leaves_quantity=0, sell_leaves_quantity=0,

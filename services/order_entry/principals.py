@@ -139,8 +139,8 @@ class PrincipalStore:
         pipe = self._client.pipeline(transaction=False)
         for sha in shas:
             if sha is not None:
-                pipe.hgetall(key_key(_text(sha)))
-        records = [{_text(k): _text(v) for k, v in raw.items()} for raw in await pipe.execute() if raw]
+                pipe.hgetall(key_key(text(sha)))
+        records = [{text(k): text(v) for k, v in raw.items()} for raw in await pipe.execute() if raw]
         return sorted(records, key=lambda r: (r.get("created_at", ""), r.get("key_id", "")))
 
     async def revoke_grant(self, principal: str, account_id: str) -> bool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from shared import cash_legs, fees
+from shared import cash_legs
 from services.settlement.trade_state import FAILED, PENDING_BRIDGE, PENDING_TRADES, SETTLED, trade_key
 from shared import market_keys, redis_keys
 from shared.ledger import registry_of

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.settlement import translate
-from shared import cash_legs, fees
+from shared import fees
 from shared.messages import Side, TradeExecuted
 from shared.reference import Fees, Instrument, UnitClass
 

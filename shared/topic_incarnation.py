@@ -14,6 +14,7 @@ from collections.abc import Iterable
 import redis
 import redis.asyncio as aioredis
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaError
 
 from shared.redis_text import text
 
@@ -68,4 +69,8 @@ class Watch:
         if rewound:
             log.warning("topics recreated (broker restart): reading %s again from offset 0",
                         ", ".join(f"{tp.topic}[{tp.partition}]" for tp in rewound))
+            try:  # a batch of the old incarnation may have committed its offset into the new group: undo that
+                await self._consumer.commit({tp: 0 for tp in rewound})
+            except KafkaError as err:
+                log.warning("could not commit offset 0 of the recreated topics: %s", err)
         return rewound

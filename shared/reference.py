@@ -13,6 +13,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 from shared import eligibility
 from shared.bands import band_limits
+from shared.conversion import conversion_factor, reverse_rate
 from shared.corridor import Corridor
 from shared.fees import FeeSchedule
 from shared.messages import Phase, SelfTradePrevention
@@ -218,10 +219,10 @@ class LinkageTerms(_Model):
             raise ValueError("a unilateral or bilateral link joins two different registries (from_registry, to_registry)")
         if self.effective_until is not None and self.effective_until <= self.effective_from:
             raise ValueError("effective_until must be after effective_from")
-        if self.reverse_exchange_rate is not None and (
-                self.kind != "BILATERAL" or Fraction(self.exchange_rate) * Fraction(self.reverse_exchange_rate) > 1):
-            raise ValueError("reverse_exchange_rate belongs to a bilateral link, and exchange_rate × "
-                             "reverse_exchange_rate must not exceed 1 (a round trip would create units)")
+        if self.reverse_exchange_rate is not None:
+            if self.kind != "BILATERAL":
+                raise ValueError("reverse_exchange_rate belongs to a bilateral link")
+            reverse_rate(Fraction(self.exchange_rate), Fraction(self.reverse_exchange_rate))  # refuses a round-trip gain
         if Fraction(self.discount) >= 1:
             raise ValueError("discount must be below 1")
         if Fraction(self.levy_share) + Fraction(self.cancellation_share) >= 1:
@@ -238,6 +239,18 @@ class LinkageTerms(_Model):
         assert self.from_registry and self.to_registry
         pairs = ((self.from_registry, self.to_registry),)
         return pairs + ((self.to_registry, self.from_registry),) if self.kind == "BILATERAL" else pairs
+
+    def exchange_rate_for(self, from_registry: str, to_registry: str) -> Fraction:
+        """The rate one direction converts at: the agreed rate, and back across a bilateral link the agreed
+        reverse rate (by default 1 / exchange_rate)."""
+        if self.kind == "BILATERAL" and (from_registry, to_registry) == (self.to_registry, self.from_registry):
+            return reverse_rate(Fraction(self.exchange_rate),
+                                None if self.reverse_exchange_rate is None else Fraction(self.reverse_exchange_rate))
+        return Fraction(self.exchange_rate)
+
+    def conversion_factor_for(self, from_registry: str, to_registry: str) -> Fraction:
+        """Receiving units per unit sent this way (``shared.conversion``)."""
+        return conversion_factor(self.exchange_rate_for(from_registry, to_registry), Fraction(self.discount))
 
     def admits(self, *, from_registry: str, to_registry: str, unit: UnitClass, at: int) -> str | None:
         """Why this link does not let ``unit`` move from → to at business time ``at``; None if it does."""

@@ -118,10 +118,10 @@ class Manipulator:
                               tif="IOC")
 
     async def mark_close(self) -> None:
-        """Just before the close: the colluder offers at four steps up to 5% above the last price, and ``a``
+        """Just before the close: the colluder offers at four steps up to 8% above the last price, and ``a``
         buys everything offered up to there in one sweep."""
         last = await self._last(self.home)
-        steps = [last * (100 + up) // 100 for up in (2, 3, 4, 5)]
+        steps = [last * (100 + up) // 100 for up in (2, 4, 6, 8)]
         book = (await self.http.get(f"/v1/markets/{self.home.instrument}/book", headers=self.key)).json()
         offered = sum(level["quantity"] for level in book.get("asks", [])
                       if to_minor(level["price"], self.home.currency) <= steps[-1])

@@ -13,7 +13,6 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
-from services.bridge.agreements import directed_rules
 from services.order_entry.deps import PortsDep
 from services.order_entry.errors import error_responses, not_found
 from shared.business_clock import business_now
@@ -105,13 +104,11 @@ class LevyAccountsView(BaseModel):
 
 def link_view(terms: LinkageTerms, *, period: int, used: dict[tuple[str, str], int]) -> LinkView:
     """The view of stored terms, given the period's delivered tonnes per direction of this link."""
-    rules_by_direction = {(r.from_registry, r.to_registry): r for r in directed_rules(terms)}
-    rule = next(iter(rules_by_direction.values()))
     cap = terms.caps.per_period
     directions = []
     for from_registry, to_registry in terms.directions():
         taken = used.get((from_registry, to_registry), 0)
-        factor = rules_by_direction[(from_registry, to_registry)].conversion.factor
+        factor = terms.conversion_factor_for(from_registry, to_registry)
         directions.append(DirectionView(from_registry=from_registry, to_registry=to_registry, factor=str(factor),
                                         quota=QuotaView(period=period, cap=cap, used=taken,
                                                         remaining=None if cap is None else max(0, cap - taken))))
@@ -124,8 +121,9 @@ def link_view(terms: LinkageTerms, *, period: int, used: dict[tuple[str, str], i
         limits=terms.caps,
         conversion=ConversionView(exchange_rate=terms.exchange_rate, discount=terms.discount,
                                   reverse_exchange_rate=None if terms.kind != "BILATERAL" else str(
-                                      rules_by_direction[(rule.to_registry, rule.from_registry)].conversion.exchange_rate),
-                                  factor=str(rule.conversion.factor), delivered_type=terms.delivered_type),
+                                      terms.exchange_rate_for(terms.to_registry, terms.from_registry)),
+                                  factor=str(terms.conversion_factor_for(*terms.directions()[0])),
+                                  delivered_type=terms.delivered_type),
         levies=LevyView(share_of_proceeds=terms.levy_share, cancellation_share=terms.cancellation_share),
         corresponding_adjustment=terms.corresponding_adjustment, calendar=terms.calendar, suspension=terms.suspension,
     )

@@ -22,7 +22,7 @@ class OversightSettings(BaseSettings):
     spoof_window_ms: int = Field(default=120_000, ge=1)
     spoof_min_cancels: int = Field(default=3, ge=1)
     close_window_ms: int = Field(default=120_000, ge=1)
-    close_move: str = "0.03"
+    close_move: str = "0.05"
     close_dominance: str = "0.5"
     close_min_trades: int = Field(default=3, ge=1)
     round_trip_window_ms: int = Field(default=3_600_000, ge=1)

@@ -22,7 +22,7 @@ from shared import oversight_keys as keys
 from shared.corridor import CorridorAction, reference_price
 from shared.kafka import TRANSIENT_ERRORS, dead_letter, parse, publish
 from shared.messages import AlertRaised, BookDelta, ChangePhase, Phase, Side, TradeExecuted, TradeSettled
-from shared.reference import Instrument
+from shared.reference import Instrument, LinkageTerms
 from shared.reference_store import ReferenceStore
 from shared.runtime import ServiceContext
 from shared.topics import ORDERS_COMMANDS, OVERSIGHT_ALERTS
@@ -62,7 +62,7 @@ class Watcher:
         instruments = await self._reference.instruments()
         self._instruments = {i.id: i for i in instruments}
         self.surveillance.context = Context(owners=Owners(owners),
-                                            caps={link.id: link.caps.per_period for link in links},
+                                            caps={link.id: _quota(link) for link in links},
                                             watches=watches_of(links, instruments))
         await self._store.ownership_applied(version)
         if self.progress:
@@ -142,6 +142,11 @@ class Watcher:
                       ChangePhase(instrument=alert.subject, phase=Phase.HALTED),
                       event_id=f"oversight-halt:{alert.alert_id}", occurred_at=alert.raised_at,
                       correlation_id=alert.alert_id, wait=True)
+
+
+def _quota(link: LinkageTerms) -> int | None:
+    """A link's quota for a period: its cap per direction times the directions it opens."""
+    return None if link.caps.per_period is None else link.caps.per_period * len(link.directions())
 
 
 def _decimal(value: Fraction | None) -> str | None:

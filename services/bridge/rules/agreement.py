@@ -13,6 +13,8 @@ from enum import StrEnum
 from fractions import Fraction
 from itertools import permutations
 
+from shared.conversion import conversion_factor, reverse_rate
+
 from .calendar import SettlementCalendar
 from .units import UnitType
 
@@ -108,7 +110,7 @@ class Conversion:
     @property
     def factor(self) -> Fraction:
         """Receiving units per sent unit."""
-        return Fraction(self.exchange_rate) * (1 - Fraction(self.discount))
+        return conversion_factor(self.exchange_rate, self.discount)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,19 +184,6 @@ def unilateral(*, link_id: str, from_registry: str, to_registry: str, **terms: o
     return LinkageAgreement(
         link_id=link_id, kind=LinkKind.UNILATERAL, from_registry=from_registry, to_registry=to_registry, **terms
     )
-
-
-def reverse_rate(exchange_rate: Fraction, reverse_exchange_rate: Fraction | None = None) -> Fraction:
-    """The exchange rate from ``to`` back to ``from`` of a bilateral link: the agreement's, else 1/rate.
-
-    A rate and its reverse multiplying above 1 would create units on a round trip: refused.
-    """
-    reverse = 1 / Fraction(exchange_rate) if reverse_exchange_rate is None else Fraction(reverse_exchange_rate)
-    if reverse <= 0:
-        raise ValueError("reverse_exchange_rate must be > 0")
-    if Fraction(exchange_rate) * reverse > 1:
-        raise ValueError("exchange_rate x reverse_exchange_rate must not exceed 1 (a round trip would create units)")
-    return reverse
 
 
 def bilateral(

@@ -73,7 +73,7 @@ class ClosingDetector:
             return None
         owner = max(sorted(volume), key=volume.__getitem__)
         total = sum(t.quantity for t in window)
-        if volume[owner] < self.thresholds.close_dominance * total or count[owner] < self.thresholds.close_min_trades:
+        if volume[owner] <= self.thresholds.close_dominance * total or count[owner] < self.thresholds.close_min_trades:
             return None
         evidence = [t.event_id for t in window if t.aggressor is not None and t.aggressor_side is pushing
                     and owners.of(t.aggressor) == owner] + [event.event_id]

@@ -1,5 +1,5 @@
 """Concentration of a link's quota in one owner: the units one owner received over a link in a period reach
-a share of the link's cap for that period.
+a share of the link's quota for that period (its cap per direction times its directions).
 
 A cross-registry delivery is known from two topics: the settled trade (buyer, delivered tonnes) and the
 bridge's audit record (which link approved it). Whichever arrives second completes it.

@@ -53,8 +53,8 @@ class Thresholds:
     spoof_window_ms: int = 120_000
     spoof_min_cancels: int = 3
     close_window_ms: int = 120_000  # "the last minutes" before the close
-    close_move: Fraction = Fraction(3, 100)  # the closing price moved at least this share in them
-    close_dominance: Fraction = Fraction(1, 2)  # one owner's aggressive share of the window's volume
+    close_move: Fraction = Fraction(5, 100)  # the closing price moved at least this share in them
+    close_dominance: Fraction = Fraction(1, 2)  # one owner's aggressive share of the window's volume exceeds this
     close_min_trades: int = 3  # that owner's aggressive trades in the window (one fill in a thin book is no pattern)
     round_trip_window_ms: int = 3_600_000
     concentration_share: Fraction = Fraction(1, 2)  # one owner's share of a link's quota for the period

@@ -25,7 +25,7 @@ async def test_a_new_order_published_twice_is_accepted_or_rejected_once(running_
     settings = running_stack.settings
     instrument = f"CN-BJ.R-{uuid.uuid4().hex[:6]}"
     rests, no_liquidity = f"{instrument}-rests", f"{instrument}-market"
-    producer = make_producer(settings, client_id="test")
+    producer = make_producer(settings, client_id="test", service="order_entry")
     await producer.start()
     events = make_consumer(settings, ORDERS_EVENTS.name, group_id=None, client_id="test-reader")
     await events.start()

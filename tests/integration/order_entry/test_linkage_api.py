@@ -89,10 +89,10 @@ async def test_anyone_reads_the_agreements_with_their_terms_and_live_quota_use(e
     earlier = (await exchange.client.get("/v1/links/BJ-KR", params={"period": period - 1})).json()
 
     assert (link["kind"], link["status"], link["limits"]["per_period"]) == ("UNILATERAL", "ACTIVE", 1_000)
-    assert link["conversion"] == {"exchange_rate": "2", "discount": "1/20", "factor": "19/10",
-                                  "delivered_type": "CONVERTED"}
+    assert link["conversion"] == {"exchange_rate": "2", "reverse_exchange_rate": None, "discount": "1/20",
+                                  "factor": "19/10", "delivered_type": "CONVERTED"}
     assert link["levies"] == {"share_of_proceeds": "1/20", "cancellation_share": "1/50"}
-    assert link["directions"] == [{"from_registry": "CN-BJ", "to_registry": "KR",
+    assert link["directions"] == [{"from_registry": "CN-BJ", "to_registry": "KR", "factor": "19/10",
                                    "quota": {"period": period, "cap": 1_000, "used": 372, "remaining": 628}}]
     assert earlier["directions"][0]["quota"]["used"] == 0
 

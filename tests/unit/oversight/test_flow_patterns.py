@@ -23,23 +23,23 @@ def _session(detector: ClosingDetector, *, last_prices: list[int], marker: str =
 
 def test_one_owner_buying_the_close_up_beyond_the_threshold_is_marking_the_close():
     detector = ClosingDetector(Thresholds())
-    _session(detector, last_prices=[5100, 5150, 5200])
+    _session(detector, last_prices=[5100, 5200, 5300])
     found = detector.observe(phase("ph:close", at=CLOSE_AT, previous=Phase.CONTINUOUS, now=Phase.CLOSED), OWNERS)
     assert found is not None
     assert (found.alert_id, found.owner, found.severity) == ("MARKING_THE_CLOSE:BJEA-2025:ph:close", "acme", "MEDIUM")
     assert found.evidence == ["ev:T1", "ev:T2", "ev:T3", "ph:close"]
-    assert found.details == {"anchor_price": 5000, "close_price": 5200, "owner_volume": 30, "window_volume": 30}
+    assert found.details == {"anchor_price": 5000, "close_price": 5300, "owner_volume": 30, "window_volume": 30}
 
 
 def test_a_small_move_a_single_fill_or_trades_before_the_window_are_not_marking():
     small = ClosingDetector(Thresholds())
-    _session(small, last_prices=[5050, 5080, 5100])  # +2%, below the 3% threshold
+    _session(small, last_prices=[5100, 5150, 5200])  # +4%, below the 5% threshold
     assert small.observe(phase("c", at=CLOSE_AT, previous=Phase.CONTINUOUS, now=Phase.CLOSED), OWNERS) is None
     single = ClosingDetector(Thresholds())
     _session(single, last_prices=[5600])  # +12% in one fill of a thin book
     assert single.observe(phase("c", at=CLOSE_AT, previous=Phase.CONTINUOUS, now=Phase.CLOSED), OWNERS) is None
     early = ClosingDetector(Thresholds(close_window_ms=30_000))  # the marker traded before the last 30 s
-    _session(early, last_prices=[5100, 5150, 5200])
+    _session(early, last_prices=[5100, 5200, 5300])
     assert early.observe(phase("c", at=CLOSE_AT, previous=Phase.CONTINUOUS, now=Phase.CLOSED), OWNERS) is None
 
 
@@ -88,3 +88,11 @@ def test_links_without_a_cap_have_no_quota_to_concentrate():
     detector.observe(approved("T1", at=1, link_id="BJ-SH"), OWNERS, {"BJ-SH": None})
     assert detector.observe(settled("T1", at=2, buy="CN-BJ/a", sell="CN-SH/z", asset=BJ_UNITS, quantity=10**6),
                             OWNERS, {"BJ-SH": None}) is None
+
+
+def test_an_owner_with_only_half_the_volume_into_the_close_is_not_marking_it():
+    detector = ClosingDetector(Thresholds())
+    _session(detector, last_prices=[5100, 5200, 5300])
+    detector.observe(trade("H", at=CLOSE_AT - 1000, buy="CN-BJ/x", sell="CN-BJ/y", price=5300, quantity=30,
+                           aggressor=Side.SELL), OWNERS)
+    assert detector.observe(phase("c", at=CLOSE_AT, previous=Phase.CONTINUOUS, now=Phase.CLOSED), OWNERS) is None

@@ -20,6 +20,7 @@ from pydantic import ValidationError, create_model
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from shared import topic_incarnation
 from shared.envelope import Envelope, decode, encode
 from shared.messages import MESSAGE_TYPES, DeadLettered, Message, UnknownMessageType, envelope_for, payload_of
 from shared.settings import Settings
@@ -208,10 +209,13 @@ BatchHandler = Callable[[list[Delivery]], Awaitable[None]]
 
 async def consume(consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, handle: BatchHandler,
                   stop: asyncio.Event, *, max_records: int = 1000, concurrent: bool = False,
-                  ready: Callable[[], None] | None = None, pacer: FetchPacer | None = None) -> None:
+                  ready: Callable[[], None] | None = None, pacer: FetchPacer | None = None,
+                  recreated: topic_incarnation.Watch | None = None) -> None:
     """Fetch, dead-letter what does not parse, hand the rest to `handle` per partition batch, then commit.
     `ready` is called after every fetch made while the consumer holds partitions (the service's readiness);
-    `pacer` (a `FetchPacer`) lengthens the fetch wait while the topics are quiet.
+    `pacer` (a `FetchPacer`) lengthens the fetch wait while the topics are quiet; `recreated` (a
+    `topic_incarnation.Watch`) reads a topic recreated by a broker restart from its start, dropping what was
+    just fetched from it at the old position.
 
     With `concurrent`, the partition batches of one fetch are handled at the same time (for handlers whose
     partitions share no state that a batch reads before it writes).
@@ -228,6 +232,8 @@ async def consume(consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, handle
             continue
         if pacer is not None:
             pacer.fetched(bool(batches))
+        if recreated is not None and batches:
+            batches = await _unless_recreated(consumer, recreated, batches)
         if ready is not None and consumer.assignment():
             ready()
         if concurrent:
@@ -236,6 +242,19 @@ async def consume(consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, handle
         else:
             for tp, records in batches.items():
                 await _handle_and_commit(consumer, producer, handle, tp, records, stop)
+
+
+async def _unless_recreated(consumer: AIOKafkaConsumer, recreated: topic_incarnation.Watch,
+                            batches: dict) -> dict:
+    try:
+        rewound = set(await recreated.check())
+    except TRANSIENT_ERRORS as err:  # cannot tell: fetch the same records again once Redis answers
+        log.error("cannot read the topics' incarnations, fetching again: %s", err)
+        for tp, records in batches.items():
+            consumer.seek(tp, records[0].offset)
+        await asyncio.sleep(0.2)
+        return {}
+    return {tp: records for tp, records in batches.items() if tp not in rewound}
 
 
 async def _handle_and_commit(consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, handle: BatchHandler,

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from services.bridge import link_operations
 from services.bridge.decisions import Bridge
+from shared import topic_incarnation
 from shared.kafka import TRANSIENT_ERRORS, Delivery, FetchPacer, consume, dead_letter, make_consumer
 from shared.business_clock import business_now
 from shared.messages import DeliveryRequested, ResumeLink, SuspendLink, TerminateLink
@@ -53,7 +54,8 @@ async def main(
     timer = asyncio.create_task(_timer(bridge, ctx, clock))
     try:
         await consume(consumer, ctx.producer, handle, ctx.stop, ready=ctx.mark_ready,
-                      pacer=FetchPacer.of(consumer, ctx.settings))
+                      pacer=FetchPacer.of(consumer, ctx.settings),
+                      recreated=topic_incarnation.Watch(ctx.redis, consumer))
     finally:
         ctx.stop.set()
         await timer

@@ -25,6 +25,7 @@ from services.settlement.instruments import InstrumentCache
 from services.settlement.journal_mirror import run_journal_mirror
 from services.settlement.order_events import OrderEvents
 from services.settlement.request_relay import RequestRelay
+from shared import topic_incarnation
 from shared.kafka import TRANSIENT_ERRORS, Delivery, FetchPacer, consume, dead_letter, make_consumer
 from shared.reference_store import ReferenceStore
 from shared.runtime import ServiceContext
@@ -60,7 +61,8 @@ class SettlementService(ConsumerRebalanceListener):
                    asyncio.create_task(self.catch_up.run(stop)), asyncio.create_task(self.relay.run(stop))]
         try:
             await consume(self.consumer, self.ctx.producer, self.handle, stop, concurrent=True,
-                          ready=self.ctx.mark_ready, pacer=FetchPacer.of(self.consumer, self.ctx.settings))
+                          ready=self.ctx.mark_ready, pacer=FetchPacer.of(self.consumer, self.ctx.settings),
+                          recreated=topic_incarnation.Watch(self.ctx.redis, self.consumer))
         finally:
             stop.set()
             await asyncio.gather(*helpers)

@@ -1,9 +1,7 @@
 """The faust app, fitted to the embedded broker (see the design brief's measured facts):
 
 - faust hands aiokafka a fixed 1500 ms fetch wait, and this broker never wakes a waiting fetch, so every hop
-  would cost ~750 ms: a small transport subclass sets the worker consumer's wait to the stack's idle fetch wait
-  (`fetch_idle_wait_ms`, 100 ms by default) — oversight is off the order path, where a hop of a tenth of a
-  second costs nothing, and a 10 ms wait would keep the broker busy while the exchange is idle;
+  would cost ~750 ms: a small transport subclass sets the configured short wait on the worker consumer;
 - group joins are held for half the session timeout: short session, heartbeat and rebalance timeouts;
 - no idempotent producer or transactions: no `exactly_once`; no web server; no tables (the state is the
   detectors' memory, rebuilt by reading the topics from the beginning at every start).
@@ -62,5 +60,5 @@ def make_app(settings: Settings, *, app_id: str, client_id: str) -> OversightApp
         web_enabled=False,
         autodiscover=False,
     )
-    app.fetch_max_wait_ms = settings.fetch_idle_wait_ms
+    app.fetch_max_wait_ms = settings.fetch_max_wait_ms
     return app

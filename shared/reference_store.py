@@ -1,5 +1,8 @@
 """Reference data in Redis: one hash per kind (``ref:registries``, ``ref:instruments``, ``ref:accounts``,
-``ref:links``), field = id, value = the model as JSON. Async get / put / list over redis.asyncio."""
+``ref:links``), field = id, value = the model as JSON. Async get / put / list over redis.asyncio.
+
+Every put also counts ``ref:version`` up in the same transaction, so a reader that caches reference data (oversight)
+can tell with one GET whether what it judges with is still current."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ REGISTRIES = "ref:registries"
 INSTRUMENTS = "ref:instruments"
 ACCOUNTS = "ref:accounts"
 LINKS = "ref:links"
+VERSION = "ref:version"
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -29,7 +33,14 @@ class ReferenceStore:
         return None if raw is None else model.model_validate_json(raw)
 
     async def _put(self, key: str, item: BaseModel) -> None:
-        await self._client.hset(key, item.id, item.model_dump_json())  # type: ignore[attr-defined]
+        pipe = self._client.pipeline(transaction=True)
+        pipe.hset(key, item.id, item.model_dump_json())  # type: ignore[attr-defined]
+        pipe.incr(VERSION)
+        await pipe.execute()
+
+    async def version(self) -> int:
+        """How many puts the reference data has seen (0 before the first)."""
+        return int(await self._client.get(VERSION) or 0)
 
     async def _list(self, key: str, model: type[M]) -> list[M]:
         raws = await self._client.hvals(key)

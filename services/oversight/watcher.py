@@ -51,11 +51,19 @@ class Watcher:
         self._reference = ReferenceStore(ctx.redis)
         self.surveillance = surveillance
         self._instruments: dict[str, Instrument] = {}
+        self._reference_version = -1
         self._touch: dict[str, dict[Side, dict[int, int]]] = {}
         self.progress: dict[str, int] = {}  # topic → latest business time judged
 
+    async def _current_reference(self) -> None:
+        """A trade is judged with the links and instruments as they are now, not as of the last periodic reread
+        (a market listed or a corridor set a moment before its first trade)."""
+        if await self._reference.version() != self._reference_version:
+            await self.refresh_reference()
+
     async def refresh_reference(self) -> None:
         """Reread ownership groups, links, instruments and thresholds; the next events are judged with them."""
+        self._reference_version = await self._reference.version()
         self.surveillance.thresholds = self._config.thresholds(await self._store.threshold_overrides())
         owners, version = await self._store.ownership()
         links = await self._reference.links()
@@ -75,6 +83,8 @@ class Watcher:
             return
         message = parsed.message
         self.progress[record.topic] = max(self.progress.get(record.topic, 0), parsed.envelope.occurred_at)
+        if isinstance(message, (TradeExecuted, TradeSettled)):
+            await _durably(self._current_reference)
         if isinstance(message, BookDelta):
             self._book_delta(message)
             return

@@ -13,9 +13,16 @@ import redis
 from carbonlink.servers import pid_alive
 from carbonlink.stack import Stack
 from shared.redis_health import health_key
+from tests.polling import wait_until
 from tests.stacks import private_settings
 
 pytestmark = pytest.mark.integration
+
+
+def kill9(pid: int) -> None:
+    """SIGKILL, then wait for the kernel to finish the process: the signal is delivered asynchronously."""
+    os.kill(pid, signal.SIGKILL)
+    wait_until(lambda: not pid_alive(pid), what=f"pid {pid} to die", timeout=10)
 
 
 @pytest.fixture
@@ -47,7 +54,7 @@ def test_up_brings_every_component_to_healthy_and_down_leaves_nothing(stack: Sta
 def test_status_reports_a_killed_redis_as_unhealthy_without_hanging(stack: Stack) -> None:
     stack.up(say=lambda _: None, timeout=90)
     redis_pid = stack.running_pid("redis")
-    os.kill(redis_pid, signal.SIGKILL)
+    kill9(redis_pid)
     rows = {row.name: row for row in stack.status()}
     assert not rows["redis"].healthy
     stack.up(say=lambda _: None, timeout=90)
@@ -57,7 +64,7 @@ def test_status_reports_a_killed_redis_as_unhealthy_without_hanging(stack: Stack
 def test_a_killed_service_is_unhealthy_until_restart_brings_it_back_consuming(stack: Stack) -> None:
     stack.up(say=lambda _: None, timeout=90)
     killed = stack.running_pid("settlement")
-    os.kill(killed, signal.SIGKILL)
+    kill9(killed)
     rows = {row.name: row for row in stack.status()}
     assert (rows["settlement"].healthy, rows["settlement"].detail) == (False, "not running")
 

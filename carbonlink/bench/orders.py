@@ -1,5 +1,8 @@
 """`carbonlink bench orders`: drive POST /v1/orders from concurrent clients against a running stack and measure
-accepted orders/s, accept latency, and the time from accept to the execution report on the WebSocket."""
+accepted orders/s, accept latency, and the time from accept to the execution report on the WebSocket.
+
+The orders go through `http_load` (raw keep-alive HTTP/1.1), and the client reports its own CPU per order, so
+the figure is the system's, not the load generator's; setting up (keys, accounts, funds) uses httpx."""
 
 from __future__ import annotations
 
@@ -12,17 +15,19 @@ import httpx
 import orjson
 import websockets
 
+from carbonlink.bench.http_load import HttpLoad
 
-def _percentile(values: list[float], share: float) -> float | None:
+
+def percentile(values: list[float], share: float) -> float | None:
     if not values:
         return None
     ordered = sorted(values)
     return round(ordered[min(len(ordered) - 1, int(share * len(ordered)))], 2)
 
 
-async def _setup(client: httpx.AsyncClient, operator: dict[str, str], instrument_id: str, run: str) -> tuple[
+async def set_up_trader(client: httpx.AsyncClient, operator: dict[str, str], instrument_id: str, run: str) -> tuple[
         dict[str, Any], dict[str, str], list[str]]:
-    """A bench trader with a buying and a selling account on the instrument's registry, well funded; the
+    """A bench trader (named after `run`) with a buying and a selling account on the instrument's registry, well funded; the
     instrument (in a registry of its own, trading continuously) is listed first if it does not exist."""
     response = await client.get(f"/v1/admin/instruments/{instrument_id}", headers=operator)
     if response.status_code == 404:
@@ -90,7 +95,7 @@ async def run_orders_benchmark_async(base_url: str, api_key: str, *, instrument:
     run = secrets.token_hex(3)
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as client:
-        spec, trader, accounts = await _setup(client, {"X-API-Key": api_key}, instrument, run)
+        spec, trader, accounts = await set_up_trader(client, {"X-API-Key": api_key}, instrument, run)
         price = spec["reference_price"]
         digits = {"JPY": 0, "KRW": 0}.get(spec["currency"], 2)
         price_text = f"{price / 10**digits:.{digits}f}"
@@ -105,6 +110,7 @@ async def run_orders_benchmark_async(base_url: str, api_key: str, *, instrument:
         listener = asyncio.create_task(_reports(ws_url, trader, seen, ready, stop))
         await asyncio.wait_for(ready.wait(), timeout=10)
         counter = iter(range(orders))
+        load = HttpLoad(base_url, connections=concurrency, headers=trader)
 
         async def worker() -> None:
             for n in counter:
@@ -113,18 +119,21 @@ async def run_orders_benchmark_async(base_url: str, api_key: str, *, instrument:
                         "type": "LIMIT", "time_in_force": "GTC", "price": price_text, "quantity": quantity,
                         "client_order_id": f"b{run}-{n}"}
                 started = time.perf_counter()
-                response = await client.post("/v1/orders", json=body, headers=trader)
-                done = time.perf_counter()
-                if response.status_code == 201:
+                status, answer, done = await load.post_json("/v1/orders", body)
+                if status == 201:
                     accept_ms.append((done - started) * 1000)
-                    accepted_at[response.json()["order_id"]] = done
+                    accepted_at[answer["order_id"]] = done
                 else:
-                    code = response.json().get("code", str(response.status_code))
+                    code = answer.get("code", str(status))
                     refused[code] = refused.get(code, 0) + 1
 
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        cpu_started, started = time.process_time(), time.perf_counter()
+        try:
+            await asyncio.gather(*(worker() for _ in range(concurrency)))
+        finally:
+            load.close()
         elapsed = time.perf_counter() - started
+        client_cpu = time.process_time() - cpu_started
         deadline = time.perf_counter() + report_wait_s
         while time.perf_counter() < deadline and not set(accepted_at) <= set(seen):
             await asyncio.sleep(0.05)
@@ -134,9 +143,11 @@ async def run_orders_benchmark_async(base_url: str, api_key: str, *, instrument:
     return {
         "orders": orders, "concurrency": concurrency, "accepted": len(accept_ms), "refused": refused,
         "seconds": round(elapsed, 3), "accepted_per_s": round(len(accept_ms) / elapsed, 1) if elapsed else None,
-        "accept_p50_ms": _percentile(accept_ms, 0.50), "accept_p99_ms": _percentile(accept_ms, 0.99),
-        "reports_seen": len(report_ms), "report_p50_ms": _percentile(report_ms, 0.50),
-        "report_p99_ms": _percentile(report_ms, 0.99),
+        "accept_p50_ms": percentile(accept_ms, 0.50), "accept_p99_ms": percentile(accept_ms, 0.99),
+        "reports_seen": len(report_ms), "report_p50_ms": percentile(report_ms, 0.50),
+        "report_p99_ms": percentile(report_ms, 0.99),
+        "client_cpu_ms_per_order": round(client_cpu * 1000 / orders, 3) if orders else None,
+        "client_cpu_share": round(client_cpu / elapsed, 3) if elapsed else None,
     }
 
 

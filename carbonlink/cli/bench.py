@@ -13,6 +13,7 @@ from carbonlink.stack import Stack
 
 from carbonlink.bench.core import run_core_benchmark
 from carbonlink.bench.matching_service import run_service_benchmark
+from carbonlink.bench.order_to_settled import run_order_to_settled_benchmark
 from carbonlink.bench.orders import run_orders_benchmark
 from services.order_entry.principals import Role
 from carbonlink.bench.settlement import run_settlement_benchmark
@@ -58,10 +59,24 @@ def orders(api_key: str = typer.Option(..., envvar="CARBONLINK_OPERATOR_KEY", he
     _show("order entry", result)
 
 
+@app.command()
+def e2e(api_key: str = typer.Option(..., envvar="CARBONLINK_OPERATOR_KEY", help="an operator key (carbonlink keys create --role operator)"),
+        instrument: str = typer.Option("BENCH-ORDERS", help="instrument the benchmark lists for itself"),
+        count: int = typer.Option(5000, help="orders to place (every second one makes a trade)"),
+        rate: float = typer.Option(500.0, help="orders per second"),
+        connections: int = typer.Option(16, help="keep-alive HTTP connections")) -> None:
+    """Order accepted → trade settled p50/p99 at a paced rate against the running stack (target p99 ≤ 50 ms at
+    500 orders/s), with the accept latency and the client's own CPU per order."""
+    result = run_order_to_settled_benchmark(load_settings(), api_key, instrument=instrument, orders=count, rate=rate,
+                                            connections=connections)
+    _show("order → settled, paced 500/s" if rate == 500 else f"order → settled, paced {rate:g}/s", result)
+
+
 @app.command("all")
 def run_all() -> None:
-    """Every benchmark in turn (what `make bench` runs): matching on its own private stack, then settlement and
-    order entry on the embedded stack, which is started for them if it is not running and stopped after."""
+    """Every benchmark in turn (what `make bench` runs): matching on its own private stack, then settlement, order
+    entry and order → settled on the embedded stack, which is started for them if it is not running and stopped
+    after."""
     matching(orders=200_000, service_orders=20_000, seed=7)
     settings = load_settings()
     stack = Stack(settings)
@@ -71,6 +86,7 @@ def run_all() -> None:
         settlement(trades=20_000)
         _, api_key = asyncio.run(create_key(settings.redis_url, role=Role.OPERATOR, principal="bench"))
         orders(api_key=api_key, instrument="BENCH-ORDERS", count=3000, concurrency=16)
+        e2e(api_key=api_key, instrument="BENCH-ORDERS", count=5000, rate=500.0, connections=16)
     finally:
         if started_here:
             stack.down(say=console.print)

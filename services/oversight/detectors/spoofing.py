@@ -137,10 +137,14 @@ class SpoofingDetector:
         for window in (cancels, trades):
             while window and window[0].at < since:
                 window.popleft()
+        if len(cancels) < self.thresholds.spoof_min_cancels:
+            return None  # the common case, decided without looking at the trades (a busy owner has many)
         for side in (Side.BUY, Side.SELL):
             placed = [c for c in cancels if c.side is side]
+            if len(placed) < self.thresholds.spoof_min_cancels:
+                continue
             opposite = [t for t in trades if t.side is not side]
-            if len(placed) >= self.thresholds.spoof_min_cancels and opposite:
+            if opposite:
                 cancels.clear()
                 instrument, owner = key
                 evidence = [e for c in placed for e in c.evidence] + [t.event_id for t in opposite]

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 import redis.asyncio as aioredis
+from redis.asyncio.client import Pipeline
 
 from shared.redis_text import text
 
@@ -44,10 +45,15 @@ def position_of(event_id: str) -> tuple[str, int]:
 async def append(client: aioredis.Redis, topic: str, batches: Mapping[int, Events]) -> None:
     """Keep each partition's acknowledged events as one stream entry (one round trip for all partitions)."""
     pipe = client.pipeline(transaction=False)
+    queue_append(pipe, topic, batches)
+    await pipe.execute()
+
+
+def queue_append(pipe: Pipeline, topic: str, batches: Mapping[int, Events]) -> None:
+    """`append` queued on a pipeline the caller executes (with the writes that must follow it)."""
     for partition, events in batches.items():
         if events:
             pipe.xadd(stream_key(topic, partition), dict(events))
-    await pipe.execute()
 
 
 async def entries(client: aioredis.Redis, topic: str, partition: int, *, after: str = "-",
@@ -71,12 +77,12 @@ async def record_marks(client: aioredis.Redis, topic: str, applied: Mapping[str,
     """Raise each instrument's mark to ``applied`` (never lower it: a rebalance may race an old owner)."""
     if applied:
         flat = [x for instrument, seq in applied.items() for x in (instrument, str(seq))]
-        await client.eval(_RAISE_MARKS, 1, marks_key(topic), *flat)
+        await client.register_script(_RAISE_MARKS)(keys=[marks_key(topic)], args=flat)
 
 
 async def trim(client: aioredis.Redis, topic: str, partition: int, *, budget: int = 200) -> int:
     """Delete head entries whose events are all applied (looking at most ``budget`` entries); how many went."""
-    return int(await client.eval(_TRIM, 2, stream_key(topic, partition), marks_key(topic), budget))
+    return int(await client.register_script(_TRIM)(keys=[stream_key(topic, partition), marks_key(topic)], args=[budget]))
 
 
 _RAISE_MARKS = """

@@ -17,9 +17,12 @@ from collections.abc import Iterable
 
 import orjson
 import redis.asyncio as aioredis
+from redis.asyncio.client import Pipeline
 
 from services.matching import core
 from shared import market_keys as keys
+from shared import redis_scripts
+from shared.redis_scripts import PipelinedScript
 
 Ops = list[list]
 
@@ -63,14 +66,13 @@ def chunks(ops: Ops) -> list[Ops]:
 
 async def apply(redis: aioredis.Redis, ops: Ops) -> None:
     """Apply `ops` in order, chunk by chunk, in one pipeline (each chunk atomic)."""
-    parts = chunks(ops)
-    if len(parts) == 1:
-        await redis.eval(_APPLY, 0, orjson.dumps(parts[0]))
-        return
-    async with redis.pipeline(transaction=False) as pipe:
-        for part in parts:
-            pipe.eval(_APPLY, 0, orjson.dumps(part))
-        await pipe.execute()
+    await redis_scripts.execute(redis, lambda pipe: queue_apply(pipe, ops), SCRIPT)
+
+
+def queue_apply(pipe: Pipeline, ops: Ops) -> None:
+    """`apply` queued on a pipeline the caller executes through ``redis_scripts.execute`` with `SCRIPT`."""
+    for part in chunks(ops):
+        SCRIPT.queue(pipe, (), (orjson.dumps(part),))
 
 
 def _write(ops: Ops, instrument: str, event: core.Event) -> None:
@@ -159,3 +161,5 @@ for _, op in ipairs(ops) do
 end
 return #ops
 """
+
+SCRIPT = PipelinedScript(_APPLY)

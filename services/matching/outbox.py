@@ -4,9 +4,10 @@ in order by one background task so that matching the next batch never waits for 
 For each batch, in the order it was matched, the task waits for the broker's acks of its events, then keeps its
 `orders.events` events in Redis until settlement has applied them (`shared.event_outbox`: what a restarted
 broker forgot reaches settlement from there), then writes its book mirror (several waiting batches go as one
-atomic Lua call), then commits the consumer offset. So the mirror never shows an event the broker does not
-hold, and never goes backwards; a crash between the two writes repeats events that settlement skips. Once a write fails, every
-later batch is dropped unwritten and the failure is raised to the service, which rebuilds its partitions from
+atomic Lua call), then commits the consumer offset. The outbox copy and the mirror go in one pipeline, one
+round trip: Redis applies them in that order. So the mirror never shows an event the broker does not hold, and
+never goes backwards; a crash between the two writes repeats events that settlement skips. Once a write fails,
+every later batch is dropped unwritten and the failure is raised to the service, which rebuilds its partitions from
 their snapshots (see `services.matching.service`).
 """
 
@@ -21,7 +22,7 @@ import redis.asyncio as aioredis
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from services.matching import book_mirror
-from shared import event_outbox
+from shared import event_outbox, redis_scripts
 from shared.topics import ORDERS_EVENTS
 
 log = logging.getLogger(__name__)
@@ -107,11 +108,13 @@ class Outbox:
         for written in group:
             for partition, events in written.kept.items():
                 kept.setdefault(partition, []).extend(events)
-        if kept:
-            await event_outbox.append(self._redis, ORDERS_EVENTS.name, kept)
         ops = [op for written in group for op in written.ops]
-        if ops:
-            await book_mirror.apply(self._redis, ops)
+        if kept or ops:
+            def build(pipe) -> None:
+                event_outbox.queue_append(pipe, ORDERS_EVENTS.name, kept)
+                book_mirror.queue_apply(pipe, ops)
+
+            await redis_scripts.execute(self._redis, build, book_mirror.SCRIPT)
         snapshots = {key: state for written in group if written.snapshot is not None
                      for key, state in (written.snapshot,)}
         if snapshots:  # after the mirror: a snapshot never covers a command whose effects are not yet durable

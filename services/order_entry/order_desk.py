@@ -1,7 +1,7 @@
 """The order desk: new orders, amends, cancels and queries — reads, decisions (``order_decisions``), one atomic write.
 
 A new order costs one round trip of reads (grant, earlier claim, instrument, live market, holding limits, a
-fresh order id) and one call of ``accept.lua`` (``redis_order_store``) that claims the client order id, writes
+fresh order id, and for a buy its purchase limit and purchases) and one call of ``accept.lua`` (``redis_order_store``) that claims the client order id, writes
 the order's record, reserves in the ledger and appends the ``SubmitOrder`` to the outbox, together or not at
 all. The answer goes back as soon as that is committed: the outbox relay publishes the command (keyed by
 instrument) and re-publishes it until matching has applied it. Amends and cancels take the same path, so
@@ -28,6 +28,7 @@ from shared.messages import AmendOrder, CancelOrder, MassCancel, Phase, Side, Su
 from shared.redis_text import text
 from shared.reference import Instrument
 from shared.business_clock import business_now
+from shared.oversight_keys import purchase_period
 
 __all__ = ["Market", "OrderDesk", "view"]
 
@@ -40,6 +41,7 @@ class OrderDesk:
         self._redis = ports.ctx.redis
         self._store = RedisOrderStore(self._redis)
         self._instruments: dict[bytes, Instrument] = {}
+        self._purchase_period: int | None = None  # of the last order's business time: where a buy's purchases are read ahead
 
     def _instrument(self, raw: bytes) -> Instrument:
         """The instrument stored as `raw`, parsed once per distinct record (a changed record has other bytes)."""
@@ -99,9 +101,11 @@ class OrderDesk:
     async def submit(self, principal: Principal, req: OrderRequest) -> tuple[OrderView, bool]:
         """The order, and whether it is new (False: a retry of an earlier request with the same client id)."""
         trader = principal.role is Role.TRADER
-        reads = await self._store.submit_reads(principal=principal.name, account=req.account,
-                                               client_order_id=req.client_order_id, instrument=req.instrument,
-                                               grants_key=grants_key(principal.name))
+        reads = await self._store.submit_reads(
+            principal=principal.name, account=req.account, client_order_id=req.client_order_id,
+            instrument=req.instrument, grants_key=grants_key(principal.name),
+            purchase_period=self._purchase_period if req.side is Side.BUY else None)
+        self._purchase_period = purchase_period(reads.now)
         if trader and not reads.granted:
             raise ApiError(403, "ACCOUNT_FORBIDDEN", "this key may not use that account", {"account": req.account})
         if reads.existing is not None:
@@ -115,7 +119,8 @@ class OrderDesk:
         accepted = decide.new_order(req, market, now=now)
         await self._check_account(req.account, instrument, accepted.terms, now,
                                   holding_limit=reads.holding_limits.get(instrument.unit_asset))
-        await purchase_limits.enforce(self._redis, account=req.account, side=req.side, quantity=req.quantity, now=now)
+        await purchase_limits.enforce(self._redis, account=req.account, side=req.side, quantity=req.quantity, now=now,
+                                      read_ahead=reads.purchases)
         order_id, terms, reservation = reads.order_id, accepted.terms, accepted.reservation
         entry = reserve_for_order(order_id=order_id, account=req.account, asset=reservation.asset,
                                   amount=reservation.amount, time=now, limit_price=reservation.limit_price,

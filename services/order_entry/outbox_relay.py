@@ -71,8 +71,13 @@ class OutboxRelay:
                 backoff = min(backoff * 2, 5.0)
 
     async def _step(self) -> None:
-        await self._delete_acknowledged()
-        replies = await self._ctx.redis.xread({order_outbox.STREAM: self._cursor}, count=BATCH, block=self._block_ms)
+        # The deletes of what was acknowledged and the next read share one round trip.
+        done = self.pending.take_done()
+        pipe = self._ctx.redis.pipeline(transaction=False)
+        for start in range(0, len(done), 1000):
+            pipe.xdel(order_outbox.STREAM, *done[start:start + 1000])
+        pipe.xread({order_outbox.STREAM: self._cursor}, count=BATCH, block=self._block_ms)
+        replies = (await pipe.execute())[-1]
         if replies:
             batch = []
             for entry_id, fields in replies[0][1]:
@@ -95,11 +100,6 @@ class OutboxRelay:
             pending.sent_at = now
             if pending.kind == order_outbox.MASS_CANCEL:
                 self.pending.acknowledge(pending)
-
-    async def _delete_acknowledged(self) -> None:
-        done = self.pending.take_done()
-        for start in range(0, len(done), 1000):
-            await self._ctx.redis.xdel(order_outbox.STREAM, *done[start:start + 1000])
 
     async def _sweep(self, now: float) -> None:
         incarnation = await topic_incarnation.current(self._ctx.redis, ORDERS_COMMANDS.name)

@@ -13,6 +13,8 @@ from typing import Any
 import orjson
 import redis.asyncio as aioredis
 
+from services.order_entry import purchase_limits
+from services.order_entry.purchase_limits import PurchaseReads
 from shared import market_keys as mk
 from shared import order_outbox, redis_keys, reference_store
 from shared.business_clock import CLOCK_KEY, business_time
@@ -53,6 +55,7 @@ class SubmitReads:
     holding_limits: dict[str, int]
     order_id: str
     now: int  # business time (``shared.business_clock``)
+    purchases: PurchaseReads | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +78,8 @@ class RedisOrderStore:
         self._accept = redis.register_script(ACCEPT_LUA)
 
     async def submit_reads(self, *, principal: str, account: str, client_order_id: str, instrument: str,
-                           grants_key: str) -> SubmitReads:
+                           grants_key: str, purchase_period: int | None = None) -> SubmitReads:
+        """With `purchase_period`, the account's purchase limit and purchases in that period are read too."""
         pipe = self._redis.pipeline(transaction=False)
         pipe.sismember(grants_key, account)
         pipe.get(mk.client_order(account, client_order_id))
@@ -84,13 +88,16 @@ class RedisOrderStore:
         pipe.hgetall(redis_keys.holding_limits_key(account))
         pipe.incr(mk.order_sequence(instrument))
         pipe.get(CLOCK_KEY)
-        granted, existing, raw_instrument, (phase, reference), limits, seq, clock = await pipe.execute()
+        if purchase_period is not None:
+            purchase_limits.queue_reads(pipe, account=account, period=purchase_period)
+        granted, existing, raw_instrument, (phase, reference), limits, seq, clock, *bought = await pipe.execute()
         return SubmitReads(
             granted=bool(granted), existing=text(existing) if existing is not None else None,
             raw_instrument=raw_instrument, phase=text(phase) if phase else None,
             reference=int(reference) if reference else None,
             holding_limits={text(k): int(v) for k, v in limits.items()}, order_id=f"O-{instrument}-{seq}",
-            now=business_time(clock))
+            now=business_time(clock),
+            purchases=PurchaseReads(purchase_period, *bought) if purchase_period is not None else None)
 
     async def order(self, order_id: str) -> dict[str, str]:
         raw = await self._redis.hgetall(mk.order_state(order_id))

@@ -16,6 +16,8 @@ from importlib.resources import files
 import orjson
 import redis.asyncio as aioredis
 
+from shared import redis_scripts
+from shared.redis_scripts import PipelinedScript
 from shared.redis_text import text_map
 
 PENDING_BRIDGE = "PENDING_BRIDGE"
@@ -53,18 +55,20 @@ class TradeStates:
 
     def __init__(self, client: aioredis.Redis) -> None:
         self._client = client
-        self._script = client.register_script(TRADE_STATE_LUA)
+        self._script = PipelinedScript(TRADE_STATE_LUA)
 
     async def apply(self, transitions: Sequence[Transition]) -> list[int]:
         """Apply every transition in one pipeline round trip; APPLIED, ALREADY or CONFLICT for each."""
         if not transitions:
             return []
-        pipe = self._client.pipeline(transaction=False)
-        for t in transitions:
-            keys = [trade_key(t.trade_id), PENDING_TRADES, *(key for key, _ in t.appends)]
-            args = [t.status, t.trade_id, orjson.dumps(dict(t.fields)), *(value for _, value in t.appends)]
-            await self._script(keys=keys, args=args, client=pipe)
-        return [int(reply) for reply in await pipe.execute()]
+
+        def build(pipe) -> None:
+            for t in transitions:
+                keys = [trade_key(t.trade_id), PENDING_TRADES, *(key for key, _ in t.appends)]
+                args = [t.status, t.trade_id, orjson.dumps(dict(t.fields)), *(value for _, value in t.appends)]
+                self._script.queue(pipe, keys, args)
+
+        return [int(reply) for reply in await redis_scripts.execute(self._client, build, self._script)]
 
     async def get_many(self, trade_ids: Sequence[str]) -> list[dict[str, str]]:
         pipe = self._client.pipeline(transaction=False)

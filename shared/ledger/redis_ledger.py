@@ -13,12 +13,13 @@ from typing import Any
 import redis
 import redis.asyncio
 
-from shared import redis_keys
+from shared import redis_keys, redis_scripts
 from shared.ledger import entries, registry_admin, views
 from shared.ledger.encoding import POST_LUA, decode, encode
 from shared.ledger.entries import Plan
 from shared.ledger.model import Entry, PostResult
 from shared.ledger.views import JournalRecord
+from shared.redis_scripts import PipelinedScript
 
 Builder = Callable[..., Entry | Plan]
 
@@ -164,17 +165,22 @@ class AsyncLedger:
     def __init__(self, client: redis.asyncio.Redis) -> None:
         self._client = client
         self._script = client.register_script(POST_LUA)
+        self._pipelined = PipelinedScript(POST_LUA)
 
     async def post(self, entry: Entry) -> PostResult:
         keys, arg = encode(entry)
         return decode(await self._script(keys=keys, args=[arg]))
 
     async def post_many(self, batch: Iterable[Entry]) -> list[PostResult]:
-        pipe = self._client.pipeline(transaction=False)
-        for entry in batch:
-            keys, arg = encode(entry)
-            await self._script(keys=keys, args=[arg], client=pipe)
-        return [decode(reply) for reply in await pipe.execute()]
+        encoded = [encode(entry) for entry in batch]
+        if not encoded:
+            return []
+
+        def build(pipe) -> None:
+            for keys, arg in encoded:
+                self._pipelined.queue(pipe, keys, [arg])
+
+        return [decode(reply) for reply in await redis_scripts.execute(self._client, build, self._pipelined)]
 
     async def run(self, work: Entry | Plan) -> PostResult:
         if isinstance(work, Entry):

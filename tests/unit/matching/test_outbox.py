@@ -14,18 +14,30 @@ TP = TopicPartition("orders.commands", 0)
 
 
 class FakeRedis:
-    """Records each mirror write (the list of ops of one Lua call); fails while `down`."""
+    """Records each mirror write (the list of ops of one Lua call) when its pipeline runs; fails while `down`."""
 
     def __init__(self) -> None:
         self.calls: list[list] = []
         self.down = False
 
-    async def eval(self, script: str, numkeys: int, ops: bytes) -> int:
+    def pipeline(self, *, transaction: bool) -> FakePipeline:
+        return FakePipeline(self)
+
+
+class FakePipeline:
+    def __init__(self, redis: FakeRedis) -> None:
+        self.redis = redis
+        self.queued: list[list] = []
+
+    def evalsha(self, sha: str, numkeys: int, ops: bytes) -> None:
+        self.queued.append(orjson.loads(ops))
+
+    async def execute(self) -> list:
         await asyncio.sleep(0)
-        if self.down:
+        if self.redis.down:
             raise ConnectionError("redis away")
-        self.calls.append(orjson.loads(ops))
-        return 0
+        self.redis.calls.extend(self.queued)
+        return [0] * len(self.queued)
 
 
 class FakeConsumer:

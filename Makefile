@@ -6,7 +6,7 @@ CARBONLINK := $(VENV)/bin/carbonlink
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install redis-server chromium lint-imports test test-unit test-integration test-slow run bench stack-up stack-down clean
+.PHONY: install redis-server chromium lint-imports test test-unit test-integration test-slow run bench profile stack-up stack-down clean
 
 install: $(STAMP)
 
@@ -62,6 +62,11 @@ run: install redis-server
 
 bench: install redis-server
 	$(CARBONLINK) bench all
+
+# py-spy on every service while the service benchmarks run; raw samples and top frames in reports/profile/.
+profile: install redis-server
+	@test -x $(VENV)/bin/py-spy || $(PY) -m pip install --quiet py-spy
+	$(CARBONLINK) bench profile
 
 stack-up: install redis-server
 	$(CARBONLINK) stack up

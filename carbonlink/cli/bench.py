@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import orjson
 import typer
@@ -13,6 +14,7 @@ from carbonlink.stack import Stack
 
 from carbonlink.bench.core import run_core_benchmark
 from carbonlink.bench.matching_service import run_service_benchmark
+from carbonlink.bench.profiling import profile_services
 from carbonlink.bench.order_to_settled import run_order_to_settled_benchmark
 from carbonlink.bench.orders import run_orders_benchmark
 from services.order_entry.principals import Role
@@ -90,3 +92,33 @@ def run_all() -> None:
     finally:
         if started_here:
             stack.down(say=console.print)
+
+
+@app.command()
+def profile(out: Path = typer.Option(Path("reports/profile"), help="where py-spy's raw samples and the summary go"),
+            seconds: int = typer.Option(240, help="longest time to sample"),
+            trades: int = typer.Option(10_000), count: int = typer.Option(2000, help="orders for each order benchmark")) -> None:
+    """py-spy on every service while the settlement, order entry and order → settled benchmarks run (what `make
+    profile` runs; needs py-spy in the venv): each service's top frames, own and inclusive. The stack is started
+    if it is not running and stopped after."""
+    settings = load_settings()
+    stack = Stack(settings)
+    started_here = stack.running_pid("order_entry") is None
+    try:
+        stack.up(say=console.print, timeout=60)
+        pids = {name: pid for name in stack.components() if name not in ("redis", "broker")
+                and (pid := stack.running_pid(name)) is not None}
+        _, api_key = asyncio.run(create_key(settings.redis_url, role=Role.OPERATOR, principal="bench"))
+
+        def work() -> None:
+            settlement(trades=trades)
+            orders(api_key=api_key, instrument="BENCH-ORDERS", count=count, concurrency=16)
+            e2e(api_key=api_key, instrument="BENCH-ORDERS", count=count, rate=500.0, connections=16)
+
+        summary = profile_services(pids, out, work, seconds=seconds)
+    finally:
+        if started_here:
+            stack.down(say=console.print)
+    (out / "summary.json").write_bytes(orjson.dumps(summary, option=orjson.OPT_INDENT_2))
+    for name, frames in summary.items():
+        _show(f"profile: {name}", frames)

@@ -4,10 +4,14 @@ after a restart writes the same records again, harmlessly."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import redis.asyncio as aioredis
 
 from shared import oversight_keys as keys
-from shared.ledger import AsyncLedger
+from shared import redis_keys, redis_scripts
+from shared.ledger import views
+from shared.redis_scripts import PipelinedScript
 from shared.messages import AlertRaised
 from shared.redis_text import text
 from shared.surveillance import ThresholdOverrides
@@ -25,14 +29,13 @@ if not redis.call('SET', KEYS[1], '1', 'NX') then return 0 end
 redis.call('INCRBY', KEYS[2], ARGV[1])
 return 1
 """
+_COUNT_PURCHASE_SCRIPT = PipelinedScript(_COUNT_PURCHASE)
 
 
 class OversightStore:
     def __init__(self, client: aioredis.Redis) -> None:
         self._client = client
-        self._ledger = AsyncLedger(client)
         self._record_alert = client.register_script(_RECORD_ALERT)
-        self._count_purchase = client.register_script(_COUNT_PURCHASE)
 
     async def record_alert(self, alert: AlertRaised) -> bool:
         """Keep the alert; True when it was not known before (only then is it published and acted on)."""
@@ -62,21 +65,28 @@ class OversightStore:
         """Tell the operator API which version of the ownership groups the detectors now judge with."""
         await self._client.set(keys.OWNERSHIP_APPLIED, version)
 
-    async def count_purchase(self, *, trade_id: str, account: str, quantity: int, at: int) -> None:
-        await self._count_purchase(keys=[keys.purchase_counted(trade_id),
-                                         keys.purchases(account, keys.purchase_period(at))], args=[quantity])
+    async def record_settlement(self, *, trade_id: str, buyer: str, quantity: int, at: int,
+                                positions: Sequence[tuple[str, str]]) -> None:
+        """Count the buyer's purchase once per trade, and publish or withdraw each (account, asset) holding against
+        its registry's threshold: the count and the reads in one round trip, the positions in one transaction."""
 
-    async def publish_position(self, account: str, asset: str) -> None:
-        """Publish or withdraw the account's holding of ``asset`` against its registry's threshold."""
-        registry = account.partition("/")[0]
-        threshold = await self._client.hget(keys.POSITION_THRESHOLDS, registry)
-        if threshold is None:
-            return
-        held = sum((await self._ledger.balances(account)).get(asset, (0, 0)))
+        def reads(pipe) -> None:
+            _COUNT_PURCHASE_SCRIPT.queue(pipe, [keys.purchase_counted(trade_id),
+                                                keys.purchases(buyer, keys.purchase_period(at))], [quantity])
+            for account, _ in positions:
+                pipe.hget(keys.POSITION_THRESHOLDS, account.partition("/")[0])
+                pipe.hgetall(redis_keys.balance_key(account))
+
+        _, *found = await redis_scripts.execute(self._client, reads, _COUNT_PURCHASE_SCRIPT)
         pipe = self._client.pipeline(transaction=True)
-        if held > int(threshold):
-            pipe.hset(keys.positions(asset), account, held)
-            pipe.sadd(keys.POSITION_ASSETS, asset)
-        else:
-            pipe.hdel(keys.positions(asset), account)
-        await pipe.execute()
+        for (account, asset), threshold, raw in zip(positions, found[0::2], found[1::2]):
+            if threshold is None:
+                continue
+            held = sum(views.balances(raw).get(asset, (0, 0)))
+            if held > int(threshold):
+                pipe.hset(keys.positions(asset), account, held)
+                pipe.sadd(keys.POSITION_ASSETS, asset)
+            else:
+                pipe.hdel(keys.positions(asset), account)
+        if len(pipe):
+            await pipe.execute()

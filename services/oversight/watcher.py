@@ -126,12 +126,12 @@ class Watcher:
 
     async def _settled(self, settled: TradeSettled, at: int) -> None:
         """A settled trade: count the buyer's purchase, republish both sides' positions."""
-        await self._store.count_purchase(trade_id=settled.trade_id, account=settled.buy_account,
-                                         quantity=settled.quantity, at=at)
-        await self._store.publish_position(settled.buy_account, settled.delivered_asset)
+        positions = [(settled.buy_account, settled.delivered_asset)]
         instrument = self._instruments.get(settled.instrument)
         if instrument is not None:
-            await self._store.publish_position(settled.sell_account, instrument.unit_asset)
+            positions.append((settled.sell_account, instrument.unit_asset))
+        await self._store.record_settlement(trade_id=settled.trade_id, buyer=settled.buy_account,
+                                            quantity=settled.quantity, at=at, positions=positions)
 
     async def _raise(self, alert: AlertRaised) -> None:
         if not await self._store.record_alert(alert):

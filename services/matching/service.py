@@ -26,6 +26,7 @@ from aiokafka import ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import KafkaError
 
 from services.matching import book_mirror, partition_state
+from services.matching import prometheus_metrics as metrics
 from services.matching.core import MatchingEngine, SetReferencePrice
 from services.matching.event_publisher import send_events
 from services.matching.outbox import Outbox, Written
@@ -35,6 +36,7 @@ from shared import market_keys as keys
 from shared import messages as wire
 from shared import topic_incarnation
 from shared.kafka import TRANSIENT_ERRORS, FetchPacer, dead_letter, make_consumer, parse
+from shared.prometheus_metrics import watch_lag
 from shared.runtime import ServiceContext
 from shared.topics import ORDERS_COMMANDS
 
@@ -97,6 +99,7 @@ class MatchingService(ConsumerRebalanceListener):
         self.consumer.subscribe([ORDERS_COMMANDS.name], listener=self)
         await self.consumer.start()
         self.outbox.start()
+        lag = asyncio.create_task(watch_lag(self.consumer, self.ctx.stop))
         try:
             while not self.ctx.stop.is_set():
                 try:
@@ -115,6 +118,7 @@ class MatchingService(ConsumerRebalanceListener):
                 except TRANSIENT_ERRORS as err:
                     await self._recover(err)
         finally:
+            lag.cancel()
             try:
                 await self.on_partitions_revoked(list(self.partitions))
             finally:
@@ -169,6 +173,7 @@ class MatchingService(ConsumerRebalanceListener):
             for instrument, events in touched.items():
                 state.mirrored[instrument] = book_mirror.mirror_ops(
                     ops, instrument, events, after_seq=state.mirrored.get(instrument, 0))
+        metrics.batch_matched(records, touched)
         snapshot = None
         if state.commands_since_snapshot >= self.ctx.settings.matching_snapshot_every:
             snapshot = partition_state.capture(state)

@@ -161,10 +161,10 @@ class OrderEvents:
             at = w.delivery.envelope.occurred_at
             if not result.ok:
                 finish(translate.refused_by_ledger(w.trade, result), FAILED, at, transitions, outgoing,
-                       fields=_terms(w, result), matched=w.trade)
+                       fields=_terms(w, result), matched=w.trade, started_ms=w.delivery.record.timestamp)
             elif not w.cross_registry:
                 finish(translate.settled_domestic(w.trade, w.instrument, result), SETTLED, at, transitions,
-                       outgoing, fields=_terms(w, result), matched=w.trade)
+                       outgoing, fields=_terms(w, result), matched=w.trade, started_ms=w.delivery.record.timestamp)
             elif (request := requests.get(w.trade.trade_id)) is not None:
                 _request_delivery(w, result, request, transitions, outgoing)
         await self.effects.commit(transitions, outgoing)

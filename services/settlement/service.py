@@ -27,6 +27,7 @@ from services.settlement.order_events import OrderEvents
 from services.settlement.request_relay import RequestRelay
 from shared import topic_incarnation
 from shared.kafka import TRANSIENT_ERRORS, Delivery, FetchPacer, consume, dead_letter, make_consumer
+from shared.prometheus_metrics import watch_lag
 from shared.reference_store import ReferenceStore
 from shared.runtime import ServiceContext
 from shared.topics import BRIDGE_RESULTS, ORDERS_EVENTS
@@ -58,7 +59,8 @@ class SettlementService(ConsumerRebalanceListener):
             return
         stop = self.ctx.stop
         helpers = [asyncio.create_task(run_journal_mirror(self.ctx.redis, self.ctx.producer, stop)),
-                   asyncio.create_task(self.catch_up.run(stop)), asyncio.create_task(self.relay.run(stop))]
+                   asyncio.create_task(self.catch_up.run(stop)), asyncio.create_task(self.relay.run(stop)),
+                   asyncio.create_task(watch_lag(self.consumer, stop))]
         try:
             await consume(self.consumer, self.ctx.producer, self.handle, stop, concurrent=True,
                           ready=self.ctx.mark_ready, pacer=FetchPacer.of(self.consumer, self.ctx.settings),

@@ -136,3 +136,25 @@ async def test_the_account_cap_refuses_with_its_own_code(market: LinkedMarket, r
     assert refused.status_code == 409, refused.text
     assert (refused.json()["code"], refused.json()["details"]["reason_code"]) == (
         "ACCOUNT_CAP_EXCEEDED", ReasonCode.ACCOUNT_CAP_EXCEEDED)
+
+
+async def test_an_amend_up_reserves_the_added_quota_and_an_amend_down_gives_the_excess_back(
+    market: LinkedMarket, running_stack
+) -> None:
+    await market.open(caps={"per_period": CAP})
+    buyer = f"{market.kr}/seoul-power"
+    buys = await market.trader(buyer, cny="10000.00")
+    bid = await market.order(buys, account=buyer, side="BUY", quantity=50)
+    await market.until_status(bid["order_id"], "NEW")
+
+    async def amend(quantity: int) -> httpx.Response:
+        return await market.client.patch(f"/v1/orders/{bid['order_id']}", json={"quantity": quantity}, headers=buys)
+
+    assert (await amend(80)).status_code < 300
+    await until_quota(market, used=0, reserved=80, remaining=20)
+    refused = await amend(110)
+    assert refused.status_code == 409 and refused.json()["code"] == "PERIOD_CAP_EXCEEDED", refused.text
+
+    assert (await amend(30)).status_code < 300
+    await until_quota(market, used=0, reserved=30, remaining=70)
+    audit_ok(market, running_stack)

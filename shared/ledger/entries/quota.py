@@ -77,6 +77,9 @@ def fill_to_hold(record: Mapping[str, str], *, key: str, expect: Mapping[str, st
     if not holds_quota(record):
         return (), {}
     share = fill_share(QuotaTerms(Fraction(record["quota_factor"])), filled_before=filled_before, qty=qty)
+    # An amend raised on a stale view of the order's fills can leave it holding less than its rebased need: the
+    # fill then takes what is left, and the bridge's re-check (which counts others' reservations) decides.
+    share = min(share, int(record.get(HELD) or 0))
     if share <= 0:
         return (), {}
     take = AdjustRecord(key, HELD, -share, expect=dict(expect))

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shared.bridge_reasons import ReasonCode
+from shared.ledger.entries.quota import fill_to_hold
 from shared.quota import (
     CapKind,
     QuotaState,
@@ -103,3 +104,13 @@ def test_the_largest_quantity_fits_and_one_lot_more_does_not(room: int, quantity
     assert admit(link, QuotaState(), largest) is None or largest == 0
     if largest + lot <= quantity:
         assert admit(link, QuotaState(), largest + lot) is not None
+
+
+def test_a_fill_takes_its_share_into_the_trades_hold_and_never_more_than_its_order_still_holds() -> None:
+    record = {"counter_key": "q", "counter_fields": "RESERVED|LINK|x", "counter_held": "10", "quota_factor": "3/2"}
+    ops, fields = fill_to_hold(record, key="res", expect={}, filled_before=0, qty=5)
+    assert [(op.field, op.delta) for op in ops] == [("counter_held", -7)]  # floor(5 x 1.5)
+    assert fields["counter_held"] == "7" and fields["counter_fields"] == "RESERVED|LINK|x"
+    ops, fields = fill_to_hold(record | {"counter_held": "4"}, key="res", expect={}, filled_before=0, qty=5)
+    assert [(op.field, op.delta) for op in ops] == [("counter_held", -4)]
+    assert fill_to_hold({"account": "A/x"}, key="res", expect={}, filled_before=0, qty=5) == ((), {})

@@ -17,6 +17,7 @@ from shared.ledger import (
     Code,
     CounterChange,
     CreateRecord,
+    DrainRecord,
     Entry,
     EntryKind,
     LedgerPort,
@@ -239,6 +240,33 @@ class LedgerContract:
         over = await ledger.post(bump("c2", 3))
         assert (over.code, over.details["used"], over.details["cap"]) == ("PERIOD_CAP_EXCEEDED", "8", "10")
         assert await ledger.record(key) == {"used": "8"}
+
+    async def test_a_cap_counts_the_fields_it_is_capped_with(self, ledger: LedgerPort) -> None:
+        key = redis_keys.counter_key("bridge:quota:2025")
+        await ledger.post(Entry(entry_id="r", kind=EntryKind.RESERVE, time=1,
+                                counters=(CounterChange(key, "RESERVED|LINK", 6),)))
+
+        def deliver(entry_id: str, delta: int) -> Entry:
+            return Entry(entry_id=entry_id, kind=EntryKind.TRANSFER, time=1,
+                         counters=(CounterChange(key, "LINK", delta, cap=10, code="7151", cap_with=("RESERVED|LINK",)),))
+
+        assert (await ledger.post(deliver("d1", 4))).ok
+        over = await ledger.post(deliver("d2", 1))
+        assert (over.code, over.details["used"]) == ("7151", "10")
+        assert await ledger.record(key) == {"RESERVED|LINK": "6", "LINK": "4"}
+
+    async def test_a_deleted_record_gives_back_what_it_held_of_its_counters_first(self, ledger: LedgerPort) -> None:
+        key = redis_keys.counter_key("bridge:quota:2025")
+        held = {"counter_key": key, "counter_fields": "RESERVED|LINK\nRESERVED|ACCOUNT", "counter_held": "6"}
+        await ledger.reserve_for_order(order_id="b9", account=BUYER, asset=CNY, amount=500, time=1)
+        assert (await ledger.post(Entry(entry_id="hold", kind=EntryKind.HOLD, time=1, records=(
+            CreateRecord("{L}:test:held", {"account": BUYER, "asset": CNY, "remaining": "0", **held}),),
+            counters=(CounterChange(key, "RESERVED|LINK", 6), CounterChange(key, "RESERVED|ACCOUNT", 6))))).ok
+
+        deliver = CounterChange(key, "LINK", 10, cap=10, code="7151", cap_with=("RESERVED|LINK",))
+        assert (await ledger.post(Entry(entry_id="deliver", kind=EntryKind.TRANSFER, time=1, records=(
+            DrainRecord("{L}:test:held", BUYER),), counters=(deliver,)))).ok
+        assert await ledger.record(key) == {"RESERVED|LINK": "0", "RESERVED|ACCOUNT": "0", "LINK": "10"}
 
     async def test_holding_limits_configured_or_checked_refuse_a_credit_beyond_them(self, ledger: LedgerPort) -> None:
         await ledger.set_holding_limit(BUYER, BJ_UNIT, 50)

@@ -126,6 +126,14 @@ class InMemoryLedger(LedgerPort):
 
         # 2. reservation and hold records; a drain turns what remains into postings reserved -> available
         records: dict[str, dict[str, Any]] = {}
+        releases: list[dict[str, str]] = []
+
+        def release_counters(rec: dict[str, Any]) -> None:
+            """A deleted record gives back what it held of its counters."""
+            held = _int(rec["fields"].get("counter_held", "0")) or 0
+            if held > 0 and rec["fields"].get("counter_key"):
+                releases.extend({"key": rec["fields"]["counter_key"], "field": name, "delta": str(-held)}
+                                for name in rec["fields"].get("counter_fields", "").split("\n") if name)
 
         def load(key: str) -> dict[str, Any]:
             if key not in records:
@@ -168,6 +176,7 @@ class InMemoryLedger(LedgerPort):
                     rec["fields"][op["field"]] = str(after)
                     rec["dirty"] = True
                     if after == 0 and op.get("delete_at_zero"):
+                        release_counters(rec)
                         rec.update(exists=False, deleted=True)
                 elif op["op"] == "drain":
                     remaining = _int(rec["fields"].get("remaining", "0")) or 0
@@ -175,6 +184,7 @@ class InMemoryLedger(LedgerPort):
                         account, asset = rec["fields"].get("account"), rec["fields"].get("asset")
                         postings.append({"account": account, "asset": asset, "bucket": "r", "delta": -remaining})
                         postings.append({"account": account, "asset": asset, "bucket": "a", "delta": remaining})
+                    release_counters(rec)
                     rec.update(exists=False, deleted=True, dirty=True)
                 elif op["op"] == "set":
                     for name, value in op["fields"].items():
@@ -225,22 +235,29 @@ class InMemoryLedger(LedgerPort):
                               "delta": str(delta)})
             holdings[(account, asset)] = holdings.get((account, asset), 0) + delta
 
-        # 5. counters under their caps
+        # 5. counters under their caps: first what deleted records release, then the entry's changes in order; a
+        # cap counts the field and the ``cap_with`` fields of the same hash as they stand after the changes before it
         counters: dict[tuple[str, str], int] = {}
+
+        def counter_value(key: str, name: str) -> int:
+            return counters[(key, name)] if (key, name) in counters else int(self.hashes.get(key, {}).get(name, "0"))
+
+        for op in releases:
+            counters[(op["key"], op["field"])] = counter_value(op["key"], op["field"]) + int(op["delta"])
         for op in req["counters"]:
             delta = _int(op["delta"])
             if delta is None or delta == 0:
                 raise refuse("INVALID_AMOUNT", "a counter change must be a non-zero integer",
                              {"counter": op["key"], "field": op["field"]})
-            counter = (op["key"], op["field"])
-            current = counters[counter] if counter in counters else int(
-                self.hashes.get(op["key"], {}).get(op["field"], "0"))
+            current = counter_value(op["key"], op["field"])
             cap = _int(op["cap"]) if "cap" in op else None
-            if cap is not None and current + delta > cap:
-                raise refuse(op.get("code") or "CAP_EXCEEDED", "the entry would exceed a cap",
-                             {"counter": op["key"], "field": op["field"], "cap": str(cap), "used": str(current),
-                              "requested": str(delta)})
-            counters[counter] = current + delta
+            if cap is not None:
+                others = sum(counter_value(op["key"], name) for name in op.get("cap_with", ()))
+                if current + delta + others > cap:
+                    raise refuse(op.get("code") or "CAP_EXCEEDED", "the entry would exceed a cap",
+                                 {"counter": op["key"], "field": op["field"], "cap": str(cap),
+                                  "used": str(current + others), "requested": str(delta)})
+            counters[(op["key"], op["field"])] = current + delta
 
         # 6. holding limits: configured per account, and explicit checks, after the entry
         def over_limit(account: str, asset: str, limit: int) -> None:
@@ -271,7 +288,7 @@ class InMemoryLedger(LedgerPort):
                 self.hashes.pop(key, None)
             elif rec["dirty"]:
                 self.hashes.setdefault(key, {}).update(rec["fields"])
-        for op in req["counters"]:
+        for op in [*req["counters"], *releases]:
             counter = self.hashes.setdefault(op["key"], {})
             counter[op["field"]] = str(int(counter.get(op["field"], "0")) + int(op["delta"]))
         self.sets.setdefault(req["assets_key"], set()).update(req["declare_assets"])

@@ -9,6 +9,7 @@ from fractions import Fraction
 import pytest
 import redis
 
+from carbonlink.audit.ledger import audit_ledger
 from shared import redis_keys
 from shared.fees import buy_reservation
 from shared.ledger import Code, CounterChange, Entry, EntryKind, Ledger, entries
@@ -103,3 +104,15 @@ def test_a_cap_without_reservations_beside_it_is_refused_as_before(funded: Ledge
     result = funded.post(Entry(entry_id="q", kind=EntryKind.TRANSFER, time=1,
                                counters=(CounterChange(QUOTA, LINK, CAP + 1, CAP),)))
     assert result.code == Code.CAP_EXCEEDED
+
+
+def test_the_audit_proves_reserved_counters_equal_what_live_records_hold(funded: Ledger,
+                                                                          redis_client: redis.Redis) -> None:
+    assert reserve_buy(funded, "b1", 60).ok
+    [check] = [c for c in audit_ledger(redis_client).checks if c.name == "quota_reservations"]
+    assert check.ok and check.summary == {"reserved_counters": 1, "held_units": 60}
+
+    redis_client.hincrby(QUOTA, RESERVED, 5)  # quota reserved that no order holds
+    [check] = [c for c in audit_ledger(redis_client).checks if c.name == "quota_reservations"]
+    assert not check.ok and check.problems == [{"counter": QUOTA, "field": RESERVED, "value": 65,
+                                                "held_by_records": 60}]

@@ -165,7 +165,7 @@ class MatchingService(ConsumerRebalanceListener):
         deliveries = []
         kept: dict[int, list[tuple[str, bytes]]] = {}
         if touched:
-            deliveries = await send_events(self.ctx.producer, touched, kept)
+            deliveries = await send_events(self.ctx.producer, touched, kept, state.heads)
             for instrument, events in touched.items():
                 state.mirrored[instrument] = book_mirror.mirror_ops(
                     ops, instrument, events, after_seq=state.mirrored.get(instrument, 0))

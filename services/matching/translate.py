@@ -62,13 +62,15 @@ def topic_of(event: core.Event) -> str:
     return MARKET_DATA.name if isinstance(event, core.BookDelta) else ORDERS_EVENTS.name
 
 
-def encode_event(event: core.Event) -> bytes:
-    """The envelope bytes of a core event; its id `{instrument}:{seq}` is the same on every replay."""
+def encode_event(event: core.Event, *, follows: str = "") -> bytes:
+    """The envelope bytes of a core event; its id `{instrument}:{seq}` is the same on every replay, and so is
+    `follows`, the id of the instrument's previous event on the same topic (see `shared.envelope.Envelope`)."""
     name, fields = _wire_fields(event)
     payload = {field: getattr(event, field) for field in fields}
     correlation = getattr(event, "trade_id", None) or getattr(event, "order_id", None) or ""
-    return orjson.dumps({
-        "event_id": event.event_id, "type": name, "schema_version": 1, "occurred_at": event.ts,
-        "correlation_id": correlation, "payload": payload,
-    })
+    envelope = {"event_id": event.event_id, "type": name, "schema_version": 1, "occurred_at": event.ts,
+                "correlation_id": correlation, "payload": payload}
+    if follows:
+        envelope["follows"] = follows
+    return orjson.dumps(envelope)
 

@@ -24,8 +24,9 @@ def rules_of(config: wire.ConfigureInstrument) -> core.InstrumentRules:
     )
 
 
-def command_of(message: wire.Message, ts: int) -> object:
-    """The core command for a wire command (ConfigureInstrument is the service's, not the engine's)."""
+def command_of(message: wire.Message, ts: int, command_id: str = "") -> object:
+    """The core command for a wire command (ConfigureInstrument is the service's, not the engine's);
+    `command_id` is the envelope's event id, by which the engine drops an amend or mass cancel sent again."""
     match message:
         case wire.SubmitOrder():
             return core.SubmitOrder(
@@ -36,9 +37,11 @@ def command_of(message: wire.Message, ts: int) -> object:
         case wire.CancelOrder():
             return core.CancelOrder(order_id=message.order_id, ts=ts)
         case wire.AmendOrder():
-            return core.AmendOrder(order_id=message.order_id, price=message.price, quantity=message.quantity, ts=ts)
+            return core.AmendOrder(order_id=message.order_id, price=message.price, quantity=message.quantity, ts=ts,
+                                   command_id=command_id)
         case wire.MassCancel():
-            return core.MassCancel(account=message.account, registry=message.registry, reason=message.reason, ts=ts)
+            return core.MassCancel(account=message.account, registry=message.registry, reason=message.reason, ts=ts,
+                                   command_id=command_id)
         case wire.ChangePhase():
             return core.ChangePhase(phase=message.phase.value, reference_price=message.reference_price, ts=ts)
         case wire.AdvanceClock():

@@ -93,9 +93,9 @@ class SettlementService(ConsumerRebalanceListener):
         """``handle``, except that a message making its batch fail for a reason other than a server being away is
         found by handling the batch one message at a time (everything is idempotent) and is dead-lettered."""
 
-        async def isolating(batch: list[Delivery]) -> None:
+        async def isolating(batch: list[Delivery]) -> bool:
             try:
-                await handle(batch)
+                return bool(await handle(batch))
             except TRANSIENT_ERRORS:
                 raise
             except Exception as err:
@@ -103,10 +103,12 @@ class SettlementService(ConsumerRebalanceListener):
                     log.exception("cannot handle %s", batch[0].envelope.event_id)
                     await dead_letter(self.ctx.producer, batch[0].record,
                                       f"settlement failed: {type(err).__name__}: {err}")
-                    return
+                    return False
                 log.error("batch failed (%s: %s); handling its messages one by one", type(err).__name__, err)
+                gap = False
                 for delivery in batch:
-                    await isolating([delivery])
+                    gap = await isolating([delivery]) or gap
+                return gap
 
         return isolating
 

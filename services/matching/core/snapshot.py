@@ -28,6 +28,8 @@ class EngineState:
     breaker: dict | None
     orders: list[Order]
     known_order_ids: set[str]
+    band_override: tuple[int, int] | None = None
+    session_clip: tuple[int, int] | None = None
 
 
 def dump(engine) -> dict:
@@ -43,6 +45,8 @@ def dump(engine) -> dict:
         "breaker": engine.breaker.to_dict() if engine.breaker is not None else None,
         "orders": [[getattr(order, name) for name in _ORDER_FIELDS] for order in engine.orders.values()],
         "known_order_ids": sorted(engine.known_order_ids),
+        "band_override": None if engine.band_override is None else list(engine.band_override),
+        "session_clip": None if engine.session_clip is None else list(engine.session_clip),
     }
 
 
@@ -59,4 +63,11 @@ def parse(data: dict) -> EngineState:
         breaker=data["breaker"],
         orders=[Order(*fields) for fields in data["orders"]],
         known_order_ids=set(data["known_order_ids"]),
+        band_override=_pair(data.get("band_override")),
+        session_clip=_pair(data.get("session_clip")),
     )
+
+
+def _pair(value: list[int] | None) -> tuple[int, int] | None:
+    """A price range; absent from snapshots taken before band overrides existed."""
+    return None if value is None else (value[0], value[1])

@@ -81,3 +81,19 @@ def test_leaving_the_corridor_raises_one_alert_until_the_market_comes_back_insid
     assert breach.details == {"link_id": "BJ-TYO", "breach": "ABOVE_CEILING", "action": "HALT", "price": 3100,
                               "reference_price": "15500.00", "currency": "CNY", "floor": 2000, "ceiling": 15000}
     assert detector.readings[("BJ-TYO", "TYO")].converted == 1000
+
+
+def test_a_breach_of_a_band_corridor_carries_the_corridor_in_the_markets_ticks_as_the_override():
+    detector = CorridorDetector()
+    band = CORRIDOR.model_copy(update={"action": CorridorAction.BAND})
+    watches = {"TYO": [Watch("BJ-TYO", band, "JPY", Fraction(2), tick=5)]}
+    [breach] = detector.observe(trade("T1", at=1, price=6010, instrument="TYO"), watches)  # CNY 150.25 a tonne
+    assert breach.details == {"link_id": "BJ-TYO", "breach": "ABOVE_CEILING", "action": "BAND", "price": 6010,
+                              "reference_price": "15025.00", "currency": "CNY", "floor": 2000, "ceiling": 15000,
+                              "band_low": 800, "band_high": 6000}
+
+
+def test_a_links_watch_knows_its_markets_tick():
+    link = LinkageTerms(id="BJ-TYO", kind="BILATERAL", from_registry="CN-BJ", to_registry="JP-TYO", corridor=CORRIDOR)
+    tokyo = _instrument("TYO", "JP-TYO", "JPY").model_copy(update={"tick": 5})
+    assert watches_of([link], [tokyo]) == {"TYO": [Watch("BJ-TYO", CORRIDOR, "JPY", Fraction(1), tick=5)]}

@@ -115,6 +115,8 @@ async def test_a_trade_above_a_band_corridor_narrows_the_next_sessions_band_unti
     assert [(r["instrument"], r["band_override"]["in_force_high"]) for r in corridor["readings"]] == [
         (market.instrument, "52.00")]
 
+    denied = await market.client.delete(f"/v1/admin/instruments/{market.instrument}/band-override", headers=buys)
+    assert (denied.status_code, denied.json()["code"]) == (403, "FORBIDDEN")
     cleared = await market.client.delete(f"/v1/admin/instruments/{market.instrument}/band-override",
                                          headers=market.operator)
     assert cleared.status_code == 202, cleared.text

@@ -3,7 +3,8 @@
 `up` starts only what is not already running and waits until every service is ready (its heartbeat comes from
 the recorded process and says it consumes), `status` never hangs on a dead server, `down` stops exactly the
 processes recorded in the pid files, in reverse start order, and `restart` stops one component (or all) and
-brings the stack up again: the operator's answer to a crash.
+brings the stack up again: the operator's answer to a crash. Each service serves Prometheus metrics on its own
+port (settings ``*_metrics_port``; matching instance i on ``matching_metrics_port`` + i); `status` says where.
 """
 
 from __future__ import annotations
@@ -12,14 +13,15 @@ import asyncio
 import os
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
 import orjson
 import redis
 
-from carbonlink.servers import pid_alive, port_open, spawn, start_broker, start_redis, stop_pid
+from carbonlink.servers import (free_port, free_port_run, pid_alive, port_open, spawn, start_broker, start_redis,
+                                stop_pid)
 from shared.kafka import create_topics
 from shared.redis_health import fresh_beats, health_key
 from shared.topic_incarnation import record_created
@@ -36,6 +38,7 @@ class ComponentStatus:
     address: str
     healthy: bool
     detail: str
+    metrics: str = ""
 
 
 class Stack:
@@ -186,7 +189,8 @@ class Stack:
                 rows.append(ComponentStatus(component, pid, "", False, "not consuming yet"))
             else:
                 rows.append(ComponentStatus(component, pid, "", True, f"ready, heartbeat {time.time() - beat['at']:.1f}s ago"))
-        return rows
+        services = set(self._service_components())
+        return [replace(row, metrics=s.metrics_url(row.name)) if row.name in services else row for row in rows]
 
     def _server_status(self, name: str, host: str, port: int, probe) -> ComponentStatus:
         pid = self.running_pid(name)
@@ -229,6 +233,12 @@ class Stack:
             return ComponentStatus("order_entry", pid, url, True, "ok")
         failing = [name for name, c in body.get("components", {}).items() if not c.get("healthy")]
         return ComponentStatus("order_entry", pid, url, False, "sees unhealthy: " + ", ".join(failing))
+
+
+def free_metrics_ports(matching_instances: int = 1) -> dict[str, int]:
+    """Settings giving every service of a private stack (tests, benchmarks) a metrics port nothing listens on."""
+    ports = {f"{service}_metrics_port": free_port() for service in SERVICES if service != "matching"}
+    return ports | {"matching_metrics_port": free_port_run(matching_instances)}
 
 
 def _start_ticks(pid: int) -> int | None:

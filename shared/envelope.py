@@ -9,7 +9,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class Envelope(BaseModel):
-    """One message on any topic. `occurred_at` is business time (ms since epoch) decided by the producer."""
+    """One message on any topic. `occurred_at` is business time (ms since epoch) decided by the producer.
+
+    `follows` chains a producer's messages of one key on one topic: the event id of the message before this
+    one ("" when the producer keeps no chain, or the message is the first). A consumer that must apply them in
+    order (settlement, matching's `orders.events`) tells from it that a message arrived before one it has not
+    seen, e.g. when a produce failed while a later one succeeded.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -18,11 +24,12 @@ class Envelope(BaseModel):
     schema_version: int = Field(default=1, ge=1)
     occurred_at: int = Field(ge=0)
     correlation_id: str = Field(default="", max_length=200)
+    follows: str = Field(default="", max_length=200)
     payload: dict[str, Any]
 
 
 def encode(envelope: Envelope) -> bytes:
-    return orjson.dumps(envelope.model_dump())
+    return orjson.dumps(envelope.model_dump(exclude=None if envelope.follows else {"follows"}))
 
 
 def decode(raw: bytes) -> Envelope:

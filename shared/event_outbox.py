@@ -6,8 +6,9 @@ Layout (the producer writes, the consumer reads and trims):
 - ``outbox:{topic}:{partition}``: a stream; one entry per produced batch, written once the broker acknowledged
   it, with one field per event: its id ``{instrument}:{seq}`` → its envelope bytes, in the order produced.
 - ``consumed:{topic}``: a hash, instrument → the highest sequence number the consumer has applied (or
-  dead-lettered). Per instrument the events reach the consumer in sequence order, so everything at or below the
-  mark is done: it is both the consumer's position and its idempotency check.
+  dead-lettered). The consumer applies an instrument's events in the order produced (each names the one it
+  follows, ``Envelope.follows``; one that comes before it is held back), so everything at or below the mark is
+  done: it is both the consumer's position and its idempotency check.
 
 After a broker restart the consumer applies the entries it has not yet applied from here, in order, before
 reading the recreated topic; the events it then reads again from Kafka are at or below its marks and skipped.

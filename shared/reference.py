@@ -18,6 +18,7 @@ from shared.corridor import Corridor
 from shared.fees import FeeSchedule
 from shared.messages import Phase, SelfTradePrevention
 from shared.money import AmountError, MINOR_UNIT_DIGITS, format_fraction, parse_fraction
+from shared.quota import QuotaTerms
 
 _NAME = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
 RegistryId = Annotated[str, Field(pattern=rf"^{_NAME}$", examples=["CN-BJ"])]
@@ -251,6 +252,13 @@ class LinkageTerms(_Model):
     def conversion_factor_for(self, from_registry: str, to_registry: str) -> Fraction:
         """Receiving units per unit sent this way (``shared.conversion``)."""
         return conversion_factor(self.exchange_rate_for(from_registry, to_registry), Fraction(self.discount))
+
+    def quota_terms(self, from_registry: str, to_registry: str) -> QuotaTerms:
+        """One direction's conversion factor and caps, as pre-trade quota reserves against them."""
+        share = self.caps.share_of_obligation
+        return QuotaTerms(factor=self.conversion_factor_for(from_registry, to_registry),
+                          period_cap=self.caps.per_period, account_cap=self.caps.per_account,
+                          obligation_share=None if share is None else Fraction(share))
 
     def admits(self, *, from_registry: str, to_registry: str, unit: UnitClass, at: int) -> str | None:
         """Why this link does not let ``unit`` move from → to at business time ``at``; None if it does."""

@@ -1,7 +1,8 @@
 """The process shell every service runs in: settings, logging, Redis and Kafka clients, heartbeat, clean shutdown.
 
 A service provides `main(ctx)`, which runs until `ctx.stop` is set (SIGTERM or SIGINT); the runtime then
-flushes the producer and closes the clients. No connection is opened at import time. The heartbeat says whether
+flushes the producer and closes the clients. No connection is opened at import time. The process serves its
+Prometheus metrics on its metrics port (``shared.prometheus_metrics``). The heartbeat says whether
 the service is `ready`: it calls `ctx.mark_ready()` once its consumer has its assignment and has fetched, so a
 restarted service is reported healthy only when it consumes again, not merely when its process is up.
 """
@@ -24,6 +25,7 @@ from aiokafka import AIOKafkaProducer
 from shared.kafka import make_producer, publish
 from shared.logs import configure_logging
 from shared.messages import ServiceHeartbeat
+from shared.prometheus_metrics import serve as serve_metrics
 from shared.redis_health import health_key
 from shared.settings import Settings, load_settings
 from shared.topics import SERVICE_HEARTBEATS
@@ -117,6 +119,7 @@ async def run(name: str, main: Callable[[ServiceContext], Awaitable[None]], *, s
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, ctx.stop.set)
+    stop_metrics = serve_metrics(settings, instance if instance.split("-")[0] == name else name)
     await _start_producer(ctx)
     heartbeat = asyncio.create_task(_heartbeat(ctx))
     log.info("%s started (pid %s)", instance, os.getpid())
@@ -134,6 +137,8 @@ async def run(name: str, main: Callable[[ServiceContext], Awaitable[None]], *, s
         except Exception:
             pass
         await ctx.redis.aclose()
+        if stop_metrics is not None:
+            stop_metrics()
         log.info("%s stopped", instance)
 
 

@@ -32,6 +32,13 @@ class Settings(BaseSettings):
     matching_snapshot_every: int = Field(default=5000, ge=1, description="commands between book snapshots")
     matching_snapshot_interval_s: float = Field(default=5.0, gt=0)
     matching_instances: int = Field(default=1, ge=1, le=8)
+    metrics_host: str = Field(default="127.0.0.1", description="where services serve /metrics (0.0.0.0 in containers)")
+    order_entry_metrics_port: int = Field(default=9181, ge=1, le=65535, description="not the API's port: see README")
+    settlement_metrics_port: int = Field(default=9182, ge=1, le=65535)
+    bridge_metrics_port: int = Field(default=9183, ge=1, le=65535)
+    oversight_metrics_port: int = Field(default=9184, ge=1, le=65535)
+    matching_metrics_port: int = Field(default=9190, ge=1, le=65535,
+                                       description="matching instance i (matching-i) serves on this port + i")
 
     @property
     def kafka_bootstrap(self) -> str:
@@ -44,6 +51,16 @@ class Settings(BaseSettings):
     @property
     def order_entry_url(self) -> str:
         return f"http://{self.order_entry_host}:{self.order_entry_port}"
+
+    def metrics_port(self, component: str) -> int:
+        """The port `component` serves /metrics on: a service name, or a matching instance `matching-{i}`."""
+        service, _, index = component.partition("-")
+        if service == "matching":
+            return self.matching_metrics_port + (int(index) if index.isdigit() else 0)
+        return getattr(self, f"{service}_metrics_port")
+
+    def metrics_url(self, component: str) -> str:
+        return f"http://{self.metrics_host}:{self.metrics_port(component)}/metrics"
 
 
 def load_settings() -> Settings:

@@ -7,13 +7,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from carbonlink.servers import free_port
-from carbonlink.stack import Stack
+from carbonlink.stack import Stack, free_metrics_ports
 from shared.settings import Settings
 
 
 def private_settings(var_dir: Path, **overrides) -> Settings:
+    ports = free_metrics_ports(overrides.get("matching_instances", 1))
     return Settings(var_dir=var_dir, kafka_port=free_port(), redis_port=free_port(), order_entry_port=free_port(),
-                    **overrides)
+                    **(ports | overrides))
 
 
 @contextmanager

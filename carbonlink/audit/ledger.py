@@ -1,7 +1,7 @@
 """The ledger audit: proves from one consistent snapshot that the books balance.
 
-Checks: units per registry and unit class, cash per currency, reservations against their records, no
-forbidden negative balance, and the journals replaying to the balances. More checks (e.g. every trade
+Checks: units per registry and unit class, cash per currency, reservations against their records, reserved quota
+counters against the records holding them, no forbidden negative balance, and the journals replaying to the balances. More checks (e.g. every trade
 settled, failed with a reason, or pending briefly) plug in through ``audit_ledger(..., extra_checks=...)``:
 each is a function ``(client, snapshot) -> CheckResult``.
 """
@@ -148,6 +148,31 @@ def check_reservations(_: redis.Redis, snap: LedgerSnapshot) -> CheckResult:
     return _result("reservations", summary, problems)
 
 
+def check_held_counters(_: redis.Redis, snap: LedgerSnapshot) -> CheckResult:
+    """Every reserved quota counter (``RESERVED|…``) = what the live reservation and hold records hold of it
+    (``counter_held``): no quota is reserved for an order or trade that no longer holds it."""
+    held: dict[tuple[str, str], int] = defaultdict(int)
+    problems: list[dict[str, object]] = []
+    for key, record in snap.records.items():
+        if not record.get("counter_key"):
+            continue
+        try:
+            amount = int(record.get("counter_held", "0"))
+        except ValueError:
+            problems.append({"record": key, "problem": "malformed counter_held"})
+            continue
+        for name in filter(None, record.get("counter_fields", "").split("\n")):
+            held[(record["counter_key"], name)] += amount
+    counted = {(key, name): int(value) for key, fields in snap.counters.items()
+               for name, value in fields.items() if name.startswith("RESERVED|")}
+    for counter in sorted(set(held) | set(counted)):
+        if held.get(counter, 0) != counted.get(counter, 0):
+            problems.append({"counter": counter[0], "field": counter[1], "value": counted.get(counter, 0),
+                             "held_by_records": held.get(counter, 0)})
+    summary = {"reserved_counters": sum(1 for v in counted.values() if v), "held_units": sum(counted.values())}
+    return _result("quota_reservations", summary, problems)
+
+
 def check_non_negative(_: redis.Redis, snap: LedgerSnapshot) -> CheckResult:
     """No balance below zero on an account whose type may not go negative."""
     problems = [
@@ -186,6 +211,7 @@ LEDGER_CHECKS: tuple[AuditCheck, ...] = (
     check_units,
     check_cash,
     check_reservations,
+    check_held_counters,
     check_non_negative,
     check_journal_replay,
 )

@@ -35,11 +35,11 @@ def run_service_benchmark(settings: Settings | None = None, *, n_orders: int = 2
     if settings is not None:
         return asyncio.run(_measure(settings, n_orders=n_orders, rate=rate, seed=seed, timeout_s=timeout_s))
     from carbonlink.servers import free_port
-    from carbonlink.stack import Stack
+    from carbonlink.stack import Stack, free_metrics_ports
 
     with tempfile.TemporaryDirectory(prefix="carbonlink-bench-") as tmp:
         stack = Stack(Settings(var_dir=Path(tmp) / "var", kafka_port=free_port(), redis_port=free_port(),
-                               order_entry_port=free_port()))
+                               order_entry_port=free_port(), **free_metrics_ports()))
         try:
             stack.up(say=lambda _: None, timeout=60)
             return asyncio.run(_measure(stack.settings, n_orders=n_orders, rate=rate, seed=seed, timeout_s=timeout_s))

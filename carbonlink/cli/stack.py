@@ -50,16 +50,17 @@ def restart(
 
 @app.command()
 def status() -> None:
-    """A table of components, pids, addresses and health; exit 1 if anything is unhealthy."""
+    """A table of components, pids, addresses, health and where each service serves its Prometheus metrics;
+    exit 1 if anything is unhealthy."""
     if not _print_status(Stack(load_settings())):
         raise typer.Exit(1)
 
 
 def _print_status(stack: Stack) -> bool:
     rows = stack.status()
-    table = Table("component", "pid", "address", "health", "detail")
+    table = Table("component", "pid", "address", "health", "detail", "metrics")
     for row in rows:
         health = "[green]healthy[/green]" if row.healthy else "[red]unhealthy[/red]"
-        table.add_row(row.name, str(row.pid or "-"), row.address, health, row.detail)
+        table.add_row(row.name, str(row.pid or "-"), row.address, health, row.detail, row.metrics)
     console.print(table)
     return all(row.healthy for row in rows)

@@ -253,7 +253,6 @@ class _Drill:
         homes = {i.id: i.registry for i in self.scenario.instruments}
         room = QuotaRoom(phase_rules(self.scenario, self.link_phase),
                          await self.state.quota_counters(calendar_year(self.now)), self.obligations)
-        room.hold_resting(list(self.state.open_orders.values()), homes=homes)
         lanes: dict[str, list] = {}
         for agent in self.order_rng.sample(self.agents, len(self.agents)):
             for intent in agent.decide(self.floor):

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from shared import redis_keys
 from shared.read_models.linkage import (  # noqa: F401  (the read-model part of the bridge's layout)
-    NETFLOW, NETFLOW_FIELDS, adjustments_key, link_field, netflow_field, quota_key,
+    NETFLOW, NETFLOW_FIELDS, account_field, adjustments_key, link_field, netflow_field, obligation_field, quota_key,
+    reserved_field,
 )
 
 AUDIT_STREAM = "bridge:audit"
@@ -18,14 +19,6 @@ PENDING = "bridge:pending"
 PENDING_REQUESTS = "bridge:pending:requests"
 
 ADJUSTED_POOL = redis_keys.counter_key("bridge:adjusted")
-
-
-def account_field(link_id: str, from_registry: str, to_registry: str, account: str) -> str:
-    return f"ACCOUNT|{link_id}|{from_registry}>{to_registry}|{account}"
-
-
-def obligation_field(account: str) -> str:
-    return f"OBLIGATION|{account}"
 
 
 def foreign_field(account: str) -> str:

@@ -10,7 +10,10 @@ rounding and levies are the cost of crossing the border.
 
 Both holds are consumed, every quota use becomes a capped counter (refused with the rule engine's numeric
 code), the net flow and the corresponding adjustments are counted, and the decision record is created for
-idempotent replay. Pure: no I/O.
+idempotent replay. A cap counts what other orders have reserved with what was delivered (``cap_with``): the
+buyer's hold, deleted by this entry, first gives back the quota share its order reserved for this fill
+(``shared.quota``), so a trade that reserved at order entry fits its caps, and one that did not cannot take
+headroom others reserved. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -186,8 +189,10 @@ def _quota_changes(approved: rules.Approved) -> tuple[tuple[CounterChange, ...],
             if use.limit is not None:
                 limits.append(LimitCheck(approved.buyer_account, approved.delivered_class.asset_code, use.limit))
             continue
+        field = _quota_field(use)
         counters.append(CounterChange(
-            keys.quota_key(use.period), _quota_field(use), use.amount, use.limit, str(int(_CAP_CODES[use.counter]))
+            keys.quota_key(use.period), field, use.amount, use.limit, str(int(_CAP_CODES[use.counter])),
+            cap_with=(keys.reserved_field(field),) if use.limit is not None else (),
         ))
     return tuple(counters), tuple(limits)
 

@@ -13,11 +13,13 @@ import logging
 from collections.abc import Callable
 
 from services.bridge import link_operations
+from services.bridge import prometheus_metrics as metrics
 from services.bridge.decisions import Bridge
 from shared import topic_incarnation
 from shared.kafka import TRANSIENT_ERRORS, Delivery, FetchPacer, consume, dead_letter, make_consumer
 from shared.business_clock import business_now
 from shared.messages import DeliveryRequested, ResumeLink, SuspendLink, TerminateLink
+from shared.prometheus_metrics import watch_lag
 from shared.runtime import ServiceContext
 from shared.topics import BRIDGE_COMMANDS, BRIDGE_REQUESTS
 
@@ -45,20 +47,21 @@ async def main(
                 await dead_letter(ctx.producer, delivery.record, f"{delivery.envelope.type} is not a bridge request")
                 continue
             try:
-                await bridge.handle(delivery.message)
+                metrics.decided(await bridge.handle(delivery.message))
             except ValueError as err:
                 await dead_letter(ctx.producer, delivery.record, f"not a valid delivery: {err}")
         await ctx.producer.flush()
 
     await consumer.start()
     timer = asyncio.create_task(_timer(bridge, ctx, clock))
+    lag = asyncio.create_task(watch_lag(consumer, ctx.stop))
     try:
         await consume(consumer, ctx.producer, handle, ctx.stop, ready=ctx.mark_ready,
                       pacer=FetchPacer.of(consumer, ctx.settings),
                       recreated=topic_incarnation.Watch(ctx.redis, consumer))
     finally:
         ctx.stop.set()
-        await timer
+        await asyncio.gather(timer, lag)
         await consumer.stop()
 
 
@@ -66,7 +69,10 @@ async def _timer(bridge: Bridge, ctx: ServiceContext, clock: Callable[[], int] |
     while not ctx.stop.is_set():
         try:
             now = clock() if clock is not None else await business_now(ctx.redis)
-            if await bridge.run_due(now=now):
+            outcomes = await bridge.run_due(now=now)
+            for outcome in outcomes:
+                metrics.decided(outcome)
+            if outcomes:
                 await ctx.producer.flush()
         except TRANSIENT_ERRORS as err:
             log.error("server unavailable while re-judging parked requests: %s", err)

@@ -3,7 +3,9 @@
 A snapshot holds every engine of the partition and the offset of the next command to apply; on assignment
 the service restores it and replays from that offset, rebuilding books identical to ones that never stopped.
 The offset belongs to one incarnation of the topic (see `shared.topic_incarnation`): after the embedded broker
-lost its topics, the books carry on and the commands are read from the new topic's beginning.
+lost its topics, the books carry on and the commands are read from the new topic's beginning. With the books
+goes each instrument's last `orders.events` event id (its head), which the next event names as the one it
+follows: a replay from the snapshot therefore sends the very same envelopes.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ class PartitionState:
     next_offset: int = 0
     incarnation: str = ""
     engines: dict[str, MatchingEngine] = field(default_factory=dict)
+    heads: dict[str, str] = field(default_factory=dict)  # instrument → its last event id on orders.events
     mirrored: dict[str, int] = field(default_factory=dict)
     commands_since_snapshot: int = 0
     snapshot_at: float = 0.0
@@ -33,6 +36,7 @@ class PartitionState:
             "next_offset": self.next_offset,
             "incarnation": self.incarnation,
             "engines": {instrument: engine.snapshot() for instrument, engine in self.engines.items()},
+            "heads": self.heads,
         })
 
 
@@ -42,7 +46,8 @@ async def load(redis: aioredis.Redis, topic: str, partition: int) -> PartitionSt
         return None
     data = orjson.loads(raw)
     state = PartitionState(topic, partition, next_offset=data["next_offset"], incarnation=data.get("incarnation", ""),
-                           engines={i: MatchingEngine.restore(s) for i, s in data["engines"].items()})
+                           engines={i: MatchingEngine.restore(s) for i, s in data["engines"].items()},
+                           heads=data.get("heads", {}))
     for instrument in state.engines:
         seq = await redis.get(keys.mirrored_seq(instrument))
         state.mirrored[instrument] = int(seq or 0)

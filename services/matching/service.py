@@ -26,6 +26,7 @@ from aiokafka import ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import KafkaError
 
 from services.matching import book_mirror, partition_state
+from services.matching import prometheus_metrics as metrics
 from services.matching.core import MatchingEngine, SetReferencePrice
 from services.matching.event_publisher import send_events
 from services.matching.outbox import Outbox, Written
@@ -34,7 +35,9 @@ from services.matching.translate import command_of, rules_of
 from shared import market_keys as keys
 from shared import messages as wire
 from shared import topic_incarnation
+from shared.envelope import Envelope
 from shared.kafka import TRANSIENT_ERRORS, FetchPacer, dead_letter, make_consumer, parse
+from shared.prometheus_metrics import watch_lag
 from shared.runtime import ServiceContext
 from shared.topics import ORDERS_COMMANDS
 
@@ -97,6 +100,7 @@ class MatchingService(ConsumerRebalanceListener):
         self.consumer.subscribe([ORDERS_COMMANDS.name], listener=self)
         await self.consumer.start()
         self.outbox.start()
+        lag = asyncio.create_task(watch_lag(self.consumer, self.ctx.stop))
         try:
             while not self.ctx.stop.is_set():
                 try:
@@ -115,6 +119,7 @@ class MatchingService(ConsumerRebalanceListener):
                 except TRANSIENT_ERRORS as err:
                     await self._recover(err)
         finally:
+            lag.cancel()
             try:
                 await self.on_partitions_revoked(list(self.partitions))
             finally:
@@ -151,7 +156,7 @@ class MatchingService(ConsumerRebalanceListener):
                 reason = parsed
             else:
                 try:
-                    reason = await self._handle(state, parsed.message, parsed.envelope.occurred_at, touched)
+                    reason = await self._handle(state, parsed.message, parsed.envelope, touched)
                 except TRANSIENT_ERRORS:
                     raise
                 except Exception as err:  # a bug or an input nobody foresaw must not stop every instrument
@@ -165,19 +170,23 @@ class MatchingService(ConsumerRebalanceListener):
         deliveries = []
         kept: dict[int, list[tuple[str, bytes]]] = {}
         if touched:
-            deliveries = await send_events(self.ctx.producer, touched, kept)
+            deliveries = await send_events(self.ctx.producer, touched, kept, state.heads)
             for instrument, events in touched.items():
                 state.mirrored[instrument] = book_mirror.mirror_ops(
                     ops, instrument, events, after_seq=state.mirrored.get(instrument, 0))
+        metrics.batch_matched(records, touched)
         snapshot = None
         if state.commands_since_snapshot >= self.ctx.settings.matching_snapshot_every:
             snapshot = partition_state.capture(state)
             state.snapshot_at = time.monotonic()
         await self.outbox.put(Written(tp, state.next_offset, deliveries, ops, kept, snapshot))
 
-    async def _handle(self, state: PartitionState, message: wire.Message, ts: int,
+    async def _handle(self, state: PartitionState, message: wire.Message, envelope: Envelope,
                       touched: dict[str, list]) -> str | None:
-        """Apply one command; return why it was dead-lettered, or None."""
+        """Apply one command; return why it was dead-lettered, or None. A command sent again (order entry's
+        outbox publishes it until it sees the outcome) is decided once: a new order by its order id here, an
+        amend or a mass cancel by its event id in the engine (see `MatchingEngine`, "Commands sent again")."""
+        ts = envelope.occurred_at
         if isinstance(message, wire.ConfigureInstrument):
             await self._configure(state, message, ts, touched)
             return None
@@ -187,15 +196,14 @@ class MatchingService(ConsumerRebalanceListener):
         if engine is None:
             return f"unknown instrument {message.instrument!r}"
         if isinstance(message, wire.SubmitOrder):
-            # Order entry's outbox publishes a new order again until it sees the outcome: apply it once, and
-            # remember rejected ids too, so that a new order is never decided twice.
+            # Rejected ids are remembered too, so that a new order is never decided twice.
             if message.order_id in engine.known_order_ids:
                 return None
             events = engine.handle(command_of(message, ts))
             engine.known_order_ids.add(message.order_id)
             touched.setdefault(message.instrument, []).extend(events)
             return None
-        events = engine.handle(command_of(message, ts))
+        events = engine.handle(command_of(message, ts, envelope.event_id))
         touched.setdefault(message.instrument, []).extend(events)
         return None
 

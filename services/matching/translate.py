@@ -24,8 +24,9 @@ def rules_of(config: wire.ConfigureInstrument) -> core.InstrumentRules:
     )
 
 
-def command_of(message: wire.Message, ts: int) -> object:
-    """The core command for a wire command (ConfigureInstrument is the service's, not the engine's)."""
+def command_of(message: wire.Message, ts: int, command_id: str = "") -> object:
+    """The core command for a wire command (ConfigureInstrument is the service's, not the engine's);
+    `command_id` is the envelope's event id, by which the engine drops an amend or mass cancel sent again."""
     match message:
         case wire.SubmitOrder():
             return core.SubmitOrder(
@@ -36,9 +37,11 @@ def command_of(message: wire.Message, ts: int) -> object:
         case wire.CancelOrder():
             return core.CancelOrder(order_id=message.order_id, ts=ts)
         case wire.AmendOrder():
-            return core.AmendOrder(order_id=message.order_id, price=message.price, quantity=message.quantity, ts=ts)
+            return core.AmendOrder(order_id=message.order_id, price=message.price, quantity=message.quantity, ts=ts,
+                                   command_id=command_id)
         case wire.MassCancel():
-            return core.MassCancel(account=message.account, registry=message.registry, reason=message.reason, ts=ts)
+            return core.MassCancel(account=message.account, registry=message.registry, reason=message.reason, ts=ts,
+                                   command_id=command_id)
         case wire.ChangePhase():
             return core.ChangePhase(phase=message.phase.value, reference_price=message.reference_price, ts=ts)
         case wire.AdvanceClock():
@@ -66,13 +69,15 @@ def topic_of(event: core.Event) -> str:
     return MARKET_DATA.name if isinstance(event, core.BookDelta) else ORDERS_EVENTS.name
 
 
-def encode_event(event: core.Event) -> bytes:
-    """The envelope bytes of a core event; its id `{instrument}:{seq}` is the same on every replay."""
+def encode_event(event: core.Event, *, follows: str = "") -> bytes:
+    """The envelope bytes of a core event; its id `{instrument}:{seq}` is the same on every replay, and so is
+    `follows`, the id of the instrument's previous event on the same topic (see `shared.envelope.Envelope`)."""
     name, fields = _wire_fields(event)
     payload = {field: getattr(event, field) for field in fields}
     correlation = getattr(event, "trade_id", None) or getattr(event, "order_id", None) or ""
-    return orjson.dumps({
-        "event_id": event.event_id, "type": name, "schema_version": 1, "occurred_at": event.ts,
-        "correlation_id": correlation, "payload": payload,
-    })
+    envelope = {"event_id": event.event_id, "type": name, "schema_version": 1, "occurred_at": event.ts,
+                "correlation_id": correlation, "payload": payload}
+    if follows:
+        envelope["follows"] = follows
+    return orjson.dumps(envelope)
 

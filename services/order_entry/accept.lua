@@ -37,11 +37,12 @@ if req.open then
 end
 
 -- 2. reservations: every reservation an order needs is taken here, all of them or none.
--- The ledger entry (post.lua) validates everything before it applies anything, and may already carry further
--- reservations as capped counters (`CounterChange` with a cap: refused, with its code, when over the cap).
--- A reservation kept outside the ledger (e.g. a cross-border order's link quota) goes in this section: check
--- it BEFORE the ledger post (returning {'REFUSED', json} writes nothing), and apply it right AFTER the post
--- succeeded, so that a refusal by either leaves no trace of the other.
+-- The ledger entry (post.lua) validates everything before it applies anything. A cross-border buy's link quota
+-- travels in the same entry as capped counters (`CounterChange` with a cap counting the delivered counter
+-- beside it; refused with the bridge's reason code) held by the order's reservation record, so the ledger
+-- releases it with the record (see shared/ledger/entries/quota.py). A reservation kept outside the ledger would
+-- go in this section: check it BEFORE the ledger post (returning {'REFUSED', json} writes nothing), and apply it
+-- right AFTER the post succeeded, so that a refusal by either leaves no trace of the other.
 if ARGV[2] ~= '' then
   local posted = ledger_post({ARGV[2]})
   local result = cjson.decode(posted[1])

@@ -11,10 +11,15 @@ from services.order_entry.errors import ApiError
 from services.order_entry.schemas import AmendRequest, OrderRequest, OrderView
 from shared import market_keys as mk
 from shared.bands import narrow
+from shared.bridge_reasons import ReasonCode
 from shared.ledger import PostResult
 from shared.messages import OrderType, Phase, Side
 from shared.money import AmountError, from_minor, to_minor
 from shared.reference import Instrument
+
+#: The bridge's codes of the caps a cross-border order's quota reservation is refused by (``shared.quota``).
+QUOTA_CODES = frozenset({ReasonCode.PERIOD_CAP_EXCEEDED, ReasonCode.ACCOUNT_CAP_EXCEEDED,
+                         ReasonCode.OBLIGATION_SHARE_EXCEEDED})
 
 #: The largest amount the ledger holds exactly (its Lua script works in doubles).
 MAX_LEDGER_AMOUNT = 2**53 - 1
@@ -67,6 +72,11 @@ def refusal(refused: pretrade.Refusal) -> ApiError:
 
 
 def ledger_refusal(result: PostResult, *, side: Side | None) -> ApiError:
+    if result.code and result.code.isdigit() and int(result.code) in QUOTA_CODES:
+        code = ReasonCode(int(result.code))
+        details = {"reason_code": int(code), **{k: str(v) for k, v in result.details.items() if k != "counter"}}
+        return ApiError(409, code.name, f"{code.message} The link cannot carry this order now: quota is reserved "
+                        "when a cross-border order is accepted.", details)
     if result.code in ("INSUFFICIENT_AVAILABLE", "UNKNOWN_ASSET"):
         code = "INSUFFICIENT_FUNDS" if side is Side.BUY else "INSUFFICIENT_UNITS"
         return ApiError(409, code, "the account does not hold enough to reserve for this order",

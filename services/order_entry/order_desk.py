@@ -11,8 +11,10 @@ matching sees them after the order they name.
 from __future__ import annotations
 
 import time
+from fractions import Fraction
 
 from services.order_entry import order_decisions as decide
+from services.order_entry import pretrade
 from services.order_entry import purchase_limits
 from services.order_entry.deps import Ports, account_access
 from services.order_entry.errors import ApiError
@@ -22,11 +24,17 @@ from services.order_entry.redis_order_store import EXISTS, FORBIDDEN, NOT_OPEN, 
 from services.order_entry.schemas import AmendRequest, MassCancelRequest, OrderPage, OrderRequest, OrderView
 from shared import market_keys as mk
 from shared import order_outbox, redis_keys
-from shared.ledger import AdjustRecord, Entry, EntryKind, Posting
+from shared.ledger import AdjustRecord, CounterChange, Entry, EntryKind, Posting
+from shared.ledger.entries import quota as quota_entries
 from shared.ledger.entries import reserve_for_order
+from shared.ledger.entries.quota import QuotaReservation, holds_quota, quota_reservation
+from shared.ledger.model import RecordOp
+from shared.ledger.views import text_map
+from shared.quota import QuotaTerms, reserved_units
 from shared.messages import AmendOrder, CancelOrder, MassCancel, Phase, Side, SubmitOrder
 from shared.redis_text import text
-from shared.reference import Instrument
+from shared.periods import calendar_year
+from shared.reference import Instrument, LinkageTerms
 from shared.business_clock import business_now
 
 __all__ = ["Market", "OrderDesk", "view"]
@@ -115,13 +123,16 @@ class OrderDesk:
                         clip=reads.clip)
         now = reads.now
         accepted = decide.new_order(req, market, now=now)
-        await self._check_account(req.account, instrument, accepted.terms, now,
-                                  holding_limit=reads.holding_limits.get(instrument.unit_asset))
+        link = await self._check_account(req.account, instrument, accepted.terms, now,
+                                         holding_limit=reads.holding_limits.get(instrument.unit_asset))
         await purchase_limits.enforce(self._redis, account=req.account, side=req.side, quantity=req.quantity, now=now)
         order_id, terms, reservation = reads.order_id, accepted.terms, accepted.reservation
+        quota = None
+        if link is not None and req.side is Side.BUY:
+            quota = await self._quota(link, instrument, account=req.account, quantity=req.quantity, now=now)
         entry = reserve_for_order(order_id=order_id, account=req.account, asset=reservation.asset,
                                   amount=reservation.amount, time=now, limit_price=reservation.limit_price,
-                                  quantity=req.quantity if req.side is Side.BUY else None)
+                                  quantity=req.quantity if req.side is Side.BUY else None, quota=quota)
         submit = SubmitOrder(order_id=order_id, client_order_id=req.client_order_id, instrument=req.instrument,
                              account=req.account, side=req.side, order_type=req.type,
                              time_in_force=req.time_in_force, price=terms.price, quantity=req.quantity,
@@ -146,8 +157,9 @@ class OrderDesk:
         return view(order)
 
     async def _check_account(self, account: str, instrument: Instrument, terms, now: int, *,
-                             holding_limit: int | None) -> None:
-        """Advisory checks the ledger and the bridge decide for good later: holding limit, cross-registry link."""
+                             holding_limit: int | None) -> LinkageTerms | None:
+        """Advisory checks the ledger and the bridge decide for good later: holding limit, cross-registry link.
+        The link a cross-registry order would cross (None: a domestic order)."""
         registry = account.partition("/")[0]
         if terms.side is Side.BUY and holding_limit is not None:
             held = (await self._ports.ledger.balances(account)).get(instrument.unit_asset, (0, 0))
@@ -155,18 +167,31 @@ class OrderDesk:
                 raise ApiError(409, "HOLDING_LIMIT_EXCEEDED", "the buy would take the account over its holding limit",
                                {"limit": holding_limit, "held": sum(held)})
         if registry == instrument.registry:
-            return
+            return None
         source, target = (instrument.registry, registry) if terms.side is Side.BUY else (registry, instrument.registry)
         reasons = {}
         for link in await self._ports.reference.links():
             reason = link.admits(from_registry=source, to_registry=target, unit=instrument.unit, at=now)
             if reason is None:
-                return
+                return link
             if reason != "NO_LINK":
                 reasons[link.id] = reason
         raise ApiError(422, "CROSS_REGISTRY_NOT_ELIGIBLE",
                        f"no active linkage lets {instrument.unit_asset} move from {source} to {target}",
                        {"from_registry": source, "to_registry": target, "links": reasons})
+
+    async def _quota(self, link: LinkageTerms, instrument: Instrument, *, account: str, quantity: int,
+                     now: int) -> QuotaReservation:
+        """What a buy of ``quantity`` by ``account`` across ``link`` reserves of the link's caps this period."""
+        source, target = instrument.registry, account.partition("/")[0]
+        terms = link.quota_terms(source, target)
+        period = calendar_year(now)
+        obligation = 0
+        if terms.obligation_share is not None:
+            raw = await self._redis.hget(redis_keys.compliance_key(account), str(period))
+            obligation = int(raw) if raw is not None else 0
+        return quota_reservation(terms=terms, link_id=link.id, from_registry=source, to_registry=target,
+                                 account=account, period=period, quantity=quantity, obligation=obligation)
 
     # --- cancels and amends ----------------------------------------------------------------------------------
 
@@ -189,7 +214,10 @@ class OrderDesk:
         market = await self.market(order["instrument"])
         plan = decide.amend(order, req, market)
         now = await business_now(self._redis)
-        entry = _reservation_increase(order_id, order["account"], plan.asset, plan.increase, now) if plan.increase else None
+        quota = await self._quota_increase(order, market.instrument, req, now)
+        entry = None
+        if plan.increase or quota:
+            entry = _reservation_increase(order_id, order["account"], plan.asset, plan.increase, now, quota=quota)
         command = AmendOrder(order_id=order_id, instrument=market.instrument.id, price=plan.price, quantity=req.quantity)
         outcome = await self._store.accept(
             Command(command, order_outbox.AMEND, market.instrument.id, order_id, f"amend:{order_id}:{time.time_ns()}",
@@ -201,6 +229,30 @@ class OrderDesk:
                 raise _not_open(order_id, order.get("status", ""))
             raise decide.ledger_refusal(outcome.refusal, side=Side(order["side"]))
         return view(order)
+
+    async def _quota_increase(self, order: dict[str, str], instrument: Instrument, req: AmendRequest,
+                              now: int) -> tuple[QuotaReservation, int] | None:
+        """A cross-border buy amended to more open tonnes reserves the quota they add, on the counters its
+        reservation holds; the rebase after the amend gives back what it then holds above its need."""
+        old_leaves = int(order.get("leaves") or 0)
+        if req.quantity is None or req.quantity <= old_leaves or order.get("side") != Side.BUY:
+            return None
+        record = text_map(await self._redis.hgetall(redis_keys.reservation_key(order["order_id"])))
+        if not holds_quota(record):
+            return None
+        link = await self._check_account(order["account"], instrument,
+                                         pretrade.Terms(side=Side.BUY, order_type=order["type"],
+                                                        time_in_force=order["tif"], price=None,
+                                                        quantity=req.quantity), now, holding_limit=None)
+        assert link is not None, "a buy holding quota crosses a link"
+        quota = await self._quota(link, instrument, account=order["account"], quantity=req.quantity, now=now)
+        if quota.key != record["counter_key"] or "\n".join(c.reserved for c in quota.counters) != record.get(
+                "counter_fields"):
+            raise ApiError(409, "QUOTA_TERMS_CHANGED", "the link's quota terms or period changed since the order "
+                           "was accepted: cancel it and enter a new order", {"order_id": order["order_id"]})
+        terms = QuotaTerms(Fraction(record["quota_factor"]))
+        more = reserved_units(req.quantity, terms) - reserved_units(old_leaves, terms)
+        return (quota, more) if more > 0 else None
 
     async def _open_order(self, principal: Principal, order_id: str) -> dict[str, str]:
         if principal.role is Role.AUDITOR:
@@ -228,14 +280,25 @@ def _not_open(order_id: str, status: str) -> ApiError:
     return ApiError(409, "ORDER_NOT_OPEN", f"order {order_id} is {status}", {"order_id": order_id, "status": status})
 
 
-def _reservation_increase(order_id: str, account: str, asset: str, delta: int, now: int) -> Entry:
-    """The ledger entry reserving `delta` more for an amended order (added to its reservation record)."""
+def _reservation_increase(order_id: str, account: str, asset: str, delta: int, now: int, *,
+                          quota: tuple[QuotaReservation, int] | None = None) -> Entry:
+    """The ledger entry reserving `delta` more for an amended order (added to its reservation record), and the
+    quota its added tonnes take (added to the record's ``counter_held``)."""
     key = redis_keys.reservation_key(order_id)
     expect = {"account": account, "asset": asset}
     a, r = redis_keys.AVAILABLE, redis_keys.RESERVED
+    postings: tuple[Posting, ...] = ()
+    records: tuple[RecordOp, ...] = ()
+    if delta:
+        postings = (Posting(account, asset, a, -delta), Posting(account, asset, r, delta))
+        records = (AdjustRecord(key, "remaining", delta, expect=expect),
+                   AdjustRecord(key, "reserved", delta, expect=expect))
+    counters: tuple[CounterChange, ...] = ()
+    if quota is not None:
+        reservation, more = quota
+        records += (AdjustRecord(key, quota_entries.HELD, more, expect=expect),)
+        counters = quota_entries.reserve(reservation, more)
     return Entry(
-        entry_id=f"amend:{order_id}:{time.time_ns()}", kind=EntryKind.RESERVE, time=now,
-        postings=(Posting(account, asset, a, -delta), Posting(account, asset, r, delta)),
-        records=(AdjustRecord(key, "remaining", delta, expect=expect), AdjustRecord(key, "reserved", delta, expect=expect)),
-        meta={"order_id": order_id, "amend": True},
+        entry_id=f"amend:{order_id}:{time.time_ns()}", kind=EntryKind.RESERVE, time=now, postings=postings,
+        records=records, counters=counters, meta={"order_id": order_id, "amend": True},
     )

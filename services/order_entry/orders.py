@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from services.order_entry.deps import AnyPrincipal, TraderOrOperator
-from services.order_entry.errors import error_responses
+from services.order_entry import prometheus_metrics as metrics
+from services.order_entry.errors import ApiError, error_responses
 from services.order_entry.order_desk import OrderDesk, view
 from services.order_entry.schemas import (
     AccountId, Accepted, AmendRequest, MassCancelRequest, OrderPage, OrderRequest, OrderView,
@@ -28,7 +30,13 @@ def _desk(request: Request) -> OrderDesk:
                         **error_responses(404, 409)})
 async def place_order(body: OrderRequest, principal: TraderOrOperator, request: Request, response: Response) -> OrderView:
     """Check, reserve and submit an order; a retry with the same `client_order_id` returns the same order."""
-    order, new = await _desk(request).submit(principal, body)
+    started = time.perf_counter()
+    try:
+        order, new = await _desk(request).submit(principal, body)
+    except ApiError as err:
+        metrics.order_rejected(err.code)
+        raise
+    metrics.order_answered(new=new, seconds=time.perf_counter() - started)
     if not new:
         response.status_code = 200
     return order

@@ -30,11 +30,14 @@ Period = Annotated[int | None, Query(ge=1990, le=2100, description="compliance p
 
 
 class QuotaView(BaseModel):
-    """A direction's period cap and how much of it approved deliveries have used (delivered tonnes)."""
+    """A direction's period cap, how much of it approved deliveries have used (delivered tonnes) and how much
+    resting cross-border orders and their trades awaiting the bridge have reserved; what remains is free for new
+    orders."""
 
     period: int
     cap: int | None
     used: int
+    reserved: int = 0
     remaining: int | None
 
 
@@ -102,16 +105,18 @@ class LevyAccountsView(BaseModel):
     cancellation: dict[str, int]
 
 
-def link_view(terms: LinkageTerms, *, period: int, used: dict[tuple[str, str], int]) -> LinkView:
-    """The view of stored terms, given the period's delivered tonnes per direction of this link."""
+def link_view(terms: LinkageTerms, *, period: int, used: dict[tuple[str, str], int],
+              reserved: dict[tuple[str, str], int] | None = None) -> LinkView:
+    """The view of stored terms, given the period's delivered and reserved tonnes per direction of this link."""
     cap = terms.caps.per_period
     directions = []
     for from_registry, to_registry in terms.directions():
         taken = used.get((from_registry, to_registry), 0)
+        held = (reserved or {}).get((from_registry, to_registry), 0)
         factor = terms.conversion_factor_for(from_registry, to_registry)
         directions.append(DirectionView(from_registry=from_registry, to_registry=to_registry, factor=str(factor),
-                                        quota=QuotaView(period=period, cap=cap, used=taken,
-                                                        remaining=None if cap is None else max(0, cap - taken))))
+                                        quota=QuotaView(period=period, cap=cap, used=taken, reserved=held,
+                                                        remaining=None if cap is None else max(0, cap - taken - held))))
     return LinkView(
         id=terms.id, kind=terms.kind, status=terms.status, suspended_at=terms.suspended_at,
         effective_from=terms.effective_from, effective_until=terms.effective_until, directions=directions,
@@ -138,11 +143,15 @@ async def _views(ports: PortsDep, links: list[LinkageTerms], period: int | None)
     period = await _period(ports, period)
     fields = [(terms.id, pair) for terms in links for pair in terms.directions()]
     names = [linkage.link_field(link_id, *pair) for link_id, pair in fields]
+    names += [linkage.reserved_field(name) for name in names]
     values = await ports.ctx.redis.hmget(linkage.quota_key(period), names) if names else []
     used: dict[str, dict[tuple[str, str], int]] = {}
-    for (link_id, pair), value in zip(fields, values):
+    reserved: dict[str, dict[tuple[str, str], int]] = {}
+    for (link_id, pair), value, held in zip(fields, values, values[len(fields):]):
         used.setdefault(link_id, {})[pair] = 0 if value is None else int(text(value))
-    return [link_view(terms, period=period, used=used.get(terms.id, {})) for terms in links]
+        reserved.setdefault(link_id, {})[pair] = 0 if held is None else int(text(held))
+    return [link_view(terms, period=period, used=used.get(terms.id, {}), reserved=reserved.get(terms.id, {}))
+            for terms in links]
 
 
 @router.get("/links", response_model=list[LinkView])

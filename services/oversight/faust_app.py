@@ -1,7 +1,9 @@
 """The faust app, fitted to the embedded broker (see the design brief's measured facts):
 
 - faust hands aiokafka a fixed 1500 ms fetch wait, and this broker never wakes a waiting fetch, so every hop
-  would cost ~750 ms: a small transport subclass sets the configured short wait on the worker consumer;
+  would cost ~750 ms: a small transport subclass paces the worker consumer's wait like the other services'
+  consumers (``shared.kafka.FetchPacer``: the short wait while events flow, longer while the topics are quiet,
+  so an idle oversight does not keep the broker busy);
 - group joins are held for half the session timeout: short session, heartbeat and rebalance timeouts;
 - no idempotent producer or transactions: no `exactly_once`; no web server; no tables (the state is the
   detectors' memory, rebuilt by reading the topics from the beginning at every start).
@@ -14,14 +16,25 @@ from typing import Any
 import faust
 from faust.transport.drivers import aiokafka as faust_aiokafka
 
+from shared.kafka import FetchPacer
 from shared.settings import Settings
 
 
 class _ShortWaitConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
+    _pacer: FetchPacer | None = None
+
     def _create_worker_consumer(self, transport: Any) -> Any:
         consumer = super()._create_worker_consumer(transport)
         consumer._fetch_max_wait_ms = self.app.fetch_max_wait_ms  # faust passes 1500 and offers no setting
+        self._pacer = FetchPacer(consumer, busy_ms=self.app.fetch_max_wait_ms, idle_ms=self.app.fetch_idle_wait_ms)
         return consumer
+
+    async def _fetch_records(self, consumer: Any, active_partitions: Any, timeout: float | None = None,
+                             max_records: int | None = None) -> Any:
+        records = await super()._fetch_records(consumer, active_partitions, timeout=timeout, max_records=max_records)
+        if self._pacer is not None:
+            self._pacer.fetched(bool(records))
+        return records
 
 
 class _ShortWaitConsumer(faust_aiokafka.Consumer):
@@ -30,13 +43,14 @@ class _ShortWaitConsumer(faust_aiokafka.Consumer):
 
 
 class ShortWaitTransport(faust_aiokafka.Transport):
-    """aiokafka transport whose worker consumer waits at most the configured fetch wait."""
+    """aiokafka transport whose worker consumer's fetch wait is paced between the configured busy and idle waits."""
 
     Consumer = _ShortWaitConsumer
 
 
 class OversightApp(faust.App):
     fetch_max_wait_ms: int = 10
+    fetch_idle_wait_ms: int = 100
 
     def _new_transport(self) -> ShortWaitTransport:
         return ShortWaitTransport(self.conf.broker_consumer, self)
@@ -61,4 +75,5 @@ def make_app(settings: Settings, *, app_id: str, client_id: str) -> OversightApp
         autodiscover=False,
     )
     app.fetch_max_wait_ms = settings.fetch_max_wait_ms
+    app.fetch_idle_wait_ms = settings.fetch_idle_wait_ms
     return app

@@ -16,9 +16,11 @@ import uuid
 from services.oversight.config import OversightSettings
 from services.oversight.detectors import Surveillance
 from services.oversight.faust_app import make_app
+from services.oversight.prometheus_metrics import JudgedLag
 from services.oversight.redis_store import OversightStore
 from services.oversight.watcher import Record, Watcher
 from shared.kafka import TRANSIENT_ERRORS
+from shared.prometheus_metrics import watch_lag
 from shared.runtime import ServiceContext
 from shared.topics import BRIDGE_AUDIT, MARKET_DATA, ORDERS_EVENTS, SETTLEMENT_EVENTS
 
@@ -38,22 +40,26 @@ class OversightService:
         ctx, watcher = self.ctx, self.watcher
         await _until_loaded(watcher, ctx)
         app = make_app(ctx.settings, app_id=f"oversight-{uuid.uuid4().hex[:12]}", client_id=ctx.instance)
+        judged = JudgedLag(app)
 
         async def watch(stream) -> None:
             async for event in stream.events():
                 m = event.message
                 await watcher.handle(Record(m.topic, m.partition, m.offset, m.value or b"", int(m.timestamp * 1000),
                                             list(m.headers or ())))
+                judged.judged(m.topic, m.partition, m.offset)
 
         for topic in WATCHED:
             channel = app.topic(topic.name, key_serializer="raw", value_serializer="raw")
             app.agent(channel, name=f"oversight.{topic.name}")(watch)
         refresher = asyncio.create_task(_refresh(watcher, ctx, self.config.reference_refresh_s))
         await app.start()
+        lag = asyncio.create_task(watch_lag(judged, ctx.stop))
         try:
             await _until_consuming(app, ctx)
             await ctx.stop.wait()
         finally:
+            lag.cancel()
             refresher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await refresher

@@ -14,6 +14,7 @@ from fractions import Fraction
 
 import orjson
 
+from services.oversight import prometheus_metrics as metrics
 from services.oversight.config import OversightSettings
 from services.oversight.detectors import Observed, Owners, Surveillance
 from services.oversight.detectors.corridor import watches_of
@@ -148,6 +149,7 @@ class Watcher:
         except BaseException:
             await self._store.forget_alert(alert.alert_id)
             raise
+        metrics.alert_recorded(alert.code)
         log.warning("alert %s: %s", alert.alert_id, alert.summary)
 
     async def _halt(self, alert: AlertRaised) -> None:

@@ -58,5 +58,6 @@ class BridgeResults:
                 fields = {"reason_code": str(event.reason_code), "reason": event.reason, "message": event.message,
                           "link_id": decision.link_id or ""}
                 status = FAILED
-            finish(event, status, at, transitions, outgoing, fields=fields, matched=None)
+            finish(event, status, at, transitions, outgoing, fields=fields, matched=None,
+                   started_ms=int(state["pending_since"]) if "pending_since" in state else None)
         await self.effects.commit(transitions, outgoing)

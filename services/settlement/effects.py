@@ -12,6 +12,7 @@ import orjson
 import redis.asyncio as aioredis
 from aiokafka import AIOKafkaProducer
 
+from services.settlement import prometheus_metrics as metrics
 from services.settlement.outbox import Outgoing, send_all
 from services.settlement.trade_state import ALREADY, CONFLICT, SETTLED, TradeStates, Transition
 from shared import market_keys
@@ -46,6 +47,7 @@ class Effects:
     async def commit(self, transitions: list[Transition], outgoing: list[Outgoing]) -> None:
         """Trade states first (the effects of record), then the events: a crash in between republishes them."""
         outcomes = await self.states.apply(transitions)
+        metrics.trades_recorded(transitions, outcomes)
         conflicts = {t.trade_id for t, outcome in zip(transitions, outcomes) if outcome == CONFLICT}
         for trade_id in conflicts:
             log.error("trade %s is already final in another status; its new outcome is not published", trade_id)
@@ -56,13 +58,15 @@ class Effects:
 
 
 def finish(event: TradeSettled | TradeFailed, status: str, at: int, transitions: list[Transition],
-           outgoing: list[Outgoing], *, fields: dict[str, str], matched: TradeExecuted | None) -> None:
+           outgoing: list[Outgoing], *, fields: dict[str, str], matched: TradeExecuted | None,
+           started_ms: int | None = None) -> None:
     """A trade reaches its final status: state, account records, and the event on `settlement.events`."""
     if isinstance(event, TradeFailed):
         fields = {**fields, "reason_code": str(event.reason_code), "reason": event.reason, "message": event.message}
     trade_record = trade_json(matched, at) if matched is not None else None
     transitions.append(Transition(event.trade_id, status, fields,
-                                  appends(event, trade_record=trade_record, settlement_record=_event_json(event, at))))
+                                  appends(event, trade_record=trade_record, settlement_record=_event_json(event, at)),
+                                  started_ms))
     prefix = "settle" if status == SETTLED else "fail"
     outgoing.append(Outgoing(SETTLEMENT_EVENTS.name, event.instrument, event, event_id=f"{prefix}:{event.trade_id}",
                              occurred_at=at, correlation_id=event.trade_id))

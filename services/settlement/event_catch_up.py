@@ -3,9 +3,12 @@
 
 A partition of `orders.events` is caught up from the outbox — in order, and before anything more read from
 Kafka for it is handled — when settlement is given the partition (a start, a rebalance, or the group rejoined
-after a broker restart) and when the partition's offsets go backwards (the topic was recreated). Settlement's
-marks make the events it already applied, from either source, no-ops. The same object trims from the outbox
-the entries settlement has applied.
+after a broker restart), when the partition's offsets go backwards (the topic was recreated), and when a batch
+brought an event before one it follows (matching's produce of an earlier batch failed while a later batch's
+succeeded: matching rebuilds from its snapshot and sends the lost events again, and its outbox gets them in
+order). Such a partition stays due, and is caught up every `INTERVAL_S`, until the outbox closes the gap.
+Settlement's marks make the events it already applied, from either source, no-ops. The same object trims from
+the outbox the entries settlement has applied.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ from shared.topics import ORDERS_EVENTS
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[list[Delivery]], Awaitable[None]]
+#: Applies a batch of `orders.events`; True when it held events back for a gap (see `OrderEvents.handle`).
+Handler = Callable[[list[Delivery]], Awaitable[bool]]
 
 #: Outbox entries read per step (an entry is one batch matching produced for the partition).
 PAGE = 20
@@ -62,7 +66,8 @@ class EventCatchUp:
                 self._due.add(partition)
             if partition in self._due:
                 await self._catch_up(partition)
-            await self._handle(batch)
+            if await self._handle(batch):
+                self._due.add(partition)
             self._next_offset[partition] = batch[-1].record.offset + 1
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -92,7 +97,7 @@ class EventCatchUp:
             page = await event_outbox.entries(self._redis, ORDERS_EVENTS.name, partition, after=after, count=PAGE)
             if not page:
                 break
-            deliveries = []
+            deliveries: list[Delivery] = []
             for _, events in page:
                 for _, raw in events:
                     parsed = parse(_record(partition, raw))
@@ -101,8 +106,10 @@ class EventCatchUp:
                                   partition, parsed)
                     else:
                         deliveries.append(parsed)
-            if deliveries:
-                await self._handle(deliveries)
+            if deliveries and await self._handle(deliveries):
+                log.info("%s[%d]: events still missing from the outbox, catching up again later",
+                         ORDERS_EVENTS.name, partition)
+                return
             caught += len(deliveries)
             after = page[-1][0]
         self._due.discard(partition)

@@ -1,7 +1,9 @@
 """Settlement of `orders.events`: trades, amends and order ends, in the order matching produced them.
 
 Per batch: drop what was already applied (each event id is ``{instrument}:{seq}``, and settlement's mark per
-instrument says how far it got, see ``shared.event_outbox``), plan every ledger movement (domestic delivery
+instrument says how far it got, see ``shared.event_outbox``), hold back what comes before the event it follows
+(the envelope's ``follows``: matching's produce of an earlier batch failed while a later one's succeeded; the
+held-back events reach settlement again, in order, from matching's outbox), plan every ledger movement (domestic delivery
 versus payment, a cross-registry hold, an order's release, an amended order's rebase), run them (an amend cuts
 the batch, see ``_run_in_order``), move the trades' states with their account records, publish, then raise the
 marks. A batch repeated after a crash (from Kafka or from matching's outbox) repeats nothing.
@@ -85,10 +87,12 @@ class OrderEvents:
         self.effects = effects
         self.instruments = instruments
 
-    async def handle(self, batch: list[Delivery]) -> None:
-        fresh = await self._fresh(batch)
+    async def handle(self, batch: list[Delivery]) -> bool:
+        """Apply the batch's events that settlement has not applied yet and that come in order; True when some
+        were held back because an event they follow has not been applied (a gap)."""
+        fresh, gap = await self._fresh(batch)
         if not fresh:
-            return
+            return gap
         refused: set[int] = set()
         work: list[Work] = []
         for delivery in fresh:
@@ -103,28 +107,41 @@ class OrderEvents:
                 instrument, seq = event_outbox.position_of(delivery.envelope.event_id)
                 positions[instrument] = max(seq, positions.get(instrument, 0))
         await event_outbox.record_marks(self.effects.redis, ORDERS_EVENTS.name, positions)
+        return gap
 
-    async def _fresh(self, batch: list[Delivery]) -> list[Delivery]:
-        """The deliveries not applied yet; one whose id is not an event id of its own instrument is dead-lettered."""
-        placed: list[tuple[Delivery, str, int]] = []
+    async def _fresh(self, batch: list[Delivery]) -> tuple[list[Delivery], bool]:
+        """The deliveries not applied yet that come in order, and whether any were held back for a gap. One
+        whose id (or the id it follows) is not an event id of its own instrument is dead-lettered."""
+        placed: list[tuple[Delivery, str, int, int]] = []
         for delivery in batch:
+            envelope = delivery.envelope
             try:
-                instrument, seq = event_outbox.position_of(delivery.envelope.event_id)
+                instrument, seq = event_outbox.position_of(envelope.event_id)
+                follows = event_outbox.position_of(envelope.follows) if envelope.follows else (instrument, 0)
             except ValueError as err:
                 await dead_letter(self.effects.producer, delivery.record, f"not an event of matching: {err}")
                 continue
-            if instrument != getattr(delivery.message, "instrument", None):
+            if not instrument == follows[0] == getattr(delivery.message, "instrument", None):
                 await dead_letter(self.effects.producer, delivery.record,
-                                  f"not an event of matching: event id {delivery.envelope.event_id!r} names another instrument")
+                                  f"not an event of matching: event id {envelope.event_id!r} (following "
+                                  f"{envelope.follows!r}) names another instrument")
                 continue
-            placed.append((delivery, instrument, seq))
-        reached = await event_outbox.marks(self.effects.redis, ORDERS_EVENTS.name, (i for _, i, _ in placed))
+            placed.append((delivery, instrument, seq, follows[1]))
+        reached = await event_outbox.marks(self.effects.redis, ORDERS_EVENTS.name, (i for _, i, _, _ in placed))
         fresh = []
-        for delivery, instrument, seq in placed:
-            if seq > reached[instrument]:  # also drops a repeat within the batch
-                reached[instrument] = seq
-                fresh.append(delivery)
-        return fresh
+        held: dict[str, tuple[str, int]] = {}
+        for delivery, instrument, seq, follows in placed:
+            if seq <= reached[instrument]:  # also drops a repeat within the batch
+                continue
+            if instrument in held or follows > reached[instrument]:
+                held.setdefault(instrument, (delivery.envelope.event_id, reached[instrument]))
+                continue
+            reached[instrument] = seq
+            fresh.append(delivery)
+        for instrument, (event_id, mark) in held.items():
+            log.warning("%s arrived before events it follows (settlement reached %s:%d): held back until they "
+                        "are in matching's outbox", event_id, instrument, mark)
+        return fresh, bool(held)
 
     async def _plan(self, delivery: Delivery) -> Work | None:
         message = delivery.message
@@ -161,10 +178,10 @@ class OrderEvents:
             at = w.delivery.envelope.occurred_at
             if not result.ok:
                 finish(translate.refused_by_ledger(w.trade, result), FAILED, at, transitions, outgoing,
-                       fields=_terms(w, result), matched=w.trade)
+                       fields=_terms(w, result), matched=w.trade, started_ms=w.delivery.record.timestamp)
             elif not w.cross_registry:
                 finish(translate.settled_domestic(w.trade, w.instrument, result), SETTLED, at, transitions,
-                       outgoing, fields=_terms(w, result), matched=w.trade)
+                       outgoing, fields=_terms(w, result), matched=w.trade, started_ms=w.delivery.record.timestamp)
             elif (request := requests.get(w.trade.trade_id)) is not None:
                 _request_delivery(w, result, request, transitions, outgoing)
         await self.effects.commit(transitions, outgoing)

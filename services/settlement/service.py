@@ -27,6 +27,7 @@ from services.settlement.order_events import OrderEvents
 from services.settlement.request_relay import RequestRelay
 from shared import topic_incarnation
 from shared.kafka import TRANSIENT_ERRORS, Delivery, FetchPacer, consume, dead_letter, make_consumer
+from shared.prometheus_metrics import watch_lag
 from shared.reference_store import ReferenceStore
 from shared.runtime import ServiceContext
 from shared.topics import BRIDGE_RESULTS, ORDERS_EVENTS
@@ -58,7 +59,8 @@ class SettlementService(ConsumerRebalanceListener):
             return
         stop = self.ctx.stop
         helpers = [asyncio.create_task(run_journal_mirror(self.ctx.redis, self.ctx.producer, stop)),
-                   asyncio.create_task(self.catch_up.run(stop)), asyncio.create_task(self.relay.run(stop))]
+                   asyncio.create_task(self.catch_up.run(stop)), asyncio.create_task(self.relay.run(stop)),
+                   asyncio.create_task(watch_lag(self.consumer, stop))]
         try:
             await consume(self.consumer, self.ctx.producer, self.handle, stop, concurrent=True,
                           ready=self.ctx.mark_ready, pacer=FetchPacer.of(self.consumer, self.ctx.settings),
@@ -91,9 +93,9 @@ class SettlementService(ConsumerRebalanceListener):
         """``handle``, except that a message making its batch fail for a reason other than a server being away is
         found by handling the batch one message at a time (everything is idempotent) and is dead-lettered."""
 
-        async def isolating(batch: list[Delivery]) -> None:
+        async def isolating(batch: list[Delivery]) -> bool:
             try:
-                await handle(batch)
+                return bool(await handle(batch))
             except TRANSIENT_ERRORS:
                 raise
             except Exception as err:
@@ -101,10 +103,12 @@ class SettlementService(ConsumerRebalanceListener):
                     log.exception("cannot handle %s", batch[0].envelope.event_id)
                     await dead_letter(self.ctx.producer, batch[0].record,
                                       f"settlement failed: {type(err).__name__}: {err}")
-                    return
+                    return False
                 log.error("batch failed (%s: %s); handling its messages one by one", type(err).__name__, err)
+                gap = False
                 for delivery in batch:
-                    await isolating([delivery])
+                    gap = await isolating([delivery]) or gap
+                return gap
 
         return isolating
 

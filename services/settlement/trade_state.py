@@ -40,12 +40,14 @@ def trade_key(trade_id: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Transition:
-    """Move ``trade_id`` to ``status`` with ``fields``, LPUSHing each (list key, value) of ``appends`` with it."""
+    """Move ``trade_id`` to ``status`` with ``fields``, LPUSHing each (list key, value) of ``appends`` with it.
+    ``started_ms`` (wall clock, not stored) is where the trade→settled latency metric starts."""
 
     trade_id: str
     status: str
     fields: Mapping[str, str] = field(default_factory=dict)
     appends: Sequence[tuple[str, bytes]] = ()
+    started_ms: int | None = None
 
 
 class TradeStates:

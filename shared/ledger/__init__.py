@@ -19,6 +19,7 @@ from shared.ledger.model import (
     system_account,
     unit_asset,
 )
+from shared.ledger.port import LedgerPort
 from shared.ledger.redis_ledger import AsyncLedger, Ledger
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "Entry",
     "EntryKind",
     "Ledger",
+    "LedgerPort",
     "LimitCheck",
     "Plan",
     "PostResult",

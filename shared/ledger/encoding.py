@@ -75,6 +75,8 @@ def encode(entry: Entry) -> tuple[list[str], bytes]:
             counter["cap"] = str(c.cap)
         if c.code is not None:
             counter["code"] = c.code
+        if c.cap_with:
+            counter["cap_with"] = list(c.cap_with)
         counters.append(counter)
     request = {
         "entry_id": entry.entry_id,

@@ -149,13 +149,18 @@ class SetRecord:
 
 @dataclass(frozen=True, slots=True)
 class CounterChange:
-    """Add ``delta`` to a counter; refuse with ``code`` (default CAP_EXCEEDED) if it would pass ``cap``."""
+    """Add ``delta`` to a counter; refuse with ``code`` (default CAP_EXCEEDED) if it would pass ``cap``.
+
+    ``cap_with`` names other fields of the same hash that count against the cap with this one (the quota a
+    delivery uses is capped together with what resting orders have reserved).
+    """
 
     key: str
     field: str
     delta: int
     cap: int | None = None
     code: str | None = None
+    cap_with: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,11 @@
 -- KEYS: every key the entry touches (declared for Redis Cluster; all share the {L} hash tag).
 -- ARGV[1]: the entry as JSON, built by shared/ledger/encoding.py (amounts are decimal strings).
 -- Returns {result_json, duplicate}: the stored first result of the entry id, and 1 when this call repeated it.
+--
+-- A record may hold part of some counters (a cross-border order's quota reservation): fields `counter_key`,
+-- `counter_fields` (newline-separated fields of that hash) and `counter_held`. Whenever the entry deletes the
+-- record (a drain, or an adjust down to zero with delete_at_zero), what it still holds is subtracted from each
+-- of those counters, so the counters always equal what the live records hold.
 
 local req = cjson.decode(ARGV[1])
 local MAX = 9007199254740991 -- 2^53 - 1: the largest integer a Lua number holds exactly
@@ -59,6 +64,15 @@ end
 
 -- 2. reservation and hold records; a drain turns what remains into postings reserved -> available
 local records = {}
+local releases = {}
+local function release_counters(rec)
+  local held = int(rec.fields.counter_held or '0') or 0
+  if held > 0 and rec.fields.counter_key then
+    for field in string.gmatch(rec.fields.counter_fields or '', '[^\n]+') do
+      releases[#releases + 1] = {key = rec.fields.counter_key, field = field, delta = fmt(-held)}
+    end
+  end
+end
 local function load(key)
   local rec = records[key]
   if rec then
@@ -120,6 +134,7 @@ for i, op in ipairs(req.records) do
       end
       rec.fields[op.field], rec.dirty = fmt(after), true
       if after == 0 and op.delete_at_zero then
+        release_counters(rec)
         rec.exists, rec.deleted = false, true
       end
     elseif op.op == 'drain' then
@@ -129,6 +144,7 @@ for i, op in ipairs(req.records) do
         postings[#postings + 1] = {account = account, asset = asset, bucket = 'r', delta = -remaining}
         postings[#postings + 1] = {account = account, asset = asset, bucket = 'a', delta = remaining}
       end
+      release_counters(rec)
       rec.exists, rec.deleted, rec.dirty = false, true, true
     elseif op.op == 'set' then
       for field, value in pairs(op.fields) do
@@ -204,22 +220,41 @@ for _, id in ipairs(change_order) do
   holdings[hid].delta = holdings[hid].delta + c.delta
 end
 
--- 5. counters under their caps
+-- 5. counters under their caps: first what deleted records release, then the entry's changes in order; a
+-- cap counts the field and the `cap_with` fields of the same hash (e.g. delivered + reserved quota) as they
+-- stand after the changes before it
 local counters = {}
-for _, op in ipairs(req.counters) do
+local function counter(key, field)
+  local id = key .. '\0' .. field
+  return counters[id] or tonumber(redis.call('HGET', key, field) or '0'), id
+end
+for _, op in ipairs(releases) do
+  local current, id = counter(op.key, op.field)
+  counters[id] = current + int(op.delta)
+  req.counters[#req.counters + 1] = op
+end
+for i, op in ipairs(req.counters) do
   local delta = int(op.delta)
   if delta == nil or delta == 0 then
     return refuse('INVALID_AMOUNT', 'a counter change must be a non-zero integer', {counter = op.key, field = op.field})
   end
-  local id = op.key .. '\0' .. op.field
-  local current = counters[id] or tonumber(redis.call('HGET', op.key, op.field) or '0')
-  local after = current + delta
-  local cap = op.cap and int(op.cap)
-  if cap and after > cap then
-    return refuse(op.code or 'CAP_EXCEEDED', 'the entry would exceed a cap',
-                  {counter = op.key, field = op.field, cap = fmt(cap), used = fmt(current), requested = fmt(delta)})
+  if i <= #req.counters - #releases then
+    local current, id = counter(op.key, op.field)
+    local after = current + delta
+    local cap = op.cap and int(op.cap)
+    if cap then
+      local others = 0
+      for _, field in ipairs(op.cap_with or {}) do
+        others = others + counter(op.key, field)
+      end
+      if after + others > cap then
+        return refuse(op.code or 'CAP_EXCEEDED', 'the entry would exceed a cap',
+                      {counter = op.key, field = op.field, cap = fmt(cap), used = fmt(current + others),
+                       requested = fmt(delta)})
+      end
+    end
+    counters[id] = after
   end
-  counters[id] = after
 end
 
 -- 6. holding limits: configured per account, and explicit checks, after the entry

@@ -1,4 +1,5 @@
-"""The ledger on Redis: ``Ledger`` (redis-py) and ``AsyncLedger`` (redis.asyncio), with one and the same API.
+"""The ledger on Redis: ``AsyncLedger`` (redis.asyncio, the ``LedgerPort`` adapter the services use) and
+``Ledger`` (redis-py, for tools and tests), with one and the same API.
 
 Both run the same ``post.lua`` with the same encoding and the same entry builders (``entries``) and set-up
 commands (``registry_admin``); each method here only does the I/O around them.
@@ -14,39 +15,12 @@ import redis
 import redis.asyncio
 
 from shared import redis_keys
-from shared.ledger import entries, registry_admin, views
+from shared.ledger import registry_admin, views
 from shared.ledger.encoding import POST_LUA, decode, encode
 from shared.ledger.entries import Plan
 from shared.ledger.model import Entry, PostResult
+from shared.ledger.port import ADMIN_OPERATIONS, ENTRY_OPERATIONS, AdminBuilder, Builder, LedgerPort, built
 from shared.ledger.views import JournalRecord
-
-Builder = Callable[..., Entry | Plan]
-
-ENTRY_OPERATIONS: dict[str, Builder] = {
-    "issue": entries.issue,
-    "allocate": entries.allocate,
-    "transfer": entries.transfer,
-    "deposit": entries.deposit,
-    "withdraw": entries.withdraw,
-    "charge_fee": entries.charge_fee,
-    "retire": entries.retire,
-    "cancel_units": entries.cancel_units,
-    "surrender": entries.surrender,
-    "reserve_for_order": entries.reserve_for_order,
-    "release_order": entries.release_order,
-    "rebase_order": entries.rebase_order,
-    "settle_domestic_trade": entries.settle_domestic_trade,
-    "hold_for_bridge": entries.hold_for_bridge,
-    "release_holds": entries.release_holds,
-}
-
-ADMIN_OPERATIONS: dict[str, Callable[..., list[registry_admin.Command]]] = {
-    "open_registry": registry_admin.open_registry,
-    "open_account": registry_admin.open_account,
-    "declare_currency": registry_admin.declare_currency,
-    "set_holding_limit": registry_admin.set_holding_limit,
-    "record_emissions": registry_admin.record_emissions,
-}
 
 
 def _sync_entry_method(builder: Builder) -> Callable[..., PostResult]:
@@ -57,40 +31,12 @@ def _sync_entry_method(builder: Builder) -> Callable[..., PostResult]:
     return method
 
 
-def _sync_admin_method(builder: Callable[..., list[registry_admin.Command]]) -> Callable[..., None]:
+def _sync_admin_method(builder: AdminBuilder) -> Callable[..., None]:
     @functools.wraps(builder)
     def method(self: Ledger, *args: Any, **kwargs: Any) -> None:
         self._apply(builder(*args, **kwargs))
 
     return method
-
-
-def _async_entry_method(builder: Builder) -> Callable[..., Any]:
-    @functools.wraps(builder)
-    async def method(self: AsyncLedger, *args: Any, **kwargs: Any) -> PostResult:
-        return await self.run(builder(*args, **kwargs))
-
-    return method
-
-
-def _async_admin_method(builder: Callable[..., list[registry_admin.Command]]) -> Callable[..., Any]:
-    @functools.wraps(builder)
-    async def method(self: AsyncLedger, *args: Any, **kwargs: Any) -> None:
-        await self._apply(builder(*args, **kwargs))
-
-    return method
-
-
-def _built(batch: Sequence[Entry | Plan], reads: list[dict[str, str]]) -> list[Entry]:
-    """The batch's entries, each plan built from its slice of the batched reads."""
-    out, cursor = [], 0
-    for work in batch:
-        if isinstance(work, Entry):
-            out.append(work)
-        else:
-            out.append(work.build(reads[cursor : cursor + len(work.reads)]))
-            cursor += len(work.reads)
-    return out
 
 
 class Ledger:
@@ -131,7 +77,7 @@ class Ledger:
         that creates or rebases the record it reads (the other plans read only fields those two alone set).
         """
         reads = self._read([key for work in batch if isinstance(work, Plan) for key in work.reads])
-        return self.post_many(_built(batch, reads))
+        return self.post_many(built(batch, reads))
 
     def balances(self, account_id: str) -> dict[str, tuple[int, int]]:
         """{asset: (available, reserved)} of an account."""
@@ -158,8 +104,8 @@ class Ledger:
         pipe.execute()
 
 
-class AsyncLedger:
-    """The same ledger through ``redis.asyncio.Redis``: every method of ``Ledger``, awaited."""
+class AsyncLedger(LedgerPort):
+    """The ledger port on ``redis.asyncio.Redis``: every method of ``Ledger``, awaited."""
 
     def __init__(self, client: redis.asyncio.Redis) -> None:
         self._client = client
@@ -176,14 +122,17 @@ class AsyncLedger:
             await self._script(keys=keys, args=[arg], client=pipe)
         return [decode(reply) for reply in await pipe.execute()]
 
-    async def run(self, work: Entry | Plan) -> PostResult:
-        if isinstance(work, Entry):
-            return await self.post(work)
-        return await self.post(work.build(await self._read(work.reads)))
+    async def read_records(self, keys: Sequence[str]) -> list[dict[str, str]]:
+        pipe = self._client.pipeline(transaction=False)
+        for key in keys:
+            pipe.hgetall(key)
+        return [views.text_map(raw) for raw in await pipe.execute()]
 
-    async def run_many(self, batch: Sequence[Entry | Plan]) -> list[PostResult]:
-        reads = await self._read([key for work in batch if isinstance(work, Plan) for key in work.reads])
-        return await self.post_many(_built(batch, reads))
+    async def apply_admin(self, commands: list[registry_admin.Command]) -> None:
+        pipe = self._client.pipeline(transaction=True)
+        for name, args in commands:
+            getattr(pipe, name)(*args)
+        await pipe.execute()
 
     async def balances(self, account_id: str) -> dict[str, tuple[int, int]]:
         return views.balances(await self._client.hgetall(redis_keys.balance_key(account_id)))
@@ -192,25 +141,8 @@ class AsyncLedger:
         raw = await self._client.xrange(redis_keys.journal_key(registry_id), min=start, count=count)
         return [views.journal_record(stream_id, fields) for stream_id, fields in raw]
 
-    async def record(self, key: str) -> dict[str, str]:
-        return views.text_map(await self._client.hgetall(key))
-
-    async def _read(self, keys: Sequence[str]) -> list[dict[str, str]]:
-        pipe = self._client.pipeline(transaction=False)
-        for key in keys:
-            pipe.hgetall(key)
-        return [views.text_map(raw) for raw in await pipe.execute()]
-
-    async def _apply(self, commands: list[registry_admin.Command]) -> None:
-        pipe = self._client.pipeline(transaction=True)
-        for name, args in commands:
-            getattr(pipe, name)(*args)
-        await pipe.execute()
-
 
 for _name, _builder in ENTRY_OPERATIONS.items():
     setattr(Ledger, _name, _sync_entry_method(_builder))
-    setattr(AsyncLedger, _name, _async_entry_method(_builder))
-for _name, _builder in ADMIN_OPERATIONS.items():
-    setattr(Ledger, _name, _sync_admin_method(_builder))
-    setattr(AsyncLedger, _name, _async_admin_method(_builder))
+for _name, _admin in ADMIN_OPERATIONS.items():
+    setattr(Ledger, _name, _sync_admin_method(_admin))

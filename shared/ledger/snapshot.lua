@@ -1,7 +1,9 @@
 -- snapshot.lua: one consistent picture of the ledger for the audit, taken atomically.
 -- KEYS[1] the account set, KEYS[2] the registry set.
--- ARGV: account key prefix, balance key prefix, reservation pattern, hold pattern, journal key prefix.
--- Returns JSON: accounts {id: {record, balances}}, records {key: fields}, registries, journal_last {registry: id}.
+-- ARGV: account key prefix, balance key prefix, reservation pattern, hold pattern, journal key prefix, pattern of
+-- the counter hashes records may hold part of (counter_key, see post.lua).
+-- Returns JSON: accounts {id: {record, balances}}, records {key: fields}, registries, journal_last {registry: id},
+-- counters {key: fields}.
 
 local function map(flat)
   local m = {}
@@ -31,4 +33,10 @@ for _, registry in ipairs(registries) do
   journal_last[registry] = last[1] and last[1][1] or '0-0'
 end
 
-return cjson.encode({accounts = accounts, records = records, registries = registries, journal_last = journal_last})
+local counters = {}
+for _, key in ipairs(redis.call('KEYS', ARGV[6])) do
+  counters[key] = map(redis.call('HGETALL', key))
+end
+
+return cjson.encode({accounts = accounts, records = records, registries = registries, journal_last = journal_last,
+                     counters = counters})

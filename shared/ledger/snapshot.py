@@ -1,9 +1,10 @@
-"""A consistent snapshot of the ledger (accounts, balances, records, journal ends) for audits and reports."""
+"""A consistent snapshot of the ledger (accounts, balances, records, journal ends, the quota counters records hold
+part of) for audits and reports."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.resources import files
 
 import orjson
@@ -15,6 +16,8 @@ from shared.ledger.views import JournalRecord
 
 SNAPSHOT_LUA = files("shared.ledger").joinpath("snapshot.lua").read_text(encoding="utf-8")
 JOURNAL_PAGE = 5_000
+#: The counter hashes reservation records hold part of (the bridge's quota per period, ``shared.read_models``).
+QUOTA_PATTERN = redis_keys.counter_key("bridge:quota:*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +37,7 @@ class LedgerSnapshot:
     records: Mapping[str, Mapping[str, str]]
     registries: tuple[str, ...]
     journal_last: Mapping[str, str]
+    counters: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # the quota hashes, as records hold them
 
 
 def _as_map(value: object) -> dict[str, str]:
@@ -53,6 +57,7 @@ def take_snapshot(client: redis.Redis) -> LedgerSnapshot:
         redis_keys.RESERVATION_PATTERN,
         redis_keys.HOLD_PATTERN,
         redis_keys.journal_key(""),
+        QUOTA_PATTERN,
     )
     data = orjson.loads(raw)
     accounts = {}
@@ -70,6 +75,7 @@ def take_snapshot(client: redis.Redis) -> LedgerSnapshot:
         records={key: _as_map(fields) for key, fields in _as_map(data["records"]).items()},
         registries=tuple(sorted(data["registries"] or ())),
         journal_last=_as_map(data["journal_last"]),
+        counters={key: _as_map(fields) for key, fields in _as_map(data.get("counters")).items()},
     )
 
 

@@ -8,8 +8,14 @@ bridge's code.
 
 Key layout (hashes of integer counters, under the ledger's ``{L}`` hash tag):
 
-- ``{L}:counter:bridge:quota:{period}`` — field ``LINK|{link_id}|{from}>{to}``: delivered tonnes of the period
-  (the bridge keeps its own per-account and per-obligation limit counters in the same hash);
+- ``{L}:counter:bridge:quota:{period}`` — field ``LINK|{link_id}|{from}>{to}``: delivered tonnes of the period;
+  ``ACCOUNT|{link_id}|{from}>{to}|{account}`` and ``OBLIGATION|{account}``: what the per-account and
+  obligation-share caps count. Beside each, ``RESERVED|{field}``: units reserved by cross-border orders still
+  resting and by their trades awaiting the bridge (``shared.quota``). Order entry raises a reserved counter in
+  the ledger entry that accepts the order, capped with its delivered counter; the reservation record then holds
+  it (``counter_*`` fields, see ``shared/ledger/post.lua``): settlement moves a fill's share into the trade's
+  hold, and whichever entry deletes a record — a cancel, expiry or refusal releasing it, the bridge's delivery
+  consuming it — subtracts what it held;
 - ``{L}:counter:bridge:netflow`` — field ``{from}>{to}|{name}`` for each name of ``NETFLOW_FIELDS``;
 - ``{L}:counter:bridge:adjustments:{period}`` — field registry: signed tonnes (+ origin, − receiver).
 
@@ -23,6 +29,7 @@ from collections.abc import Mapping
 from pydantic import BaseModel
 
 from shared import redis_keys
+from shared.quota import CapKind
 
 NETFLOW = redis_keys.counter_key("bridge:netflow")
 
@@ -38,6 +45,32 @@ def quota_key(period: int) -> str:
 def link_field(link_id: str, from_registry: str, to_registry: str) -> str:
     """Delivered tonnes of one direction of a link in the period of its ``quota_key``."""
     return f"LINK|{link_id}|{from_registry}>{to_registry}"
+
+
+def account_field(link_id: str, from_registry: str, to_registry: str, account: str) -> str:
+    """Units delivered to one account through one direction of a link in the period (its account cap)."""
+    return f"ACCOUNT|{link_id}|{from_registry}>{to_registry}|{account}"
+
+
+def obligation_field(account: str) -> str:
+    """Foreign units counted against one account's obligation share in the period, across links."""
+    return f"OBLIGATION|{account}"
+
+
+def reserved_field(field: str) -> str:
+    """The reserved counter beside a delivered one of the quota hash."""
+    return f"RESERVED|{field}"
+
+
+def cap_field(kind: CapKind, link_id: str, from_registry: str, to_registry: str, account: str) -> str:
+    """The delivered counter a cap of ``kind`` bounds, for a buy by ``account`` across from → to."""
+    match kind:
+        case CapKind.LINK:
+            return link_field(link_id, from_registry, to_registry)
+        case CapKind.ACCOUNT:
+            return account_field(link_id, from_registry, to_registry, account)
+        case _:
+            return obligation_field(account)
 
 
 def netflow_field(from_registry: str, to_registry: str, name: str) -> str:

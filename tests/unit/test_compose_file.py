@@ -57,3 +57,20 @@ def test_the_image_is_built_from_the_deploy_dockerfile() -> None:
     for service in _carbonlink_services().values():
         assert service["build"]["dockerfile"] == "deploy/Dockerfile"
     assert (ROOT / "deploy" / "Dockerfile").exists()
+
+
+def test_every_service_exposes_its_metrics_port_to_the_network_only_and_prometheus_scrapes_each() -> None:
+    settings = Settings()
+    scrape = yaml.safe_load((ROOT / "deploy" / "prometheus.yml").read_text())
+    targets = {target for job in scrape["scrape_configs"] for config in job["static_configs"]
+               for target in config["targets"]}
+    expected = set()
+    for name, service in _carbonlink_services().items():
+        if service["command"][0] != "python":
+            continue
+        port = settings.metrics_port(name)
+        assert service["expose"] == [str(port)], name
+        assert str(port) not in " ".join(service.get("ports", [])), f"{name} publishes its metrics port"
+        expected.add(f"{name}:{port}")
+    assert targets == expected
+    assert COMPOSE["x-carbonlink-env"]["CARBONLINK_METRICS_HOST"] == "0.0.0.0"

@@ -17,14 +17,15 @@ from services.matching.core.vocabulary import BUY, SELL
 
 class Order:
     """A live order; mutable only inside the core. `priority` is the sequence number at which it joined its
-    level's queue (lower = earlier)."""
+    level's queue (lower = earlier); `commands` the ids of the amends decided on it (it lives as long as they
+    matter: see `MatchingEngine`)."""
 
     __slots__ = ("order_id", "account", "registry", "side", "price", "remaining", "order_type",
-                 "time_in_force", "expire_at", "stp", "priority")
+                 "time_in_force", "expire_at", "stp", "priority", "commands")
 
     def __init__(self, order_id: str, account: str, registry: str | None, side: str, price: int | None,
                  remaining: int, order_type: str, time_in_force: str, expire_at: int | None, stp: str,
-                 priority: int) -> None:
+                 priority: int, commands: tuple[str, ...] | list[str] = ()) -> None:
         self.order_id = order_id
         self.account = account
         self.registry = registry
@@ -36,6 +37,7 @@ class Order:
         self.expire_at = expire_at
         self.stp = stp
         self.priority = priority
+        self.commands = tuple(commands)
 
     def registry_id(self) -> str:
         """The account's registry: the explicit one, else the part of the account id before the first '/'."""

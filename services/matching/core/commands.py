@@ -1,6 +1,9 @@
 """Commands the matching core takes. Each carries its business time `ts` (ms); the core never reads a clock.
 
 The engine serves one instrument, so commands do not name it; the service routes by instrument.
+
+An amend or a mass cancel may carry `command_id`, the id it was sent under: order entry sends a command again
+until it sees the outcome, and the engine decides each id once (see `MatchingEngine`, "Commands sent again").
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ class AmendOrder:
     price: int | None = None
     quantity: int | None = None
     ts: int = 0
+    command_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +63,7 @@ class MassCancel:
     registry: str | None = None
     reason: str = CANCEL_MASS
     ts: int = 0
+    command_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)

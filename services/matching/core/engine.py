@@ -11,10 +11,24 @@ continuous matching only.
 
 The `emit_*`, `expire` and `command_rejected` methods are for the core's own modules: they number and
 append events.
+
+Commands sent again: order entry publishes a command until it sees its outcome, so one may arrive twice (after
+a broker restart, or when the first outcome was not seen in time). Each is decided once, and what the engine
+remembers for that is bounded by what the command can still change:
+- a new order: its id is in `known_order_ids` (order ids are never reused);
+- an amend: its `command_id` is kept on the order it amended (accepted or rejected) for as long as the order
+  lives, because a repeat after fills would reopen quantity, or undo a later amend. Once the order has ended, a
+  repeat finds no order and is rejected as unknown, changing nothing, so its id goes with the order;
+- a cancel needs no id: it ends its order, so a repeat is rejected as unknown and changes nothing;
+- a mass cancel touches orders by account or registry, including ones placed after it, so it has no order to
+  keep its id on: the ids of the last `MASS_CANCEL_MEMORY` are kept. Order entry publishes a mass cancel again
+  only until the broker acknowledged it (seconds), while dozens of mass cancels come between two of one
+  instrument only in a day of incidents.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from functools import partial
 from heapq import heappush
@@ -35,6 +49,9 @@ from services.matching.core.vocabulary import (BUY, CLOSED, CONTINUOUS, GTD, ORD
                                                STP_MODES)
 from shared.bands import narrow
 
+#: How many mass cancel ids an engine keeps to drop a repeat (see "Commands sent again" above).
+MASS_CANCEL_MEMORY = 64
+
 
 class MatchingEngine:
     """The pure matching core for one instrument."""
@@ -47,6 +64,7 @@ class MatchingEngine:
         self.book = Book()
         self.orders: dict[str, Order] = {}
         self.known_order_ids: set[str] = set()  # every id ever accepted: ids are never reused
+        self.mass_cancels: deque[str] = deque(maxlen=MASS_CANCEL_MEMORY)  # the last mass cancels' command ids
         self.phase = phase
         self.seq = 0
         self.trade_seq = 0
@@ -98,6 +116,7 @@ class MatchingEngine:
         engine.known_order_ids = state.known_order_ids
         engine.band_override, engine.session_clip = state.band_override, state.session_clip
         engine.apply_band()
+        engine.mass_cancels.extend(state.mass_cancels)
         if engine.breaker is not None and state.breaker is not None:
             engine.breaker.load(state.breaker)
         for order in state.orders:
@@ -212,6 +231,10 @@ class MatchingEngine:
         return out
 
     def _mass_cancel(self, cmd: MassCancel) -> list[Event]:
+        if cmd.command_id:
+            if cmd.command_id in self.mass_cancels:
+                return []
+            self.mass_cancels.append(cmd.command_id)
         account, registry, ts = cmd.account, cmd.registry, cmd.ts
         out: list[Event] = []
         touched: Touched = {}
@@ -229,6 +252,10 @@ class MatchingEngine:
         order = self.orders.get(cmd.order_id) if type(cmd.order_id) is str else None
         if order is None:
             return [self.command_rejected("AMEND", cmd.order_id, r.UNKNOWN_ORDER, ts)]
+        if cmd.command_id:
+            if cmd.command_id in order.commands:
+                return []
+            order.commands += (cmd.command_id,)
         phase = self.phase
         if phase not in ORDER_ENTRY_PHASES:
             reason = r.MARKET_CLOSED if phase == CLOSED else r.INSTRUMENT_HALTED
@@ -254,7 +281,7 @@ class MatchingEngine:
         book_side.remove(order)
         del self.orders[order.order_id]
         moved = Order(order.order_id, order.account, order.registry, side, price, quantity, order.order_type,
-                      order.time_in_force, order.expire_at, order.stp, self.seq)
+                      order.time_in_force, order.expire_at, order.stp, self.seq, order.commands)
         out = [build(OrderAmended, (self.instrument, self.seq, ts, order.order_id, order.account, side, price, quantity,
                                     True))]
         touched: Touched = {(side, old_price): None}

@@ -14,7 +14,7 @@ from services.matching.core.instrument import InstrumentRules
 FORMAT = 1
 
 _ORDER_FIELDS = ("order_id", "account", "registry", "side", "price", "remaining", "order_type", "time_in_force",
-                 "expire_at", "stp", "priority")
+                 "expire_at", "stp", "priority", "commands")  # a snapshot taken before "commands" lists one less
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +28,7 @@ class EngineState:
     breaker: dict | None
     orders: list[Order]
     known_order_ids: set[str]
+    mass_cancels: list[str]
     band_override: tuple[int, int] | None = None
     session_clip: tuple[int, int] | None = None
 
@@ -43,8 +44,10 @@ def dump(engine) -> dict:
         "reference_price": engine.reference_price,
         "last_trade_price": engine.last_trade_price,
         "breaker": engine.breaker.to_dict() if engine.breaker is not None else None,
-        "orders": [[getattr(order, name) for name in _ORDER_FIELDS] for order in engine.orders.values()],
+        "orders": [[*(getattr(order, name) for name in _ORDER_FIELDS[:-1]), list(order.commands)]
+                   for order in engine.orders.values()],
         "known_order_ids": sorted(engine.known_order_ids),
+        "mass_cancels": list(engine.mass_cancels),
         "band_override": None if engine.band_override is None else list(engine.band_override),
         "session_clip": None if engine.session_clip is None else list(engine.session_clip),
     }
@@ -63,6 +66,7 @@ def parse(data: dict) -> EngineState:
         breaker=data["breaker"],
         orders=[Order(*fields) for fields in data["orders"]],
         known_order_ids=set(data["known_order_ids"]),
+        mass_cancels=data.get("mass_cancels", []),
         band_override=_pair(data.get("band_override")),
         session_clip=_pair(data.get("session_clip")),
     )

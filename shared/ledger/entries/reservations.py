@@ -1,5 +1,6 @@
 """Builders of an order's reservation: set aside what it needs, release what remains when it ends, and rebase the
-record when an amend changes the order (the amounts come from ``shared.fees``)."""
+record when an amend changes the order (the amounts come from ``shared.fees``; a cross-border buy's quota from
+``shared.ledger.entries.quota``: a release deletes the record, which releases its quota with it)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from shared import redis_keys
 from shared.fees import FeeSchedule, buy_reservation, true_up
 from shared.ledger.entries.plan import A, R, Plan, refused
+from shared.ledger.entries.quota import QuotaReservation, rebase_excess, record_fields, reserve
 from shared.ledger.model import (
     AdjustRecord,
     CreateRecord,
@@ -29,25 +31,30 @@ def reserve_for_order(
     time: int,
     limit_price: int | None = None,
     quantity: int | None = None,
+    quota: QuotaReservation | None = None,
 ) -> Entry:
     """Reserve what an order needs (available → reserved) and open its reservation record.
 
     A buy passes its ``limit_price`` and ``quantity`` (the band limit for a market buy): settlement computes
-    each fill's portion of the reservation from them (see ``shared.fees``).
+    each fill's portion of the reservation from them (see ``shared.fees``). A buy across a link also reserves
+    its ``quota`` in the same entry (refused with the bridge's code when a cap cannot carry it).
     """
     fields = {"account": account, "asset": asset, "remaining": str(amount), "reserved": str(amount)}
     if limit_price is not None:
         fields["limit_price"] = str(limit_price)
     if quantity is not None:
         fields["quantity"] = str(quantity)
+    if quota is not None:
+        fields.update(record_fields(quota))
     return Entry(
         entry_id=f"reserve:{order_id}",
         kind=EntryKind.RESERVE,
         time=time,
         postings=(Posting(account, asset, A, -amount), Posting(account, asset, R, amount)),
         records=(CreateRecord(redis_keys.reservation_key(order_id), fields),),
+        counters=() if quota is None else reserve(quota, quota.amount),
         amounts=(amount,),
-        meta={"order_id": order_id},
+        meta={"order_id": order_id} if quota is None else {"order_id": order_id, "quota": quota.amount},
     )
 
 
@@ -111,10 +118,13 @@ def rebase_order(
         if trued.released:
             records += (AdjustRecord(key, "remaining", -trued.released, expect=expect),)
             postings = (Posting(account, asset, R, -trued.released), Posting(account, asset, A, trued.released))
+        quota_ops, quota_changes, quota_released = rebase_excess(record, key=key, expect=expect, open_qty=open_qty)
         meta.update(needed=needed, released=trued.released)
+        if quota_released:
+            meta["quota_released"] = quota_released
         if trued.shortfall:
             meta["shortfall"] = trued.shortfall
-        return Entry(entry_id=entry_id, kind=EntryKind.RELEASE, time=time, postings=postings, records=records,
-                     amounts=(open_qty,), meta=meta)
+        return Entry(entry_id=entry_id, kind=EntryKind.RELEASE, time=time, postings=postings,
+                     records=records + quota_ops, counters=quota_changes, amounts=(open_qty,), meta=meta)
 
     return Plan((key,), build)

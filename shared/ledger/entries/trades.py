@@ -10,6 +10,7 @@ from shared import redis_keys
 from shared.cash_legs import fill_cash
 from shared.fees import FeeSchedule, fill_portion
 from shared.ledger.entries.plan import A, BUY, R, SELL, Plan, positive, refused
+from shared.ledger.entries.quota import fill_to_hold
 from shared.ledger.model import (
     AccountType,
     AdjustRecord,
@@ -103,6 +104,8 @@ def hold_for_bridge(*, trade: TradeSides, fees: FeeSchedule, time: int) -> Plan:
 
     The buyer's hold is the fill's whole reservation portion; the hold record keeps the limit price and the
     quantity so the bridge can split it with ``shared.cash_legs.split_buyer_portion``. Balances stay reserved.
+    A buy across a link moves the fill's share of its quota reservation into the hold too (``fill_share``): the
+    bridge's delivery consumes it, a refusal's release gives it back.
     """
     keys = (redis_keys.reservation_key(trade.buy_order_id), redis_keys.reservation_key(trade.sell_order_id))
     entry_id = f"hold:{trade.trade_id}"
@@ -113,14 +116,18 @@ def hold_for_bridge(*, trade: TradeSides, fees: FeeSchedule, time: int) -> Plan:
             return Entry(entry_id=entry_id, kind=EntryKind.HOLD, time=time, amounts=(trade.qty,))
         try:
             limit_price = int(buy["limit_price"])
+            filled_before = int(buy["quantity"]) - trade.buy_leaves - trade.qty
             portion = fill_portion(
                 fees,
                 limit_price=limit_price,
                 order_qty=int(buy["quantity"]),
-                filled_before=int(buy["quantity"]) - trade.buy_leaves - trade.qty,
+                filled_before=filled_before,
                 qty=trade.qty,
             )
-        except (KeyError, ValueError) as exc:
+            quota_ops, quota_fields = fill_to_hold(
+                buy, key=keys[0], expect={"account": trade.buyer_account, "asset": currency_asset(trade.currency)},
+                filled_before=filled_before, qty=trade.qty)
+        except (KeyError, ValueError, ZeroDivisionError) as exc:
             return refused(entry_id, EntryKind.HOLD, time, keys[0], reason=str(exc))
         holds = (
             CreateRecord(
@@ -131,6 +138,7 @@ def hold_for_bridge(*, trade: TradeSides, fees: FeeSchedule, time: int) -> Plan:
                     "remaining": str(portion),
                     "limit_price": str(limit_price),
                     "qty": str(trade.qty),
+                    **quota_fields,
                 },
             ),
             CreateRecord(
@@ -142,7 +150,7 @@ def hold_for_bridge(*, trade: TradeSides, fees: FeeSchedule, time: int) -> Plan:
             entry_id=entry_id,
             kind=EntryKind.HOLD,
             time=time,
-            records=_consume_orders(trade, keys, buy_portion=portion) + holds,
+            records=quota_ops + _consume_orders(trade, keys, buy_portion=portion) + holds,
             amounts=(trade.qty,),
             meta={"trade_id": trade.trade_id, "qty": trade.qty},
         )

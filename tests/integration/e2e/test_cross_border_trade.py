@@ -1,5 +1,6 @@
 """Issue 6, end to end through the HTTP API: a Seoul account buys Beijing units; the bridge converts and levies
-them within the link's period cap, and refuses the next buy beyond the cap at settlement, releasing both sides."""
+them within the link's period cap, and the next buy beyond the cap is refused when it is entered (issue 11: the
+quota is reserved with the order), reserving nothing."""
 
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ async def test_a_seoul_buyer_gets_converted_levied_beijing_units_and_a_buy_beyon
     assert (kr_accounts["levy"], kr_accounts["cancellation"]) == ({converted: 10}, {converted: 4})
     link = (await market.client.get(f"/v1/links/{market.link_id}")).json()
     assert link["directions"][0]["quota"] | {"period": 0} == {"period": 0, "cap": PERIOD_CAP, "used": 186,
-                                                               "remaining": PERIOD_CAP - 186}
+                                                               "reserved": 0, "remaining": PERIOD_CAP - 186}
     [pair] = [p for p in (await market.client.get("/v1/links/flows")).json() if p["registry_a"] == market.bj]
     assert (pair["a_to_b"]["consumed"], pair["a_to_b"]["delivered"], pair["net_out_of_a"]) == (100, 186, 100)
     adjustments = (await market.client.get("/v1/adjustments",
@@ -53,16 +54,15 @@ async def test_a_seoul_buyer_gets_converted_levied_beijing_units_and_a_buy_beyon
     before = {seller: await market.balances(seller), buyer: await market.balances(buyer)}
     rest = await market.order(sells, account=seller, side="SELL", quantity=100)
     await market.until_status(rest["order_id"], "NEW")
-    await market.order(buys, account=buyer, side="BUY", quantity=100)
-    refused, _ = await market.until_settlements(buyer, 2)
+    refused = await market.client.post("/v1/orders", headers=buys, json={
+        "instrument": market.instrument, "account": buyer, "side": "BUY", "type": "LIMIT", "time_in_force": "GTC",
+        "price": "50.00", "quantity": 100, "client_order_id": "beyond-the-cap"})
 
-    assert (refused["type"], refused["reason_code"]) == ("TradeFailed", ReasonCode.PERIOD_CAP_EXCEEDED)
-    assert refused in await market.settlements(seller)
-
-    async def released() -> bool:
-        return {seller: await market.balances(seller), buyer: await market.balances(buyer)} == before
-
-    await eventually(released, what="both reservations released")
+    # 100 t more would reserve 200 gross units; 300 - 186 delivered leaves 114
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["code"] == "PERIOD_CAP_EXCEEDED"
+    assert refused.json()["details"]["reason_code"] == ReasonCode.PERIOD_CAP_EXCEEDED
+    assert await market.balances(buyer) == before[buyer]
     link = (await market.client.get(f"/v1/links/{market.link_id}")).json()
     assert link["directions"][0]["quota"]["used"] == 186
     report = market.audit(pending_timeout_s=running_stack.settings.settlement_pending_timeout_s)

@@ -80,10 +80,11 @@ async def test_link_actions_need_an_operator_and_a_known_link(exchange: Exchange
     assert (await exchange.client.get("/v1/links/BJ-KR")).json()["status"] == "ACTIVE"
 
 
-async def test_anyone_reads_the_agreements_with_their_terms_and_live_quota_use(exchange: Exchange, redis_client) -> None:
+async def test_anyone_reads_the_agreements_with_their_terms_and_live_quota_use_and_reservations(exchange: Exchange, redis_client) -> None:
     await exchange.admin("links", BJ_KR)
     period = calendar_year(business_now_ms())
     redis_client.hset(linkage.quota_key(period), linkage.link_field("BJ-KR", "CN-BJ", "KR"), 372)
+    redis_client.hset(linkage.quota_key(period), linkage.reserved_field(linkage.link_field("BJ-KR", "CN-BJ", "KR")), 28)
 
     [link] = (await exchange.client.get("/v1/links")).json()
     earlier = (await exchange.client.get("/v1/links/BJ-KR", params={"period": period - 1})).json()
@@ -93,7 +94,8 @@ async def test_anyone_reads_the_agreements_with_their_terms_and_live_quota_use(e
                                   "factor": "19/10", "delivered_type": "CONVERTED"}
     assert link["levies"] == {"share_of_proceeds": "1/20", "cancellation_share": "1/50"}
     assert link["directions"] == [{"from_registry": "CN-BJ", "to_registry": "KR", "factor": "19/10",
-                                   "quota": {"period": period, "cap": 1_000, "used": 372, "remaining": 628}}]
+                                   "quota": {"period": period, "cap": 1_000, "used": 372, "reserved": 28,
+                                             "remaining": 600}}]
     assert earlier["directions"][0]["quota"]["used"] == 0
 
 

@@ -17,10 +17,10 @@ import redis.asyncio as aioredis
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from services.settlement.service import SettlementService
-from shared.envelope import Envelope, decode
+from shared.envelope import Envelope, decode, encode
 from shared.kafka import create_topics, make_consumer, make_producer, publish
 from shared.ledger import Ledger
-from shared.messages import Message, payload_of
+from shared.messages import Message, envelope_for, payload_of
 from shared.reference import Instrument
 from shared.reference_store import ReferenceStore
 from shared.runtime import ServiceContext
@@ -73,9 +73,14 @@ class Harness:
             await client.aclose()
 
     async def publish(self, message: Message, *, topic: str = ORDERS_EVENTS.name, key: str | None = None,
-                      event_id: str | None = None, occurred_at: int = 1_700_000_000_000) -> None:
+                      event_id: str | None = None, occurred_at: int = 1_700_000_000_000, follows: str = "") -> None:
         instrument = getattr(message, "instrument", "x")
         producer = self.bridge_producer if topic == BRIDGE_RESULTS.name else self.producer
+        if follows:  # as matching chains its events (`Envelope.follows`)
+            envelope = envelope_for(message, event_id=event_id or next_event_id(instrument), occurred_at=occurred_at)
+            await producer.send_and_wait(topic, encode(envelope.model_copy(update={"follows": follows})),
+                                         key=(key or instrument).encode())
+            return
         await publish(producer, topic, key or instrument, message, event_id=event_id or next_event_id(instrument),
                       occurred_at=occurred_at, wait=True)
 

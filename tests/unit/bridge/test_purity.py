@@ -20,7 +20,7 @@ PACKAGE = Path(rules.__file__).parent
 
 
 PURE_SHARED = {"shared", "shared.bands", "shared.cash_legs", "shared.conversion", "shared.eligibility", "shared.fees",
-               "shared.periods", "shared.phases"}
+               "shared.periods", "shared.phases", "shared.bridge_reasons", "shared.quota"}
 
 
 def test_the_rule_engine_imports_only_the_standard_library_shared_pure_modules_and_itself() -> None:

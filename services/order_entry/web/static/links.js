@@ -9,9 +9,10 @@ function quotaCell(direction) {
   const share = q.cap ? Math.min(1, q.used / q.cap) : 0;
   const fill = el("span");
   fill.style.width = `${(share * 100).toFixed(1)}%`; // through the CSSOM: the CSP forbids inline style attributes
+  const reserved = q.reserved ? ` + ${q.reserved} reserved` : "";
   return el("div", { class: "direction" }, `${direction.from_registry}→${direction.to_registry} `,
-    el("span", { class: "quota", title: q.cap === null ? "no cap" : `${q.used} of ${q.cap} t` }, fill),
-    ` ${q.used}${q.cap === null ? " t (no cap)" : ` / ${q.cap} t`}`);
+    el("span", { class: "quota", title: q.cap === null ? "no cap" : `${q.used} used, ${q.reserved} reserved of ${q.cap} t` }, fill),
+    ` ${q.used}${reserved}${q.cap === null ? " t (no cap)" : ` / ${q.cap} t`}`);
 }
 
 function linkRow(link) {

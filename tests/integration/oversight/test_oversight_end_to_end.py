@@ -130,6 +130,10 @@ async def test_a_trade_above_a_band_corridor_narrows_the_next_sessions_band_unti
     assert await _band_override(market) is None
     accepted = await market.client.post("/v1/orders", json={**body, "client_order_id": "after-clearing"}, headers=buys)
     assert accepted.status_code == 201, accepted.text
+    # settlement follows matching's event chain through the override events: the next trade settles
+    await market.order(sells, account=seller, side="SELL", quantity=10, price="52.01")
+    settled = await market.until_settlements(buyer, 2)
+    assert (settled[0]["type"], settled[0]["price"]) == ("TradeSettled", 5201)
     again = await market.client.delete(f"/v1/admin/instruments/{market.instrument}/band-override",
                                        headers=market.operator)
     assert (again.status_code, again.json()["code"]) == (404, "BAND_OVERRIDE_NOT_FOUND")

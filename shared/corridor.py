@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from fractions import Fraction
+from math import ceil, floor
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
@@ -75,6 +76,19 @@ def reference_price(corridor: Corridor, *, price: int, currency: str, unit_rate:
         return None
     scale = Fraction(10) ** (MINOR_UNIT_DIGITS[corridor.currency] - MINOR_UNIT_DIGITS[currency])
     return price * rate * scale / unit_rate
+
+
+def market_limits(corridor: Corridor, *, currency: str, unit_rate: Fraction, tick: int) -> tuple[int, int] | None:
+    """The corridor in a market's own prices: the lowest and highest multiple of ``tick`` whose converted price
+    lies inside it (the BAND action's override); None when the corridor names no fx for the currency. A corridor
+    narrower than one tick leaves the single tick at or above its floor."""
+    rate = corridor.fx_rate(currency)
+    if rate is None:
+        return None
+    per_minor = rate * Fraction(10) ** (MINOR_UNIT_DIGITS[corridor.currency] - MINOR_UNIT_DIGITS[currency]) / unit_rate
+    low = max(1, ceil(corridor.floor / per_minor / tick)) * tick
+    high = floor(corridor.ceiling / per_minor / tick) * tick
+    return low, max(low, high)
 
 
 def outside(corridor: Corridor, converted: Fraction) -> str | None:

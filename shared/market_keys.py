@@ -45,6 +45,26 @@ def reference_price(instrument: str) -> str:
     return f"md:{instrument}:reference"
 
 
+def band_override(instrument: str) -> str:
+    """String: the band override for the sessions to come, JSON (low, high in minor units, reason, at), or empty
+    when there is none (``shared.messages.SetBandOverride``)."""
+    return f"md:{instrument}:band-override"
+
+
+def session_clip(instrument: str) -> str:
+    """String: ``"{low}:{high}"``, the band override in force when the reference price was set (the current
+    session's band is the static band narrowed by it, ``shared.bands.narrow``), or empty."""
+    return f"md:{instrument}:session-clip"
+
+
+def parse_clip(raw: str | bytes | None) -> tuple[int, int] | None:
+    """The range a ``session_clip`` value names, None when it is empty or absent."""
+    if not raw:
+        return None
+    low, _, high = (raw.decode() if isinstance(raw, bytes) else raw).partition(":")
+    return int(low), int(high)
+
+
 def recent_trades(instrument: str) -> str:
     """List of recent trades as JSON (TradeExecuted fields plus ``at``), newest first."""
     return f"md:{instrument}:trades"

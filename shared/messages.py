@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.envelope import Envelope
 
@@ -122,6 +122,29 @@ class AdvanceClock(Message):
     now: int = Field(ge=0)
 
 
+class SetBandOverride(Message):
+    """Narrow the band of the sessions to come: from the next reference price (the next session's open) on, the
+    band may not leave ``low``..``high`` (minor units, multiples of the tick), until an operator clears it.
+    Oversight sends it for a corridor whose action is BAND."""
+
+    instrument: Id
+    low: int = Field(ge=1, le=10**15)
+    high: int = Field(ge=1, le=10**15)
+    reason: str = Field(default="", max_length=200)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SetBandOverride:
+        if self.low > self.high:
+            raise ValueError("a band override's low must not be above its high")
+        return self
+
+
+class ClearBandOverride(Message):
+    """Operators lift an instrument's band override: from the next session the static band applies alone."""
+
+    instrument: Id
+
+
 # --- events on orders.events and market.data -------------------------------------------------------------------
 
 class OrderAccepted(Message):
@@ -207,8 +230,23 @@ class PhaseChanged(Message):
 
 
 class ReferencePriceChanged(Message):
+    """A new reference price (a session's open): the static band around it, narrowed by ``clip_low``..``clip_high``
+    when a band override was in force (``shared.bands.narrow``), is the band until the next reference price."""
+
     instrument: str
     price: int
+    clip_low: int | None = None
+    clip_high: int | None = None
+
+
+class BandOverrideChanged(Message):
+    """Matching recorded a band override (``low``/``high``) or its removal (both None); it narrows the band
+    from the next reference price on."""
+
+    instrument: str
+    low: int | None
+    high: int | None
+    reason: str = ""
 
 
 class TradingHalted(Message):
@@ -384,8 +422,9 @@ MESSAGE_TYPES: dict[str, type[Message]] = {
     model.__name__: model
     for model in (
         ConfigureInstrument, SubmitOrder, CancelOrder, AmendOrder, MassCancel, ChangePhase, AdvanceClock,
+        SetBandOverride, ClearBandOverride,
         OrderAccepted, OrderRejected, OrderCancelled, OrderExpired, OrderAmended, TradeExecuted, CommandRejected,
-        PhaseChanged, ReferencePriceChanged, TradingHalted, BookDelta, TradeSettled, TradeFailed, DeliveryRequested, DeliveryDecided, BridgeCheckRecorded,
+        PhaseChanged, ReferencePriceChanged, BandOverrideChanged, TradingHalted, BookDelta, TradeSettled, TradeFailed, DeliveryRequested, DeliveryDecided, BridgeCheckRecorded,
         LedgerEntryRecorded, AlertRaised, ServiceHeartbeat, DeadLettered,
         SuspendLink, ResumeLink, TerminateLink, LinkCommandExecuted,
     )

@@ -19,11 +19,12 @@ class Topic:
 
 
 ORDER_COMMANDS = ("ConfigureInstrument", "SubmitOrder", "CancelOrder", "AmendOrder", "MassCancel", "ChangePhase",
-                  "AdvanceClock")
+                  "AdvanceClock", "SetBandOverride", "ClearBandOverride")
 ORDER_EVENTS = ("OrderAccepted", "OrderRejected", "OrderCancelled", "OrderExpired", "OrderAmended", "TradeExecuted",
-                "CommandRejected", "PhaseChanged", "ReferencePriceChanged", "TradingHalted")
+                "CommandRejected", "PhaseChanged", "ReferencePriceChanged", "BandOverrideChanged", "TradingHalted")
 
-# The bridge publishes mass cancels on a link's suspension; oversight halts a market that leaves its corridor.
+# The bridge publishes mass cancels on a link's suspension; oversight halts a market that leaves its corridor
+# or narrows its next session's band.
 ORDERS_COMMANDS = Topic("orders.commands", "instrument", ("order_entry", "bridge", "oversight"), ("matching",),
                         ORDER_COMMANDS)
 ORDERS_EVENTS = Topic("orders.events", "instrument", ("matching",), ("settlement", "order_entry", "oversight"),

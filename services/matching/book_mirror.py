@@ -109,6 +109,12 @@ def _write(ops: Ops, instrument: str, event: core.Event) -> None:
             ops.append(["S", keys.phase(instrument), event.phase])
         case core.ReferencePriceChanged():
             ops.append(["S", keys.reference_price(instrument), str(event.price)])
+            clip = "" if event.clip_low is None else f"{event.clip_low}:{event.clip_high}"
+            ops.append(["S", keys.session_clip(instrument), clip])
+        case core.BandOverrideChanged():
+            override = "" if event.low is None else orjson.dumps(
+                {"low": event.low, "high": event.high, "reason": event.reason, "at": event.ts}).decode()
+            ops.append(["S", keys.band_override(instrument), override])
 
 
 def _rest(ops: Ops, instrument: str, order_id: str, side: str, price: int | None, quantity: int,

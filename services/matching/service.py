@@ -44,7 +44,7 @@ from shared.topics import ORDERS_COMMANDS
 log = logging.getLogger(__name__)
 
 ENGINE_COMMANDS = (wire.SubmitOrder, wire.CancelOrder, wire.AmendOrder, wire.MassCancel, wire.ChangePhase,
-                   wire.AdvanceClock)
+                   wire.AdvanceClock, wire.SetBandOverride, wire.ClearBandOverride)
 
 
 class MatchingService(ConsumerRebalanceListener):

@@ -46,6 +46,10 @@ def command_of(message: wire.Message, ts: int, command_id: str = "") -> object:
             return core.ChangePhase(phase=message.phase.value, reference_price=message.reference_price, ts=ts)
         case wire.AdvanceClock():
             return core.AdvanceClock(ts=message.now)
+        case wire.SetBandOverride():
+            return core.SetBandOverride(low=message.low, high=message.high, reason=message.reason, ts=ts)
+        case wire.ClearBandOverride():
+            return core.ClearBandOverride(ts=ts)
     raise TypeError(f"{type(message).__name__} is not a matching command")
 
 

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from services.order_entry import (
     accounts, admin_operations, admin_reference, errors, health, market_data, orders, stream, transparency, web,
 )
-from services.order_entry import oversight_admin, oversight_public
+from services.order_entry import band_overrides, oversight_admin, oversight_public
 from services.order_entry.body_limit import BodyLimit
 from services.order_entry.deps import make_ports
 from services.order_entry.order_desk import OrderDesk
@@ -48,6 +48,6 @@ def create_app(ctx: ServiceContext, *, stream_events: bool = True) -> FastAPI:
     app.add_middleware(BodyLimit)
     # `web` carries the dashboard and console pages, their static assets and the read endpoints they use
     for module in (health, orders, accounts, market_data, transparency, admin_reference, admin_operations, stream, web,
-                   oversight_admin, oversight_public):
+                   oversight_admin, oversight_public, band_overrides):
         app.include_router(module.router)
     return app

@@ -10,6 +10,7 @@ from services.order_entry import pretrade
 from services.order_entry.errors import ApiError
 from services.order_entry.schemas import AmendRequest, OrderRequest, OrderView
 from shared import market_keys as mk
+from shared.bands import narrow
 from shared.bridge_reasons import ReasonCode
 from shared.ledger import PostResult
 from shared.messages import OrderType, Phase, Side
@@ -26,11 +27,13 @@ MAX_LEDGER_AMOUNT = 2**53 - 1
 
 @dataclass(frozen=True, slots=True)
 class Market:
-    """An instrument with its live phase and reference price (matching's mirror, else the operator's values)."""
+    """An instrument with its live phase and reference price (matching's mirror, else the operator's values), and
+    the band override in force for the session (matching's mirror)."""
 
     instrument: Instrument
     phase: Phase
     reference: int | None
+    clip: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,8 +108,9 @@ def new_order(req: OrderRequest, market: Market, *, now: int) -> NewOrder:
                            price=price_in_minor(req.price, instrument.currency), quantity=req.quantity,
                            expire_at=req.expire_at)
     try:
-        pretrade.check_order(terms, instrument, phase=market.phase, reference=market.reference, now=now)
-        reservation = pretrade.reservation_for(terms, instrument, reference=market.reference)
+        pretrade.check_order(terms, instrument, phase=market.phase, reference=market.reference, clip=market.clip,
+                             now=now)
+        reservation = pretrade.reservation_for(terms, instrument, reference=market.reference, clip=market.clip)
     except pretrade.Refusal as refused:
         raise refusal(refused) from None
     if reservation.amount > MAX_LEDGER_AMOUNT:
@@ -158,7 +162,7 @@ def amend(order: dict[str, str], req: AmendRequest, market: Market) -> Amend:
         pretrade.check_phase(market.phase, instrument.id)
         pretrade.check_quantity(new_leaves, instrument, check_min=False)
         if new_price is not None:
-            pretrade.check_price(new_price, instrument, instrument.band_limits(market.reference))
+            pretrade.check_price(new_price, instrument, narrow(instrument.band_limits(market.reference), market.clip))
     except pretrade.Refusal as refused:
         raise refusal(refused) from None
     increase = pretrade.amend_increase(

@@ -66,9 +66,10 @@ class OrderDesk:
         instrument = await self._ports.reference.instrument(instrument_id)
         if instrument is None:
             raise ApiError(404, "INSTRUMENT_NOT_FOUND", f"no instrument {instrument_id!r}", {"instrument": instrument_id})
-        phase, reference = await self._redis.mget(mk.phase(instrument_id), mk.reference_price(instrument_id))
+        phase, reference, clip = await self._redis.mget(mk.phase(instrument_id), mk.reference_price(instrument_id),
+                                                        mk.session_clip(instrument_id))
         return Market(instrument=instrument, phase=Phase(text(phase)) if phase else instrument.phase,
-                      reference=int(reference) if reference else instrument.reference_price)
+                      reference=int(reference) if reference else instrument.reference_price, clip=mk.parse_clip(clip))
 
     async def order(self, principal: Principal, order_id: str) -> dict[str, str]:
         """The order's state; 404 both when it does not exist and when a trader may not see it."""
@@ -122,7 +123,8 @@ class OrderDesk:
             raise ApiError(404, "INSTRUMENT_NOT_FOUND", f"no instrument {req.instrument!r}", {"instrument": req.instrument})
         instrument = self._instrument(reads.raw_instrument)
         market = Market(instrument=instrument, phase=Phase(reads.phase) if reads.phase else instrument.phase,
-                        reference=reads.reference if reads.reference is not None else instrument.reference_price)
+                        reference=reads.reference if reads.reference is not None else instrument.reference_price,
+                        clip=reads.clip)
         now = reads.now
         accepted = decide.new_order(req, market, now=now)
         link = await self._check_account(req.account, instrument, accepted.terms, now,

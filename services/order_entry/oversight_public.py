@@ -1,5 +1,6 @@
 """Public oversight reads under /v1 (no key): the published positions (accounts holding more of a unit class
-than their registry's threshold) and each linkage corridor's latest readings. Oversight writes both."""
+than their registry's threshold) and each linkage corridor's latest readings (oversight writes both), with the
+band override a BAND corridor set on each market (matching's)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import orjson
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
 
+from services.order_entry.band_overrides import BandOverrideView, overrides_of
 from services.order_entry.deps import PortsDep
 from services.order_entry.errors import error_responses, not_found
 from shared import oversight_keys as keys
@@ -35,6 +37,7 @@ class CorridorReading(BaseModel):
     reference_ask: str | None
     breach: str | None
     at: int
+    band_override: BandOverrideView | None = None
 
 
 class CorridorView(BaseModel):
@@ -59,6 +62,9 @@ async def positions(
 async def _corridor_view(ports: PortsDep, link_id: str, corridor: Corridor) -> CorridorView:
     raw = await ports.ctx.redis.hgetall(keys.corridor_readings(link_id))
     readings = [CorridorReading.model_validate(orjson.loads(value)) for value in raw.values()]
+    markets = [i for i in await ports.reference.instruments() if i.id in {r.instrument for r in readings}]
+    overrides = await overrides_of(ports.ctx.redis, markets)
+    readings = [r.model_copy(update={"band_override": overrides.get(r.instrument)}) for r in readings]
     return CorridorView(link_id=link_id, corridor=corridor, readings=sorted(readings, key=lambda r: r.instrument))
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from shared.bands import narrow
 from shared.fees import FeeSchedule, buy_reservation, reserved_share
 from shared.messages import OrderType, Phase, Side, TimeInForce
 from shared.phases import ORDER_ENTRY_PHASES
@@ -69,8 +70,10 @@ def check_price(price: int, instrument: Instrument, band: tuple[int, int] | None
                       {"low": band[0], "high": band[1]})
 
 
-def check_order(terms: Terms, instrument: Instrument, *, phase: Phase, reference: int | None, now: int) -> None:
-    """Every check of a new order that depends only on the instrument, its phase and the reference price."""
+def check_order(terms: Terms, instrument: Instrument, *, phase: Phase, reference: int | None, now: int,
+                clip: tuple[int, int] | None = None) -> None:
+    """Every check of a new order that depends only on the instrument, its phase, the reference price and the
+    session's band override (``clip``)."""
     check_phase(phase, instrument.id)
     if terms.order_type is OrderType.POST_ONLY and terms.time_in_force in (TimeInForce.IOC, TimeInForce.FOK):
         raise Refusal(422, "INVALID_TIME_IN_FORCE", "a post-only order cannot be IOC or FOK")
@@ -82,7 +85,7 @@ def check_order(terms: Terms, instrument: Instrument, *, phase: Phase, reference
     elif terms.expire_at is not None:
         raise Refusal(422, "EXPIRY_NOT_ALLOWED", "only GTD orders take expire_at")
     check_quantity(terms.quantity, instrument)
-    band = instrument.band_limits(reference)
+    band = narrow(instrument.band_limits(reference), clip)
     if terms.order_type is OrderType.MARKET:
         if terms.price is not None:
             raise Refusal(422, "PRICE_NOT_ALLOWED", "a market order has no price")
@@ -95,13 +98,14 @@ def check_order(terms: Terms, instrument: Instrument, *, phase: Phase, reference
         check_price(terms.price, instrument, band)
 
 
-def reservation_for(terms: Terms, instrument: Instrument, *, reference: int | None) -> Reservation:
+def reservation_for(terms: Terms, instrument: Instrument, *, reference: int | None,
+                    clip: tuple[int, int] | None = None) -> Reservation:
     """Buy: limit × qty + the fee bound (a market buy at the band's upper limit); sell: the units themselves."""
     if terms.side is Side.SELL:
         return Reservation(instrument.unit_asset, terms.quantity, None)
     limit = terms.price
     if limit is None:
-        band = instrument.band_limits(reference)
+        band = narrow(instrument.band_limits(reference), clip)
         assert band is not None, "check_order refuses market buys without a band"
         limit = band[1]
     amount = buy_reservation(instrument.fee_schedule, limit_price=limit, quantity=terms.quantity)

@@ -52,6 +52,7 @@ class SubmitReads:
     raw_instrument: bytes | None
     phase: str | None
     reference: int | None
+    clip: tuple[int, int] | None  # the session's band override (``shared.market_keys.session_clip``)
     holding_limits: dict[str, int]
     order_id: str
     now: int  # business time (``shared.business_clock``)
@@ -84,17 +85,17 @@ class RedisOrderStore:
         pipe.sismember(grants_key, account)
         pipe.get(mk.client_order(account, client_order_id))
         pipe.hget(reference_store.INSTRUMENTS, instrument)
-        pipe.mget(mk.phase(instrument), mk.reference_price(instrument))
+        pipe.mget(mk.phase(instrument), mk.reference_price(instrument), mk.session_clip(instrument))
         pipe.hgetall(redis_keys.holding_limits_key(account))
         pipe.incr(mk.order_sequence(instrument))
         pipe.get(CLOCK_KEY)
         if purchase_period is not None:
             purchase_limits.queue_reads(pipe, account=account, period=purchase_period)
-        granted, existing, raw_instrument, (phase, reference), limits, seq, clock, *bought = await pipe.execute()
+        granted, existing, raw_instrument, (phase, reference, clip), limits, seq, clock, *bought = await pipe.execute()
         return SubmitReads(
             granted=bool(granted), existing=text(existing) if existing is not None else None,
             raw_instrument=raw_instrument, phase=text(phase) if phase else None,
-            reference=int(reference) if reference else None,
+            reference=int(reference) if reference else None, clip=mk.parse_clip(clip),
             holding_limits={text(k): int(v) for k, v in limits.items()}, order_id=f"O-{instrument}-{seq}",
             now=business_time(clock),
             purchases=PurchaseReads(purchase_period, *bought) if purchase_period is not None else None)

@@ -1,6 +1,7 @@
 """What oversight does with each event: the pure detectors judge it once, then the effects are made durable
 (retried while Redis or the broker is away) — alerts recorded once and published, the corridor's action run
-for a new breach, purchases counted, positions and corridor readings published.
+for a new breach (HALT: a phase command; BAND: a band override command, both to matching on
+``orders.commands``), purchases counted, positions and corridor readings published.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from services.oversight.redis_store import OversightStore
 from shared import oversight_keys as keys
 from shared.corridor import CorridorAction, reference_price
 from shared.kafka import TRANSIENT_ERRORS, dead_letter, parse, publish
-from shared.messages import AlertRaised, BookDelta, ChangePhase, Phase, Side, TradeExecuted, TradeSettled
+from shared.messages import (AlertRaised, BookDelta, ChangePhase, Phase, SetBandOverride, Side, TradeExecuted,
+                             TradeSettled)
 from shared.reference import Instrument, LinkageTerms
 from shared.reference_store import ReferenceStore
 from shared.runtime import ServiceContext
@@ -142,6 +144,8 @@ class Watcher:
                           occurred_at=alert.raised_at, correlation_id=alert.evidence[0], wait=True)
             if alert.details.get("action") == CorridorAction.HALT:
                 await self._halt(alert)
+            elif alert.details.get("action") == CorridorAction.BAND:
+                await self._narrow_band(alert)
         except BaseException:
             await self._store.forget_alert(alert.alert_id)
             raise
@@ -153,6 +157,15 @@ class Watcher:
         await publish(self._ctx.producer, ORDERS_COMMANDS.name, alert.subject,
                       ChangePhase(instrument=alert.subject, phase=Phase.HALTED),
                       event_id=f"oversight-halt:{alert.alert_id}", occurred_at=alert.raised_at,
+                      correlation_id=alert.alert_id, wait=True)
+
+    async def _narrow_band(self, alert: AlertRaised) -> None:
+        """The corridor's BAND: matching narrows the market's next sessions' band to the corridor."""
+        await publish(self._ctx.producer, ORDERS_COMMANDS.name, alert.subject,
+                      SetBandOverride(instrument=alert.subject, low=int(alert.details["band_low"]),
+                                      high=int(alert.details["band_high"]),
+                                      reason=f"corridor of link {alert.details['link_id']}"),
+                      event_id=f"oversight-band:{alert.alert_id}", occurred_at=alert.raised_at,
                       correlation_id=alert.alert_id, wait=True)
 
 

@@ -4,17 +4,17 @@
 event stream, and `snapshot()` / `MatchingEngine.restore()` carry the state across restarts.
 """
 
-from services.matching.core.commands import (AdvanceClock, AmendOrder, CancelOrder, ChangePhase, MassCancel,
-                                             SetReferencePrice, SubmitOrder)
+from services.matching.core.commands import (AdvanceClock, AmendOrder, CancelOrder, ChangePhase, ClearBandOverride,
+                                             MassCancel, SetBandOverride, SetReferencePrice, SubmitOrder)
 from services.matching.core.engine import MatchingEngine
-from services.matching.core.events import (BookDelta, CommandRejected, Event, OrderAccepted, OrderAmended,
+from services.matching.core.events import (BandOverrideChanged, BookDelta, CommandRejected, Event, OrderAccepted, OrderAmended,
                                            OrderCancelled, OrderExpired, OrderRejected, PhaseChanged,
                                            ReferencePriceChanged, TradeExecuted, TradingHalted)
 from services.matching.core.instrument import CircuitBreaker, InstrumentRules
 
 __all__ = [
-    "AdvanceClock", "AmendOrder", "BookDelta", "CancelOrder", "ChangePhase", "CircuitBreaker", "CommandRejected",
-    "Event", "InstrumentRules", "MassCancel", "MatchingEngine", "OrderAccepted", "OrderAmended", "OrderCancelled",
-    "OrderExpired", "OrderRejected", "PhaseChanged", "ReferencePriceChanged", "SetReferencePrice", "SubmitOrder",
-    "TradeExecuted", "TradingHalted",
+    "AdvanceClock", "AmendOrder", "BandOverrideChanged", "BookDelta", "CancelOrder", "ChangePhase", "CircuitBreaker",
+    "ClearBandOverride", "CommandRejected", "Event", "InstrumentRules", "MassCancel", "MatchingEngine",
+    "OrderAccepted", "OrderAmended", "OrderCancelled", "OrderExpired", "OrderRejected", "PhaseChanged",
+    "ReferencePriceChanged", "SetBandOverride", "SetReferencePrice", "SubmitOrder", "TradeExecuted", "TradingHalted",
 ]

@@ -88,3 +88,20 @@ class SetReferencePrice:
 
     price: int
     ts: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SetBandOverride:
+    """From the next reference price on, the band may not leave `low`..`high` (see `shared.bands.narrow`)."""
+
+    low: int
+    high: int
+    reason: str = ""
+    ts: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ClearBandOverride:
+    """From the next reference price on, the static band applies alone."""
+
+    ts: int = 0

@@ -38,8 +38,8 @@ from services.matching.core import reasons as r
 from services.matching.core import snapshot as snap
 from services.matching.core.book import Book, Order
 from services.matching.core.breaker import BreakerWindow
-from services.matching.core.commands import (AdvanceClock, AmendOrder, CancelOrder, ChangePhase, MassCancel,
-                                             SetReferencePrice, SubmitOrder)
+from services.matching.core.commands import (AdvanceClock, AmendOrder, CancelOrder, ChangePhase, ClearBandOverride,
+                                             MassCancel, SetBandOverride, SetReferencePrice, SubmitOrder)
 from services.matching.core.continuous import Touched, fillable, take
 from services.matching.core.events import (BookDelta, CommandRejected, Event, OrderAccepted, OrderAmended,
                                            OrderCancelled, OrderExpired, OrderRejected, PhaseChanged, build)
@@ -47,6 +47,7 @@ from services.matching.core.instrument import InstrumentRules
 from services.matching.core.validation import ENTRY_KINDS, kind_of, price_reason, quantity_reason, submit_reason
 from services.matching.core.vocabulary import (BUY, CLOSED, CONTINUOUS, GTD, ORDER_ENTRY_PHASES, PHASES, POST_ONLY,
                                                STP_MODES)
+from shared.bands import narrow
 
 #: How many mass cancel ids an engine keeps to drop a repeat (see "Commands sent again" above).
 MASS_CANCEL_MEMORY = 64
@@ -70,10 +71,11 @@ class MatchingEngine:
         self.reference_price = reference_price
         self.last_trade_price: int | None = None
         self.breaker = BreakerWindow(rules.circuit_breaker) if rules.circuit_breaker is not None else None
-        self.band = rules.band_limits(reference_price)  # the static band's (low, high), kept with the reference
+        self.band_override: tuple[int, int] | None = None  # for the sessions to come
+        self.session_clip: tuple[int, int] | None = None  # the override in force when the reference was set
         # Whether a new order's size and price need more than "a positive int" (lot, limits, tick, band).
         self._checks_size = rules.lot != 1 or rules.min_quantity is not None or rules.max_quantity is not None
-        self._checks_price = rules.tick != 1 or rules.price_band is not None
+        self.apply_band()
         self.expiries: list[tuple[int, int, Order]] = []  # GTD heap (expire_at, priority, order); stale entries skipped
         self._handlers: dict[type, Callable[[object], list[Event]]] = {
             SubmitOrder: self._submit,
@@ -83,7 +85,15 @@ class MatchingEngine:
             ChangePhase: partial(phases.change_phase, self),
             AdvanceClock: partial(phases.advance_clock, self),
             SetReferencePrice: partial(phases.set_reference_price, self),
+            SetBandOverride: partial(phases.set_band_override, self),
+            ClearBandOverride: partial(phases.clear_band_override, self),
         }
+
+    def apply_band(self) -> None:
+        """The band's (low, high), kept with the reference: the static band around it, narrowed by the session's
+        clip."""
+        self.band = narrow(self.rules.band_limits(self.reference_price), self.session_clip)
+        self._checks_price = self.rules.tick != 1 or self.band is not None
 
     def handle(self, command: object) -> list[Event]:
         """Apply one command; return the events it caused, in order."""
@@ -104,6 +114,8 @@ class MatchingEngine:
         engine = cls(state.rules, phase=state.phase, reference_price=state.reference_price)
         engine.seq, engine.trade_seq, engine.last_trade_price = state.seq, state.trade_seq, state.last_trade_price
         engine.known_order_ids = state.known_order_ids
+        engine.band_override, engine.session_clip = state.band_override, state.session_clip
+        engine.apply_band()
         engine.mass_cancels.extend(state.mass_cancels)
         if engine.breaker is not None and state.breaker is not None:
             engine.breaker.load(state.breaker)

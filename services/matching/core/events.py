@@ -88,7 +88,16 @@ class PhaseChanged(Event, _fields("PhaseChanged", "previous phase reason")):
     __slots__ = ()
 
 
-class ReferencePriceChanged(Event, _fields("ReferencePriceChanged", "price")):
+class ReferencePriceChanged(Event, _fields("ReferencePriceChanged", "price clip_low clip_high")):
+    """The band until the next reference price is the static band around `price`, narrowed by the band override
+    in force (`clip_low`..`clip_high`, None without one)."""
+
+    __slots__ = ()
+
+
+class BandOverrideChanged(Event, _fields("BandOverrideChanged", "low high reason")):
+    """A band override set (or cleared: `low` and `high` None), in force from the next reference price."""
+
     __slots__ = ()
 
 

@@ -1,8 +1,9 @@
-"""Trading phases, the business clock and the reference price: the engine's non-order commands.
+"""Trading phases, the business clock, the reference price and the band override: the engine's non-order commands.
 
 Leaving an auction for CONTINUOUS or CLOSED uncrosses the book, and so does entering CONTINUOUS with a
 crossed book; entering CLOSED expires DAY orders; resuming from HALTED restarts the circuit breaker's memory
-at the last trade price. GTD orders expire when an AdvanceClock reaches their `expire_at`.
+at the last trade price. GTD orders expire when an AdvanceClock reaches their `expire_at`. A band override (set or cleared) changes no
+band at once: the next reference price, a session's open, computes the band with the override then in force.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from heapq import heappop
 
 from services.matching.core import reasons as r
 from services.matching.core.auction import uncross
-from services.matching.core.commands import AdvanceClock, ChangePhase, SetReferencePrice
-from services.matching.core.events import Event, ReferencePriceChanged
+from services.matching.core.commands import (AdvanceClock, ChangePhase, ClearBandOverride, SetBandOverride,
+                                             SetReferencePrice)
+from services.matching.core.events import BandOverrideChanged, Event, ReferencePriceChanged
 from services.matching.core.validation import price_reason
 from services.matching.core.vocabulary import AUCTIONS, CLOSED, CONTINUOUS, DAY, HALTED, PHASES, TRANSITIONS
 
@@ -64,8 +66,25 @@ def set_reference_price(engine, cmd: SetReferencePrice) -> list[Event]:
     return out
 
 
+def set_band_override(engine, cmd: SetBandOverride) -> list[Event]:
+    if (price_reason(cmd.low, engine.rules, None) is not None or price_reason(cmd.high, engine.rules, None) is not None
+            or cmd.low > cmd.high or type(cmd.reason) is not str):
+        return [engine.command_rejected("SET_BAND_OVERRIDE", None, r.INVALID_PRICE, cmd.ts)]
+    engine.band_override = (cmd.low, cmd.high)
+    engine.seq += 1
+    return [BandOverrideChanged(engine.instrument, engine.seq, cmd.ts, cmd.low, cmd.high, cmd.reason)]
+
+
+def clear_band_override(engine, cmd: ClearBandOverride) -> list[Event]:
+    engine.band_override = None
+    engine.seq += 1
+    return [BandOverrideChanged(engine.instrument, engine.seq, cmd.ts, None, None, "")]
+
+
 def _apply_reference_price(engine, price: int, ts: int, out: list[Event]) -> None:
     engine.reference_price = price
-    engine.band = engine.rules.band_limits(price)
+    engine.session_clip = engine.band_override
+    engine.apply_band()
+    clip = engine.session_clip or (None, None)
     engine.seq += 1
-    out.append(ReferencePriceChanged(engine.instrument, engine.seq, ts, price))
+    out.append(ReferencePriceChanged(engine.instrument, engine.seq, ts, price, *clip))

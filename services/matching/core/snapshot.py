@@ -29,6 +29,8 @@ class EngineState:
     orders: list[Order]
     known_order_ids: set[str]
     mass_cancels: list[str]
+    band_override: tuple[int, int] | None = None
+    session_clip: tuple[int, int] | None = None
 
 
 def dump(engine) -> dict:
@@ -46,6 +48,8 @@ def dump(engine) -> dict:
                    for order in engine.orders.values()],
         "known_order_ids": sorted(engine.known_order_ids),
         "mass_cancels": list(engine.mass_cancels),
+        "band_override": None if engine.band_override is None else list(engine.band_override),
+        "session_clip": None if engine.session_clip is None else list(engine.session_clip),
     }
 
 
@@ -63,4 +67,11 @@ def parse(data: dict) -> EngineState:
         orders=[Order(*fields) for fields in data["orders"]],
         known_order_ids=set(data["known_order_ids"]),
         mass_cancels=data.get("mass_cancels", []),
+        band_override=_pair(data.get("band_override")),
+        session_clip=_pair(data.get("session_clip")),
     )
+
+
+def _pair(value: list[int] | None) -> tuple[int, int] | None:
+    """A price range; absent from snapshots taken before band overrides existed."""
+    return None if value is None else (value[0], value[1])

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from services.order_entry.errors import error_responses
 from shared import market_keys as mk
-from shared.bands import band_limits
+from shared.bands import band_limits, narrow
 from shared.money import from_minor, minor_digits, parse_fraction
 
 router = APIRouter(prefix="/v1", tags=["market data"], responses=error_responses(503))
@@ -51,15 +51,17 @@ class Summary:
     band: tuple[int, int] | None
 
 
-def summarise(*, reference: int | None, band: Fraction | None, trades_newest_first: list[dict]) -> Summary:
-    """Last price, change against the reference, volume, and the static band (as matching computes it)."""
+def summarise(*, reference: int | None, band: Fraction | None, trades_newest_first: list[dict],
+              clip: tuple[int, int] | None = None) -> Summary:
+    """Last price, change against the reference, volume, and the band (the static band narrowed by the session's
+    band override, as matching computes it)."""
     last = int(trades_newest_first[0]["price"]) if trades_newest_first else None
     last_at = int(trades_newest_first[0].get("at", 0)) if trades_newest_first else None
     change = None if last is None or reference is None else last - reference
     change_bps = None if change is None or not reference else int(Fraction(change * 10_000, reference))
     return Summary(last=last, last_at=last_at, change=change, change_bps=change_bps,
                    volume=sum(int(t["quantity"]) for t in trades_newest_first), trades=len(trades_newest_first),
-                   band=band_limits(band, reference))
+                   band=narrow(band_limits(band, reference), clip))
 
 
 @router.get("/markets/summary", response_model=list[MarketLine])
@@ -77,7 +79,7 @@ async def summary(request: Request) -> list[MarketLine]:
         ccy = instrument.currency
         figures = summarise(reference=market.reference,
                             band=None if instrument.band is None else parse_fraction(instrument.band),
-                            trades_newest_first=[orjson.loads(item) for item in raw])
+                            trades_newest_first=[orjson.loads(item) for item in raw], clip=market.clip)
         band_low, band_high = figures.band or (None, None)
         out.append(MarketLine(
             id=instrument.id, registry=instrument.registry, currency=ccy, minor_digits=minor_digits(ccy),

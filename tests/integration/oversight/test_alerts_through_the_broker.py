@@ -1,5 +1,5 @@
 """Every alert kind raised by the oversight service from events on the real broker, the corridor's HALT sent
-as a phase command, and a restart that rebuilds the detectors' state from the topics."""
+as a phase command and its BAND as a band override command, and a restart that rebuilds the detectors' state from the topics."""
 
 from __future__ import annotations
 
@@ -134,6 +134,18 @@ async def test_a_market_leaving_its_corridor_raises_an_alert_and_halt_sends_the_
                 if m["payload"].get("instrument") == instrument]
     assert [(m["type"], m["payload"]["phase"], m["event_id"]) for m in commands] == [
         ("ChangePhase", "HALTED", f"oversight-halt:{found.alert_id}")]
+
+
+async def test_a_market_leaving_a_band_corridor_sends_the_corridor_in_its_own_prices_as_a_band_override(oversight):
+    link_id, instrument = await _corridor_market(oversight, "BAND")
+    await feed(oversight, trade("low" + instrument, at=T0, price=300, instrument=instrument))
+    found = await oversight.alert(f"CORRIDOR_BREACH:{link_id}:{instrument}:ev:low{instrument}")
+    assert (found.details["breach"], found.details["band_low"], found.details["band_high"]) == ("BELOW_FLOOR", 400, 3000)
+    commands = [m for m in await topic_messages(oversight.settings, ORDERS_COMMANDS.name)
+                if m["payload"].get("instrument") == instrument]
+    assert [(m["type"], m["payload"], m["event_id"]) for m in commands] == [
+        ("SetBandOverride", {"instrument": instrument, "low": 400, "high": 3000, "reason": f"corridor of link {link_id}"},
+         f"oversight-band:{found.alert_id}")]
 
 
 async def test_a_corridor_with_action_alert_only_raises_the_alert(oversight):

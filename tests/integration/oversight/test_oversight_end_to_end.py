@@ -1,5 +1,6 @@
 """Oversight on the whole embedded stack, through the HTTP API: a corridor's HALT stops the market until an
-operator resumes it; a wash trade across one owner's accounts is listed for operators and auditors; positions
+operator resumes it; a corridor's BAND narrows the market's next sessions' band until an operator clears it; a wash
+trade across one owner's accounts is listed for operators and auditors; positions
 above the registry's threshold are published; the purchase limit refuses a buy past it."""
 
 from __future__ import annotations
@@ -62,6 +63,80 @@ async def test_a_trade_above_the_corridor_halts_the_market_until_an_operator_res
         (market.instrument, 5300, "5300.00", "ABOVE_CEILING")]
     listed = (await market.client.get("/v1/corridors")).json()
     assert corridor in listed
+
+
+async def _band_override(market: LinkedMarket) -> dict | None:
+    listed = (await market.client.get("/v1/admin/band-overrides", headers=market.operator)).json()
+    return next((o for o in listed if o["instrument"] == market.instrument), None)
+
+
+async def _band(market: LinkedMarket) -> tuple[str, str]:
+    lines = (await market.client.get("/v1/markets/summary")).json()
+    line = next(m for m in lines if m["id"] == market.instrument)
+    return line["band_low"], line["band_high"]
+
+
+async def _next_session(market: LinkedMarket, reference: str, *, band: tuple[str, str]) -> None:
+    """Close the market and open the next session at ``reference``; wait until matching shows it with ``band``."""
+    await market.admin(f"instruments/{market.instrument}/phase", {"phase": "CLOSED"})
+    await market.admin(f"instruments/{market.instrument}/phase", {"phase": "CONTINUOUS", "reference_price": reference})
+
+    async def opened() -> bool:
+        return await _band(market) == band and await _phase(market) == "CONTINUOUS"
+
+    await eventually(opened, what=f"the next session open with the band {band}")
+
+
+async def test_a_trade_above_a_band_corridor_narrows_the_next_sessions_band_until_an_operator_clears_it(
+        market: LinkedMarket):
+    await market.open(corridor={"currency": "CNY", "floor": 2000, "ceiling": 5200, "action": "BAND"})
+    seller, buyer = f"{market.bj}/acme-steel", f"{market.bj}/beijing-heat"
+    sells, buys = await market.trader(seller, units=1_000), await market.trader(buyer, cny="100000.00")
+    ask = await market.order(sells, account=seller, side="SELL", quantity=10, price="53.00")
+    await market.until_status(ask["order_id"], "NEW")
+    await market.order(buys, account=buyer, side="BUY", quantity=10, price="53.00")
+
+    breach = (await eventually(lambda: _alerts_on(market, "CORRIDOR_BREACH"), what="the corridor alert"))[0]
+    assert (breach["details"]["action"], breach["details"]["band_low"], breach["details"]["band_high"]) == (
+        "BAND", 2000, 5200)
+    override = await eventually(lambda: _band_override(market), what="matching to record the band override")
+    assert (override["low"], override["high"], override["in_force_high"]) == ("20.00", "52.00", None)
+    # the session under way keeps its band (45.00–55.00)
+    assert await _band(market) == ("45.00", "55.00")
+    await market.order(sells, account=seller, side="SELL", quantity=10, price="54.00")
+
+    await _next_session(market, "50.00", band=("45.00", "52.00"))
+    body = {"instrument": market.instrument, "account": buyer, "side": "BUY", "type": "LIMIT", "time_in_force": "GTC",
+            "price": "52.01", "quantity": 10, "client_order_id": "above-the-corridor"}
+    refused = await market.client.post("/v1/orders", json=body, headers=buys)
+    assert (refused.status_code, refused.json()["code"], refused.json()["details"]) == (
+        422, "PRICE_OUTSIDE_BAND", {"low": 4500, "high": 5200})
+    corridor = (await market.client.get(f"/v1/links/{market.link_id}/corridor")).json()
+    assert [(r["instrument"], r["band_override"]["in_force_high"]) for r in corridor["readings"]] == [
+        (market.instrument, "52.00")]
+
+    denied = await market.client.delete(f"/v1/admin/instruments/{market.instrument}/band-override", headers=buys)
+    assert (denied.status_code, denied.json()["code"]) == (403, "FORBIDDEN")
+    cleared = await market.client.delete(f"/v1/admin/instruments/{market.instrument}/band-override",
+                                         headers=market.operator)
+    assert cleared.status_code == 202, cleared.text
+
+    async def lifted() -> bool:
+        found = await _band_override(market)
+        return found is not None and found["low"] is None
+
+    await eventually(lifted, what="matching to clear the band override")
+    await _next_session(market, "50.00", band=("45.00", "55.00"))
+    assert await _band_override(market) is None
+    accepted = await market.client.post("/v1/orders", json={**body, "client_order_id": "after-clearing"}, headers=buys)
+    assert accepted.status_code == 201, accepted.text
+    # settlement follows matching's event chain through the override events: the next trade settles
+    await market.order(sells, account=seller, side="SELL", quantity=10, price="52.01")
+    settled = await market.until_settlements(buyer, 2)
+    assert (settled[0]["type"], settled[0]["price"]) == ("TradeSettled", 5201)
+    again = await market.client.delete(f"/v1/admin/instruments/{market.instrument}/band-override",
+                                       headers=market.operator)
+    assert (again.status_code, again.json()["code"]) == (404, "BAND_OVERRIDE_NOT_FOUND")
 
 
 async def test_a_wash_trade_is_listed_for_operators_and_auditors_but_not_traders(market: LinkedMarket):

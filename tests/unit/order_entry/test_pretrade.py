@@ -65,6 +65,18 @@ def test_a_market_buy_reserves_at_the_upper_band_and_a_sell_reserves_units() -> 
     assert (sell.asset, sell.amount) == ("U:CN-BJ:ALLOWANCE:2025", 100)
 
 
+def test_the_sessions_band_override_narrows_the_band_the_checks_and_a_market_buys_reservation_use() -> None:
+    with pytest.raises(Refusal) as caught:
+        pretrade.check_order(terms(price=5205), INSTRUMENT, phase=Phase.CONTINUOUS, reference=5000, now=0,
+                             clip=(4000, 5200))
+    assert (caught.value.code, caught.value.details) == ("PRICE_OUTSIDE_BAND", {"low": 4500, "high": 5200})
+    pretrade.check_order(terms(price=5200), INSTRUMENT, phase=Phase.CONTINUOUS, reference=5000, now=0,
+                         clip=(4000, 5200))
+    buy = pretrade.reservation_for(terms(order_type=OrderType.MARKET, price=None), INSTRUMENT, reference=5000,
+                                   clip=(4000, 5200))
+    assert buy.limit_price == 5200
+
+
 FEES = FeeSchedule(10, 20, 100)
 
 

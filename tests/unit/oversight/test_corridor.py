@@ -7,7 +7,7 @@ from fractions import Fraction
 import pytest
 from pydantic import ValidationError
 
-from shared.corridor import Corridor, CorridorAction, outside, reference_price
+from shared.corridor import Corridor, CorridorAction, market_limits, outside, reference_price
 from shared.reference import Instrument, LinkageTerms, UnitClass
 from services.oversight.detectors.corridor import CorridorDetector, Watch, watches_of
 from tests.unit.oversight.builders import trade
@@ -23,6 +23,22 @@ def test_a_price_converts_at_the_fx_and_the_links_unit_rate_exactly():
     assert reference_price(CORRIDOR, price=1000, currency="JPY", unit_rate=Fraction(2)) == 2500
     assert reference_price(CORRIDOR, price=3, currency="JPY", unit_rate=Fraction(1)) == 15
     assert reference_price(CORRIDOR, price=1000, currency="KRW", unit_rate=Fraction(1)) is None
+
+
+def test_the_corridor_in_a_markets_own_prices_is_the_ticks_whose_converted_price_lies_inside():
+    # CNY 20.00–150.00 at 1 JPY = 0.05 CNY: JPY 400–3000; a unit counting as 3 reference tonnes: JPY 1200–9000
+    assert market_limits(CORRIDOR, currency="JPY", unit_rate=Fraction(1), tick=1) == (400, 3000)
+    assert market_limits(CORRIDOR, currency="JPY", unit_rate=Fraction(3), tick=1) == (1200, 9000)
+    # ticks of 7 yen: the first multiple at or above 400 and the last at or below 3000
+    assert market_limits(CORRIDOR, currency="JPY", unit_rate=Fraction(1), tick=7) == (406, 2996)
+    # the reference currency itself, at a unit rate that leaves fractions of a fen
+    assert market_limits(CORRIDOR, currency="CNY", unit_rate=Fraction(2, 3), tick=1) == (1334, 10000)
+    assert market_limits(CORRIDOR, currency="KRW", unit_rate=Fraction(1), tick=1) is None
+
+
+def test_a_corridor_narrower_than_a_tick_leaves_the_tick_at_or_above_its_floor():
+    narrow = Corridor(currency="CNY", floor=2001, ceiling=2002, fx={"JPY": "0.05"})
+    assert market_limits(narrow, currency="JPY", unit_rate=Fraction(1), tick=10) == (410, 410)
 
 
 def test_outside_names_the_side_of_the_corridor_a_price_left_by():
@@ -65,3 +81,19 @@ def test_leaving_the_corridor_raises_one_alert_until_the_market_comes_back_insid
     assert breach.details == {"link_id": "BJ-TYO", "breach": "ABOVE_CEILING", "action": "HALT", "price": 3100,
                               "reference_price": "15500.00", "currency": "CNY", "floor": 2000, "ceiling": 15000}
     assert detector.readings[("BJ-TYO", "TYO")].converted == 1000
+
+
+def test_a_breach_of_a_band_corridor_carries_the_corridor_in_the_markets_ticks_as_the_override():
+    detector = CorridorDetector()
+    band = CORRIDOR.model_copy(update={"action": CorridorAction.BAND})
+    watches = {"TYO": [Watch("BJ-TYO", band, "JPY", Fraction(2), tick=5)]}
+    [breach] = detector.observe(trade("T1", at=1, price=6010, instrument="TYO"), watches)  # CNY 150.25 a tonne
+    assert breach.details == {"link_id": "BJ-TYO", "breach": "ABOVE_CEILING", "action": "BAND", "price": 6010,
+                              "reference_price": "15025.00", "currency": "CNY", "floor": 2000, "ceiling": 15000,
+                              "band_low": 800, "band_high": 6000}
+
+
+def test_a_links_watch_knows_its_markets_tick():
+    link = LinkageTerms(id="BJ-TYO", kind="BILATERAL", from_registry="CN-BJ", to_registry="JP-TYO", corridor=CORRIDOR)
+    tokyo = _instrument("TYO", "JP-TYO", "JPY").model_copy(update={"tick": 5})
+    assert watches_of([link], [tokyo]) == {"TYO": [Watch("BJ-TYO", CORRIDOR, "JPY", Fraction(1), tick=5)]}

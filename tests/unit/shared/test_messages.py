@@ -20,6 +20,8 @@ SAMPLES: dict[str, dict] = {
     "MassCancel": dict(instrument="X", registry="KR"),
     "ChangePhase": dict(instrument="X", phase="CONTINUOUS"),
     "AdvanceClock": dict(instrument="X", now=1_700_000_000_000),
+    "SetBandOverride": dict(instrument="X", low=4000, high=5200, reason="corridor K"),
+    "ClearBandOverride": dict(instrument="X"),
     "OrderAccepted": dict(order_id="o", instrument="X", account="a", side="SELL", order_type="LIMIT",
                           time_in_force="DAY", price=1, quantity=1),
     "OrderRejected": dict(order_id="o", instrument="X", account="a", side=None, reason="UNKNOWN_ORDER"),
@@ -34,7 +36,8 @@ SAMPLES: dict[str, dict] = {
                           aggressor_side="BUY", buy_leaves_quantity=0, sell_leaves_quantity=3),
     "CommandRejected": dict(instrument="X", command="CancelOrder", order_id="o", reason="UNKNOWN_ORDER"),
     "PhaseChanged": dict(instrument="X", previous="CONTINUOUS", phase="HALTED", reason="CIRCUIT_BREAKER"),
-    "ReferencePriceChanged": dict(instrument="X", price=5230),
+    "ReferencePriceChanged": dict(instrument="X", price=5230, clip_low=5000, clip_high=5200),
+    "BandOverrideChanged": dict(instrument="X", low=None, high=None, reason=""),
     "TradingHalted": dict(instrument="X", order_id="o", price=6000, anchor_price=5000, low=4500, high=5500),
     "BookDelta": dict(instrument="X", side="BUY", price=5, quantity=0, order_count=0),
     "TradeSettled": dict(trade_id="X:T1", instrument="X", buy_account="a", sell_account="b", price=5, quantity=2,
@@ -87,6 +90,11 @@ def test_messages_are_immutable() -> None:
 def test_an_unknown_field_is_refused() -> None:
     with pytest.raises(ValidationError):
         SubmitOrder.model_validate({**SAMPLES["SubmitOrder"], "leverage": 10})
+
+
+def test_a_band_override_needs_its_low_at_or_below_its_high() -> None:
+    with pytest.raises(ValidationError):
+        MESSAGE_TYPES["SetBandOverride"](instrument="X", low=5201, high=5200)
 
 
 def test_an_unknown_type_is_refused() -> None:

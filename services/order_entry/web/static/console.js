@@ -1,5 +1,6 @@
 // Operator console: the key lives in sessionStorage and goes out as X-API-Key. Phase changes, link suspension
-// and resumption (showing the in-flight policy first), allocations, health and the latest audit.
+// and resumption (showing the in-flight policy first), band overrides (cleared here), allocations, health and
+// the latest audit.
 "use strict";
 
 const PHASES = ["PRE_OPEN", "OPENING_AUCTION", "CONTINUOUS", "CLOSING_AUCTION", "HALTED", "CLOSED"];
@@ -32,11 +33,11 @@ function confirmAction(title, detail) {
   });
 }
 
-async function act(title, path, body) {
+async function act(title, path, body, method = "POST") {
   const key = requireKey();
   if (!key) return null;
   try {
-    const answer = await api(path, { method: "POST", body: body ?? {}, key });
+    const answer = await api(path, { method, body: method === "DELETE" ? undefined : body ?? {}, key });
     banner(`${title}: ${answer && answer.command_id ? "sent to the bridge" : "done"}`, "info");
     report(title, answer);
     return answer;
@@ -168,6 +169,37 @@ async function loadAlerts() {
   }
 }
 
+async function clearBandOverride(override) {
+  if (await confirmAction(`Clear the band override of ${override.instrument}?`,
+    "the static band applies alone again from the next session (the next reference price)")) {
+    await act(`${override.instrument} band override cleared`,
+      `/v1/admin/instruments/${encodeURIComponent(override.instrument)}/band-override`, undefined, "DELETE");
+  }
+}
+
+function range(low, high, currency) {
+  return low === null ? "none" : `${low}–${high} ${currency}`;
+}
+
+async function loadBandOverrides() {
+  const key = operatorKey();
+  const stateText = document.getElementById("band-overrides-state");
+  if (!key) { stateText.textContent = "needs an operator key"; return; }
+  try {
+    const overrides = await api("/v1/admin/band-overrides", { key });
+    stateText.textContent = overrides.length ? "set by a corridor whose action is BAND" : "no band overrides";
+    document.querySelector("#band-overrides tbody").replaceChildren(...overrides.map((o) =>
+      el("tr", { "data-instrument": o.instrument },
+        el("td", { class: "text" }, o.instrument), el("td", { class: "text" }, range(o.low, o.high, o.currency)),
+        el("td", { class: "text" }, range(o.in_force_low, o.in_force_high, o.currency)),
+        el("td", { class: "text" }, o.reason),
+        el("td", { class: "text" }, el("button", { type: "button", class: "clear-band", disabled: o.low === null,
+          onclick: () => clearBandOverride(o) }, "Clear")))));
+  } catch (err) {
+    stateText.textContent = `${err.message} (${err.code})`;
+  }
+}
+
 let shownPhases = "";
 
 async function refresh() {
@@ -184,6 +216,7 @@ async function refresh() {
   }
   loadHealth();
   loadAlerts();
+  loadBandOverrides();
 }
 
 function showKeyState() {

@@ -40,7 +40,15 @@ function corridorRows(corridors) {
     el("td", { class: "text" }, c.link_id), el("td", { class: "text" }, r.instrument), el("td", {}, `${r.price} ${r.currency}`),
     el("td", {}, `${r.reference_price} ${c.corridor.currency}`), el("td", {}, c.corridor.floor), el("td", {}, c.corridor.ceiling),
     el("td", { class: "text" }, el("span", { class: "badge " + (r.breach ? "fail" : "ok") }, r.breach || "inside")),
-    el("td", { class: "text" }, c.corridor.action))));
+    el("td", { class: "text" }, c.corridor.action),
+    el("td", { class: "text" }, bandOverrideText(r.band_override)))));
+}
+
+function bandOverrideText(override) {
+  if (!override) return "";
+  const next = override.low === null ? "cleared" : `${override.low}–${override.high} ${override.currency}`;
+  const now = override.in_force_low === null ? "" : ` (this session ${override.in_force_low}–${override.in_force_high})`;
+  return next + now;
 }
 
 function positionRows(positions) {

@@ -80,6 +80,15 @@ def test_the_audit_passes_after_any_sequence_of_movements(redis_client: redis.Re
 
 
 @pytest.fixture
+def funded(redis_client: redis.Redis) -> Ledger:
+    """The ledger tests' books, opened and funded (this directory's ``ledger`` fixture is the bridge's)."""
+    books = Ledger(redis_client)
+    open_books(books)
+    fund(books)
+    return books
+
+
+@pytest.fixture
 def audited_books(funded: Ledger, redis_client: redis.Redis) -> redis.Redis:
     apply(funded, 1, ("trade", 50, 20, 4_900, False))
     apply(funded, 2, ("export", 5))

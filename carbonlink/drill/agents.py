@@ -102,10 +102,13 @@ class Agent:
         if phase_start:
             logic.start_units = logic.units
 
-    def decide(self, floor: Floor) -> list[OrderIntent]:
+    def decide(self, floor: Floor, room: Callable[[Venue], int] | None = None) -> list[OrderIntent]:
+        """This step's orders; ``room(venue)``: the most a cross-border buy there may still take (a buyer
+        only looks abroad where the link can still carry at least the venue's minimum order)."""
         logic = self.logic
         if isinstance(logic, ComplianceTrader):
-            abroad = [v for v in floor.abroad.get(self.member.registry, []) if v.instrument in floor.open_instruments]
+            abroad = [v for v in floor.abroad.get(self.member.registry, []) if v.instrument in floor.open_instruments
+                      and (room is None or room(v) >= v.min_qty)]
             self.venues.update({venue.instrument: venue for venue in abroad})
             if self.home.instrument not in floor.open_instruments and not abroad:
                 return []

@@ -255,7 +255,11 @@ class _Drill:
                          await self.state.quota_counters(calendar_year(self.now)), self.obligations)
         lanes: dict[str, list] = {}
         for agent in self.order_rng.sample(self.agents, len(self.agents)):
-            for intent in agent.decide(self.floor):
+            def room_for(venue: Venue, agent: Agent = agent) -> int:
+                return room.largest(agent.member.account, homes[venue.instrument], agent.member.registry,
+                                    quantity=venue.max_qty, lot=venue.lot)
+
+            for intent in agent.decide(self.floor, room_for):
                 origin = homes[intent.instrument]
                 if intent.side == BUY and origin != agent.member.registry:
                     venue = agent.venues[intent.instrument]

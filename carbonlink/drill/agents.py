@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 
 from carbonlink.drill.scenario import Scenario
-from carbonlink.drill.setup_plan import Member, dealer_units, entity_chunk
+from carbonlink.drill.setup_plan import Member, dealer_units
 from carbonlink.drill.traders import ComplianceTrader, MarketMaker, NoiseTrader, OrderIntent, Quote, Venue
 from shared.money import from_minor, minor_digits
 
@@ -46,7 +46,7 @@ def _compliance(scenario: Scenario, member: Member, home: Venue) -> Logic:
     assert entity is not None
     return ComplianceTrader(baseline=entity.baseline, slope=entity.slope,
                             value_scale=10 ** minor_digits(home.currency), position=entity.allocation,
-                            units=entity.allocation, chunk=entity_chunk(entity, home.lot))
+                            units=entity.allocation)
 
 
 def _maker(scenario: Scenario, member: Member, home: Venue) -> Logic:

@@ -47,7 +47,7 @@ from carbonlink.drill.quota_room import QuotaRoom, phase_rules
 from carbonlink.drill.scenario import Phase, Scenario, load_scenario
 from carbonlink.drill.schedule import DayWindow, Step, business_ms, day_steps, link_changes, timetable
 from carbonlink.drill.setup_plan import ApiCall, bridge_periods, minor_price, roster, unit_asset
-from carbonlink.drill.traders import BUY, Quote, Venue
+from carbonlink.drill.traders import BUY, OrderIntent, Quote, Venue
 from services.bridge.rules import calendar_year
 from services.order_entry.principals import PrincipalStore, Role
 from shared.money import from_minor, minor_digits
@@ -115,6 +115,7 @@ class _Drill:
         self.alerts: dict[str, dict[str, int]] = {}  # surveillance alerts raised per phase and code
         self.link_phase: Phase | None = None  # whose links are open to the traders (set by PhaseEvents)
         self.obligations = {m.account: m.entity.baseline for m in self.members if m.entity is not None}
+        self.entity_orders: dict[str, OrderIntent] = {}  # order id → a compliance entity's order (the flow)
 
     async def run(self) -> DrillResult:
         operator_key = await self._operator_key()
@@ -188,9 +189,25 @@ class _Drill:
         holdings = await self.state.balances([agent.member.account for agent in self.agents])
         for agent in self.agents:
             agent.observe(holdings[agent.member.account], phase_start=phase_start)
+        flow = self._entity_flow()
         for instrument, book in (await self.state.books()).items():
             quote = self.floor.quotes.get(instrument, Quote(None, None))
-            self.floor.quotes[instrument] = Quote(book.last, quote.reference, quote.band, book.bid, book.ask)
+            self.floor.quotes[instrument] = Quote(book.last, quote.reference, quote.band, book.bid, book.ask,
+                                                  *flow.get(instrument, (None, None)))
+
+    def _entity_flow(self) -> dict[str, tuple[int | None, int | None]]:
+        """Per instrument, the best bid and ask among the compliance entities' orders still resting."""
+        assert self.state is not None
+        self.entity_orders = {i: o for i, o in self.entity_orders.items() if i in self.state.open_orders}
+        best: dict[str, tuple[int | None, int | None]] = {}
+        for intent in self.entity_orders.values():
+            bid, ask = best.get(intent.instrument, (None, None))
+            if intent.side == BUY:
+                bid = intent.price if bid is None else max(bid, intent.price)
+            else:
+                ask = intent.price if ask is None else min(ask, intent.price)
+            best[intent.instrument] = (bid, ask)
+        return best
 
     # --- timeline ------------------------------------------------------------------------------------------
 
@@ -275,6 +292,8 @@ class _Drill:
                                          for i in sorted(lanes)))
         registries = {m.account: m.registry for m in self.members}
         for posted in (p for lane in results for p in lane):
+            if posted.account in self.obligations:
+                self.entity_orders[posted.order_id] = posted.intent
             self.state.posted(TrackedOrder(posted.order_id, posted.intent.instrument, posted.account,
                                            registries[posted.account], expire_at, posted.intent.side == BUY,
                                            posted.intent.quantity))

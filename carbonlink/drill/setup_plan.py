@@ -12,7 +12,6 @@ the bridge's obligation-share limits count against a real obligation rather than
 from __future__ import annotations
 
 import hashlib
-import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from fractions import Fraction
@@ -28,7 +27,6 @@ __all__ = [
     "allocation_calls",
     "bridge_periods",
     "dealer_units",
-    "entity_chunk",
     "link_terms",
     "minor_price",
     "obligation_calls",
@@ -251,8 +249,3 @@ def dealer_units(scenario: Scenario, member: Member) -> int:
     group = next(g for g in scenario.traders if g.instrument == member.instrument)
     spec = group.market_makers if member.kind == "maker" else group.noise
     return spec.size * DEALER_LOTS // 2 if spec else 0
-
-
-def entity_chunk(entity: ComplianceEntity, lot: int) -> int:
-    """The largest order a compliance entity posts: a quarter of its required tonnes, at least one lot."""
-    return max(lot, math.ceil(abs(entity.required) / 4))

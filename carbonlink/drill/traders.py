@@ -2,16 +2,24 @@
 
 - A compliance entity values one more tonne at its marginal abatement cost for the abatement it
   would still need: ``slope × (baseline − position)``. Each step it posts one limit order à la
-  Gode–Sunder zero intelligence constrained by that valuation: a bid drawn below the value of the
-  chunk's last tonne, or an ask drawn above the cost of abating the chunk. It buys wherever a tonne
-  credited towards its obligation is cheapest after conversion (its own market or a linked foreign
-  one), sells only its own units, and never posts beyond the cash or units it has available. It
-  leans (4 steps in 5) to a side its value suggests: buying when a tonne is cheaper somewhere,
-  selling when its own market pays more; otherwise it picks a side and a venue at random, so a home
-  market its buyers deserted for a cheaper linked one still sees bids and its price can follow.
-- A market maker quotes both sides around the order flow (the middle of the best bid and ask), skewed against its inventory.
-- A noise trader now and then posts a small order near the last price, leaning back towards a flat
-  inventory.
+  Gode–Sunder zero intelligence constrained by that valuation: a bid drawn just below the value of
+  the order's last tonne, or an ask drawn just above the cost of abating it. Its order size is drawn
+  up to what would move its marginal value by a share of the going price (``STEP_SHARE``): an entity
+  with a flat cost curve, which has many tonnes to trade before its value reaches the market's,
+  trades in large steps, one with a steep curve in small ones; and a large order is paced, bid (or
+  asked) at the value of its last tonne, well inside the entity's current marginal value. It buys
+  wherever a tonne credited towards its obligation is cheapest after conversion (its own market or
+  a linked foreign one whose link can still carry the order), sells only its own units, and never
+  posts beyond the cash or units it has available. It leans (4 steps in 5) to a side its value
+  suggests: buying when a tonne is cheaper somewhere, selling when its own market pays more;
+  otherwise it picks a side and a venue at random, so a home market its buyers deserted for a
+  cheaper linked one still sees bids and its price can follow.
+- The dealers follow the order flow, not the last print: a market maker quotes both sides around
+  the middle of the compliance entities' best resting bid and ask (:attr:`Quote.centre`), skewed
+  against its inventory; a noise trader now and then posts a small order near that centre, leaning
+  back towards a flat inventory. Quoting around the book including their own quotes, or around the
+  last trade, the dealers kept trading with each other at a stale price long after the entities had
+  moved on.
 - Towards the end of a compliance period both dealers only unwind their inventory, so the units
   end up with the entities that need them.
 
@@ -39,9 +47,10 @@ __all__ = [
 ]
 
 BUY, SELL = "BUY", "SELL"
-VALUE_WIDTH = Fraction(15, 100)  # bids are drawn from [value × (1 − width), value], asks likewise above
-NOISE_WIDTH = Fraction(2, 100)
-LEAN = 0.8  # how often an entity takes the side its value suggests against the cheapest known price  # noise orders lie within ±2% of the last price
+VALUE_WIDTH = Fraction(5, 100)  # bids are drawn from [value × (1 − width), value], asks likewise above
+NOISE_WIDTH = Fraction(2, 100)  # noise orders lie within ±2% of the order flow's centre
+STEP_SHARE = Fraction(30, 100)  # an entity's order moves its marginal value by at most this share of the price
+LEAN = 0.8  # how often an entity takes the side its value suggests against the cheapest known price
 
 
 @dataclass(frozen=True)
@@ -65,14 +74,31 @@ class Venue:
 
 @dataclass(frozen=True)
 class Quote:
-    """What a trader knows of a market: the last trade, the reference price, the band around it, and
-    the best bid and ask resting in the book (others' orders)."""
+    """What a trader knows of a market: the last trade, the reference price, the band around it, the best
+    bid and ask resting in the book, and the best bid and ask of the compliance entities' resting orders."""
 
     last: int | None
     reference: int | None
     band: tuple[int, int] | None = None
     bid: int | None = None
     ask: int | None = None
+    flow_bid: int | None = None  # the best bid and ask of the compliance entities' resting orders
+    flow_ask: int | None = None
+
+    @property
+    def centre(self) -> Fraction | None:
+        """Where the order flow says the market is: the middle of the entities' best bid and ask, else the
+        anchor moved inside whichever of them rests."""
+        if self.flow_bid is not None and self.flow_ask is not None and self.flow_bid <= self.flow_ask:
+            return Fraction(self.flow_bid + self.flow_ask, 2)
+        anchor = self.anchor
+        if anchor is None:
+            return None
+        if self.flow_ask is not None:
+            anchor = min(anchor, self.flow_ask)
+        if self.flow_bid is not None:
+            anchor = max(anchor, self.flow_bid)
+        return Fraction(anchor)
 
     @property
     def anchor(self) -> int | None:
@@ -165,7 +191,13 @@ class ComplianceTrader:
     position: int
     units: int
     cash: dict[str, int] = field(default_factory=dict)
-    chunk: int = 1
+
+    def step_size(self, value: Fraction, venues: list[Venue], quotes: dict[str, Quote]) -> int:
+        """The largest order: what moves its marginal value by ``STEP_SHARE`` of the price (its own value or the
+        dearest going price, whichever is higher), so an entity with a flat cost curve trades in large steps
+        and one with a steep curve in small ones."""
+        level = max(value, *(_credited_cost(v, quotes.get(v.instrument), unknown=Fraction(0)) for v in venues))
+        return max(1, math.floor(STEP_SHARE * level / (self.slope * self.value_scale)))
 
     def marginal_value(self, position: int) -> Fraction:
         """Local minor units per tonne: the MAC at the abatement still needed holding ``position`` units."""
@@ -178,8 +210,8 @@ class ComplianceTrader:
         if not venues:
             return None
         lot = venues[0].lot
-        quantity = rng.randint(1, max(1, self.chunk // lot)) * lot
         value = self.marginal_value(self.position)
+        quantity = rng.randint(1, max(1, self.step_size(value, venues, quotes) // lot)) * lot
         sides = [side for side, wanted in (
             (BUY, value > min(_credited_cost(v, quotes.get(v.instrument)) for v in venues)),
             (SELL, home is not None and value < _credited_cost(home, quotes.get(home.instrument), unknown=Fraction(0))),
@@ -225,8 +257,8 @@ def _credited_cost(venue: Venue, quote: Quote | None, *, unknown: Fraction = Fra
 
 @dataclass
 class MarketMaker:
-    """Quotes ``size`` on both sides, ``spread`` wide around the order flow (the middle of the best bid and
-    ask resting in the book, else the last price), leaning against its inventory.
+    """Quotes ``size`` on both sides, ``spread`` wide around the order flow (:attr:`Quote.centre`), leaning
+    against its inventory.
 
     ``units``: held (available and reserved); ``available``: free to sell; ``start_units``: the inventory it
     unwinds towards."""
@@ -240,7 +272,7 @@ class MarketMaker:
 
     def decide(self, venue: Venue, quote: Quote, *, flatten: bool = False) -> list[OrderIntent]:
         """Two quotes; when ``flatten`` (the close of a compliance period) only the one that unwinds inventory."""
-        anchor = quote.anchor if quote.bid is None or quote.ask is None else Fraction(quote.bid + quote.ask, 2)
+        anchor = quote.centre
         if anchor is None:
             return []
         limit = 2 * self.size
@@ -269,7 +301,7 @@ class MarketMaker:
 
 @dataclass
 class NoiseTrader:
-    """Posts with probability ``chance`` per step a random small order within ±2% of the last price.
+    """Posts with probability ``chance`` per step a random small order within ±2% of the order flow's centre.
 
     ``units``: held (available and reserved); ``available``: free to sell."""
 
@@ -282,7 +314,7 @@ class NoiseTrader:
 
     def decide(self, rng: random.Random, venue: Venue, quote: Quote, *, flatten: bool = False) -> OrderIntent | None:
         """Maybe an order; when ``flatten`` (the close of a compliance period) only one back towards flat."""
-        anchor = quote.anchor
+        anchor = quote.centre
         if anchor is None or rng.random() >= self.chance:
             return None
         quantity = max(venue.min_qty, rng.randint(1, max(1, self.size // venue.lot)) * venue.lot)

@@ -19,7 +19,7 @@ HOME = Venue("A-ALW", "CNY", tick=1, lot=1, min_qty=1, max_qty=99_999)
 
 def entity(**overrides) -> ComplianceTrader:
     values = dict(baseline=10_000, slope=Fraction(1, 10), value_scale=100, position=9_600, units=9_600,
-                  cash={"CNY": 10**9}, chunk=60)
+                  cash={"CNY": 10**9})
     return ComplianceTrader(**(values | overrides))
 
 
@@ -67,7 +67,7 @@ def test_prices_stay_inside_the_band_and_on_the_tick() -> None:
     quote = Quote(10_000, 10_000, band=(9_000, 11_000))
     for seed in range(200):
         trader = ComplianceTrader(baseline=1_000, slope=Fraction(30), value_scale=1, position=600, units=600,
-                                  cash={"KRW": 10**12}, chunk=50)
+                                  cash={"KRW": 10**12})
         intent = trader.decide(random.Random(seed), venue, [], {"KR": quote})
         if intent is not None:
             assert 9_000 <= intent.price <= 11_000 and intent.price % 50 == 0

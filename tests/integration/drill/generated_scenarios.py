@@ -43,26 +43,27 @@ def generated_scenario(seed: int, directory: Path, *, most: int = 12) -> Path:
     slope_a = Fraction(draw.randint(20, 80), 1000)
     slope_b = slope_a / Fraction(draw.randint(20, 50), 10)  # B abates 2 to 5 times more cheaply
     capped = draw.random() < 0.5
-    link = {"id": "A-B", "kind": "bilateral", "from": "B", "to": "A", "unit_types": ["ALLOWANCE"]}
-    second = {"name": "linked", "start_day": 2, "links": {"A-B": "full"}}
+    a, b = f"G{seed}A", f"G{seed}B"  # ids of its own, so scenarios share a stack
+    link = {"id": f"G{seed}-LINK", "kind": "bilateral", "from": b, "to": a, "unit_types": ["ALLOWANCE"]}
+    second = {"name": "linked", "start_day": 2, "links": {link["id"]: "full"}}
     document = {
         "name": f"generated-{seed}", "seed": seed,
         "clock": {"start": "2025-07-07T00:00:00+08:00", "days_per_phase": 2, "session_minutes": 60},
         "reporting_currency": "CNY", "fx": {"CNY": "1"},
-        "registries": [{"id": m, "name": f"Market {m}", "currency": "CNY", "utc_offset": "+08:00"} for m in "AB"],
-        "instruments": [_instrument("A", "10.00"), _instrument("B", "10.00")],
+        "registries": [{"id": m, "name": f"Market {m}", "currency": "CNY", "utc_offset": "+08:00"} for m in (a, b)],
+        "instruments": [_instrument(a, "10.00"), _instrument(b, "10.00")],
         "linkages": [link],
         "phases": [{"name": "autarky", "start_day": 0}, second],
-        "traders": [_traders("A", draw, most, slope_a), _traders("B", draw, most, slope_b)],
+        "traders": [_traders(a, draw, most, slope_a), _traders(b, draw, most, slope_b)],
     }
     scenario = parse_scenario(yaml.safe_dump(document, sort_keys=False))
     autarky, linked = phase_problems(scenario)
     if capped:  # a cap at 40-70% of the full link's flow, so it binds
-        flow = solve(linked.markets, linked.arcs).arcs["A-B:B>A"].flow
+        flow = solve(linked.markets, linked.arcs).arcs[f"{link['id']}:{b}>{a}"].flow
         link["caps"] = {"per_period": max(50, int(flow * draw.randint(40, 70) / 100))}
-        second["links"] = {"A-B": "restricted"}
+        second["links"] = {link["id"]: "restricted"}
     prices = solve(autarky.markets).markets
-    for instrument, market in zip(document["instruments"], "AB"):
+    for instrument, market in zip(document["instruments"], (a, b)):
         off = Fraction(draw.randint(85, 115), 100)
         instrument["reference_price"] = f"{float(prices[market].price * off):.2f}"
     path = directory / f"generated-{seed}.yaml"

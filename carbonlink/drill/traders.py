@@ -213,7 +213,7 @@ class ComplianceTrader:
         value = self.marginal_value(self.position)
         quantity = rng.randint(1, max(1, self.step_size(value, venues, quotes) // lot)) * lot
         sides = [side for side, wanted in (
-            (BUY, value > min(_credited_cost(v, quotes.get(v.instrument)) for v in venues)),
+            (BUY, value > min(_purchase_cost(v, quotes.get(v.instrument)) for v in venues)),
             (SELL, home is not None and value < _credited_cost(home, quotes.get(home.instrument), unknown=Fraction(0))),
         ) if wanted]
         lean = rng.random() < LEAN
@@ -233,7 +233,7 @@ class ComplianceTrader:
         return None if price is None else OrderIntent(venue.instrument, SELL, price, quantity)
 
     def _buy(self, rng: random.Random, venues: list[Venue], quantity: int, quotes: dict[str, Quote]) -> OrderIntent | None:
-        venue = min(venues, key=lambda v: _credited_cost(v, quotes.get(v.instrument)))
+        venue = min(venues, key=lambda v: _purchase_cost(v, quotes.get(v.instrument)))
         quantity = min(quantity // venue.lot * venue.lot, venue.max_qty)
         value = self.marginal_value(self.position + math.floor(quantity * venue.credit))
         if quantity < venue.min_qty or value <= 0:
@@ -245,6 +245,15 @@ class ComplianceTrader:
             return None
         quantity = _affordable(venue, price, quantity, self.cash.get(venue.currency, 0))
         return OrderIntent(venue.instrument, BUY, price, quantity) if quantity else None
+
+
+def _purchase_cost(venue: Venue, quote: Quote | None) -> Fraction:
+    """What a credited tonne costs a buyer there; a market stuck at its limit up (bids at the band's top, no
+    ask) sells nothing, however cheap its last price looks."""
+    if (quote is not None and quote.band is not None and quote.ask is None and quote.bid is not None
+            and quote.bid >= _floor_tick(quote.band[1], venue.tick)):
+        return Fraction(10**18)
+    return _credited_cost(venue, quote)
 
 
 def _credited_cost(venue: Venue, quote: Quote | None, *, unknown: Fraction = Fraction(10**18)) -> Fraction:

@@ -8,7 +8,7 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from carbonlink.drill.agents import Agent
+from carbonlink.drill.agents import Agent, Floor
 from carbonlink.drill.setup_plan import Member
 from carbonlink.drill.traders import (
     BUY, SELL, ComplianceTrader, MarketMaker, NoiseTrader, Quote, Venue, buy_cost,
@@ -141,3 +141,50 @@ def test_at_the_close_of_a_period_dealers_only_unwind_their_inventory() -> None:
     for seed in range(30):
         intent = noise.decide(random.Random(seed), HOME, Quote(4_000, 4_000), flatten=True)
         assert intent is None or (intent.side == BUY and intent.quantity <= 10)
+
+
+def test_dealers_quote_around_the_entities_resting_orders_not_the_last_print() -> None:
+    stale = Quote(last=5_000, reference=5_000, bid=4_950, ask=5_050, flow_bid=3_900, flow_ask=4_100)
+    assert stale.centre == 4_000
+    maker = MarketMaker(spread=Fraction(2, 100), size=50, units=1_000, cash=10**9, start_units=1_000, available=1_000)
+    bid, ask = maker.decide(HOME, stale)
+    assert bid.price < 4_000 < ask.price < 4_100
+    noise = NoiseTrader(chance=1.0, size=20, units=400, cash=10**9, start_units=400, available=400)
+    prices = {noise.decide(random.Random(seed), HOME, stale).price for seed in range(50)}
+    assert all(3_920 <= price <= 4_080 for price in prices)
+
+
+def test_with_only_entity_bids_resting_the_centre_is_the_last_price_raised_to_the_best_of_them() -> None:
+    assert Quote(last=3_000, reference=4_000, flow_bid=3_500).centre == 3_500
+    assert Quote(last=3_800, reference=4_000, flow_bid=3_500).centre == 3_800
+
+
+def test_an_entity_with_a_flat_cost_curve_trades_in_larger_steps_than_one_with_a_steep_curve() -> None:
+    quotes = {HOME.instrument: Quote(4_000, 4_000)}
+    flat = entity(slope=Fraction(1, 100), position=9_600)  # values the next tonne at CNY 4
+    steep = entity(slope=Fraction(1, 10), position=9_600)  # at CNY 40
+    # each order moves its marginal value by at most 30% of the going price (CNY 40 here)
+    assert flat.step_size(flat.marginal_value(9_600), [HOME], quotes) == 1_200
+    assert steep.step_size(steep.marginal_value(9_600), [HOME], quotes) == 120
+
+
+def test_a_buyer_looks_past_a_cheaper_market_stuck_at_its_limit_up() -> None:
+    abroad = Venue("B-ALW", "CNY", tick=1, lot=1, min_qty=1, max_qty=99_999)
+    stuck = {HOME.instrument: Quote(4_000, 4_000), abroad.instrument: Quote(3_000, 2_800, band=(2_520, 3_080), bid=3_080)}
+    free = stuck | {abroad.instrument: Quote(3_000, 2_800, band=(2_520, 3_080), bid=3_000, ask=3_050)}
+    trader = entity(position=9_000, units=0)  # values the next tonne at CNY 100
+    def abroad_share(quotes: dict[str, Quote]) -> float:
+        return sum(trader.decide(random.Random(s), HOME, [abroad], quotes).instrument == "B-ALW" for s in range(100)) / 100
+
+    assert abroad_share(stuck) < 0.2 < 0.8 < abroad_share(free)  # only the one step in five it picks at random
+
+
+def test_a_trader_looks_abroad_only_where_the_link_can_still_carry_an_order() -> None:
+    member = Member("A-ce1", "compliance", "A-ALW", "A", "A-ce1", "A/A-ce1")
+    abroad = Venue("B-ALW", "CNY", tick=1, lot=1, min_qty=1, max_qty=99_999)
+    agent = Agent(member=member, logic=entity(position=9_000, units=0), home=HOME, home_asset="U:A:ALLOWANCE:2025",
+                  rng=random.Random(1), api_key="k")
+    floor = Floor(quotes={HOME.instrument: Quote(4_000, 4_000), "B-ALW": Quote(1_000, 1_000)},
+                  abroad={"A": [abroad]}, open_instruments={HOME.instrument, "B-ALW"})
+    assert {i.instrument for _ in range(20) for i in agent.decide(floor, lambda venue: 0)} == {HOME.instrument}
+    assert "B-ALW" in {i.instrument for _ in range(20) for i in agent.decide(floor, lambda venue: 500)}

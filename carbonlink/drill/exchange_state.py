@@ -94,6 +94,7 @@ class ExchangeState:
         deadline = asyncio.get_running_loop().time() + self.timeout_s
         while not await self._orders_done():
             self._check(deadline, "matching has not processed the step's orders")
+        await self._prune_open_orders()
         await self._collect_new_trades()
         finished: list[TradeRecord] = []
         while True:
@@ -128,6 +129,22 @@ class ExchangeState:
             await asyncio.sleep(POLL_S)
             return False
         return True
+
+    async def _prune_open_orders(self) -> None:
+        """Forget every order that has ended, once matching has processed the step: an order that rested when
+        it was first seen may since have been filled by a later one, and whether the first look caught it
+        resting depended on timing (which the traders' view of the books and quota must not)."""
+        ids = sorted(self.open_orders)
+        if not ids:
+            return
+        pipe = self.client.pipeline(transaction=False)
+        for order_id in ids:
+            pipe.hget(mk.order_state(order_id), "status")
+        for order_id, raw in zip(ids, await pipe.execute()):
+            status = text(raw) if raw else ""
+            if status and status not in mk.OPEN_STATUSES:
+                del self.open_orders[order_id]
+                self._ended.add(order_id)
 
     async def _collect_new_trades(self) -> None:
         for instrument in self.instruments:

@@ -21,19 +21,22 @@ bridge and the registries really apply.
   the cap times the importing market's entities (each imports up to it and the rest trade at home; the
   bridge counts it over the year, the benchmark per phase).
 - A phase's cap overrides replace only the cap fields they name.
-- ``absent``, ``autarky`` and ``suspended`` carry nothing.
+- ``absent``, ``autarky`` and ``suspended`` carry nothing. A link the phase suspends intraday (it was
+  active in the phase before) still carries trades until the suspension: the benchmark treats it as
+  suspended for the whole phase, so the realised gain may exceed it, and the notes say so.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from carbonlink.drill.entities import compliance_entities
 from carbonlink.drill.equilibrium import Arc, Entity, Market, solve
 from carbonlink.drill.scenario import Caps, Linkage, LinkState, Phase, Scenario
+from carbonlink.drill.schedule import SUSPEND_AT
 
 __all__ = ["PhaseProblem", "linkage_terms_in", "phase_problem", "phase_problems", "scenario_markets"]
 
@@ -63,9 +66,11 @@ def phase_problems(scenario: Scenario) -> list[PhaseProblem]:
     markets = scenario_markets(scenario)
     link_used: dict[str, Fraction] = defaultdict(Fraction)  # arc id → credited units the bridge counted so far
     share_used: dict[str, Fraction] = defaultdict(Fraction)
-    problems = []
+    problems, previous = [], None
     for phase in sorted(scenario.phases, key=lambda phase: phase.start_day):
         problem, shared_arcs = phase_problem(scenario, phase, markets, link_used=link_used, share_used=share_used)
+        problem = replace(problem, notes=problem.notes + _suspended_intraday(scenario, previous, phase))
+        previous = phase
         if problem.arcs:
             equilibrium = solve(markets, problem.arcs)
             for arc in problem.arcs:
@@ -75,6 +80,16 @@ def phase_problems(scenario: Scenario) -> list[PhaseProblem]:
                     share_used[arc.id] += credited
         problems.append(problem)
     return problems
+
+
+def _suspended_intraday(scenario: Scenario, previous: Phase | None, phase: Phase) -> tuple[str, ...]:
+    if previous is None:
+        return ()
+    return tuple(f"{linkage.id}: active until its suspension at {SUSPEND_AT:.0%} of the phase's first day, "
+                 "suspended for the whole phase in the benchmark (the realised gain may exceed it)"
+                 for linkage in scenario.linkages
+                 if scenario.link_state(phase, linkage).state == "suspended"
+                 and scenario.link_state(previous, linkage).state in ("restricted", "full"))
 
 
 def phase_problem(scenario: Scenario, phase: Phase, markets: tuple[Market, ...], *,

@@ -48,6 +48,13 @@ def test_the_default_scenario_has_the_seven_pilot_markets_and_a_delink_phase() -
     assert 20 <= len(compliance_entities(scenario)) <= 60
 
 
+def test_a_phase_that_suspends_a_link_says_the_benchmark_ignores_the_hours_before_the_suspension() -> None:
+    notes = {problem.phase: problem.notes for problem in phase_problems(load_scenario(SCENARIOS / "pilot-cities.yaml"))}
+    assert [note for note in notes["delink"] if note.startswith("CN-KR: active until its suspension")]
+    assert not [note for phase in ("autarky", "restricted", "full", "recovery") for note in notes[phase]
+                if "suspension" in note]
+
+
 def test_generated_entities_are_the_same_on_every_load() -> None:
     first = compliance_entities(load_scenario(SCENARIOS / "pilot-cities.yaml"))
     assert first == compliance_entities(load_scenario(SCENARIOS / "pilot-cities.yaml"))

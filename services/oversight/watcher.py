@@ -55,18 +55,28 @@ class Watcher:
         self.surveillance = surveillance
         self._instruments: dict[str, Instrument] = {}
         self._reference_version = -1
+        self._refreshing = asyncio.Lock()  # the agents and the periodic reread: the last reread must be the newest
         self._touch: dict[str, dict[Side, dict[int, int]]] = {}
         self.progress: dict[str, int] = {}  # topic → latest business time judged
 
     async def _current_reference(self) -> None:
         """A trade is judged with the links and instruments as they are now, not as of the last periodic reread
         (a market listed or a corridor set a moment before its first trade)."""
-        if await self._reference.version() != self._reference_version:
-            await self.refresh_reference()
+        async with self._refreshing:
+            if await self._reference.version() != self._reference_version:
+                await self._reread()
 
     async def refresh_reference(self) -> None:
-        """Reread ownership groups, links, instruments and thresholds; the next events are judged with them."""
-        self._reference_version = await self._reference.version()
+        """Reread ownership groups, links, instruments and thresholds; the next events are judged with them.
+
+        One reread at a time, and no judging on a reread half done: two interleaved ones (an agent's and the
+        periodic one) could finish in the wrong order, leaving the older reads in place under the newer version,
+        so that a market listed a moment before its first trade stayed unknown until the next put."""
+        async with self._refreshing:
+            await self._reread()
+
+    async def _reread(self) -> None:
+        version_read = await self._reference.version()  # before the reads: a put meanwhile rereads again
         self.surveillance.thresholds = self._config.thresholds(await self._store.threshold_overrides())
         owners, version = await self._store.ownership()
         links = await self._reference.links()
@@ -75,6 +85,7 @@ class Watcher:
         self.surveillance.context = Context(owners=Owners(owners),
                                             caps={link.id: _quota(link) for link in links},
                                             watches=watches_of(links, instruments))
+        self._reference_version = version_read
         await self._store.ownership_applied(version)
         if self.progress:
             await self._ctx.redis.hset(keys.PROGRESS, mapping=self.progress)

@@ -54,4 +54,6 @@ async def test_a_trade_that_arrives_before_the_trade_it_follows_settles_after_it
     trades = [orjson.loads(r)["trade_id"] for r in settlement.redis.lrange(market_keys.account_trades(books.buyer), 0, -1)]
     assert trades == [second.trade_id, first.trade_id]  # newest first
     assert settlement.ledger.balances(books.buyer)[UNIT.asset] == (50, 0)
-    assert settlement.redis.hget(event_outbox.marks_key(ORDERS_EVENTS.name), instrument) == b"23"
+    # the mark follows the trade states (a crash in between applies the events again, idempotently)
+    await settlement.wait_for(
+        lambda: settlement.redis.hget(event_outbox.marks_key(ORDERS_EVENTS.name), instrument) == b"23")

@@ -21,7 +21,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.partitioner import DefaultPartitioner
 
 from carbonlink.bench.http_load import HttpLoad
-from carbonlink.bench.orders import percentile, set_up_trader
+from carbonlink.bench.orders import OrderTally, percentile, set_up_trader
 from shared.settings import Settings
 from shared.topics import ORDERS_EVENTS, SETTLEMENT_EVENTS, partitions_for
 
@@ -47,9 +47,7 @@ async def _run(settings: Settings, api_key: str, *, instrument: str, orders: int
     price_text = f"{spec['reference_price'] / 10**digits:.{digits}f}"
     quantity = max(spec["lot"], spec["min_quantity"])
 
-    accepted_at: dict[str, float] = {}
-    accept_ms: list[float] = []
-    refused: dict[str, int] = {}
+    tally = OrderTally()
     taker_of: dict[str, str] = {}  # trade id -> the order whose arrival made it
     settled_at: dict[str, float] = {}
     consumer = await _events_consumer(settings, instrument.encode())
@@ -62,14 +60,7 @@ async def _run(settings: Settings, api_key: str, *, instrument: str, orders: int
         body = {"instrument": instrument, "account": accounts[1 if sell else 0], "side": "SELL" if sell else "BUY",
                 "type": "LIMIT", "time_in_force": "GTC", "price": price_text, "quantity": quantity,
                 "client_order_id": f"e{run}-{n}"}
-        started = time.perf_counter()
-        status, answer, done = await load.post_json("/v1/orders", body)
-        if status == 201:
-            accept_ms.append((done - started) * 1000)
-            accepted_at[answer["order_id"]] = done
-        else:
-            code = answer.get("code", str(status))
-            refused[code] = refused.get(code, 0) + 1
+        await tally.place(load, body)
 
     cpu_started, started = time.process_time(), time.perf_counter()
     try:
@@ -96,13 +87,14 @@ async def _run(settings: Settings, api_key: str, *, instrument: str, orders: int
     client_cpu = time.process_time() - cpu_started
     elapsed = time.perf_counter() - started
 
-    settled_ms = [(settled_at[t] - accepted_at[o]) * 1000 for t, o in taker_of.items()
-                  if t in settled_at and o in accepted_at]
+    settled_ms = [(settled_at[t] - tally.accepted_at[o]) * 1000 for t, o in taker_of.items()
+                  if t in settled_at and o in tally.accepted_at]
     return {
-        "orders": orders, "rate": rate, "connections": connections, "accepted": len(accept_ms), "refused": refused,
+        "orders": orders, "rate": rate, "connections": connections, "accepted": len(tally.accept_ms),
+        "refused": tally.refused,
         "offered_per_s": round(orders / offered_s, 1),
-        "accepted_per_s": round(len(accept_ms) / sent_s, 1), "trades": len(taker_of), "settled": len(settled_ms),
-        "accept_p50_ms": percentile(accept_ms, 0.50), "accept_p99_ms": percentile(accept_ms, 0.99),
+        "accepted_per_s": round(len(tally.accept_ms) / sent_s, 1), "trades": len(taker_of), "settled": len(settled_ms),
+        "accept_p50_ms": percentile(tally.accept_ms, 0.50), "accept_p99_ms": percentile(tally.accept_ms, 0.99),
         "settled_p50_ms": percentile(settled_ms, 0.50), "settled_p99_ms": percentile(settled_ms, 0.99),
         "target_settled_p99_ms": 50,
         "client_cpu_ms_per_order": round(client_cpu * 1000 / orders, 3) if orders else None,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -16,6 +17,25 @@ import orjson
 import websockets
 
 from carbonlink.bench.http_load import HttpLoad
+
+
+@dataclass
+class OrderTally:
+    """What a load's orders came to: the accept latencies, when each accepted order was answered, refusals by code."""
+
+    accept_ms: list[float] = field(default_factory=list)
+    accepted_at: dict[str, float] = field(default_factory=dict)
+    refused: dict[str, int] = field(default_factory=dict)
+
+    async def place(self, load: HttpLoad, body: dict[str, Any]) -> None:
+        started = time.perf_counter()
+        status, answer, done = await load.post_json("/v1/orders", body)
+        if status == 201:
+            self.accept_ms.append((done - started) * 1000)
+            self.accepted_at[answer["order_id"]] = done
+        else:
+            code = answer.get("code", str(status))
+            self.refused[code] = self.refused.get(code, 0) + 1
 
 
 def percentile(values: list[float], share: float) -> float | None:
@@ -102,9 +122,7 @@ async def run_orders_benchmark_async(base_url: str, api_key: str, *, instrument:
         quantity = max(spec["lot"], spec["min_quantity"])
         can_sell = spec["unit"]["origin"] == spec["registry"]
         seen: dict[str, float] = {}
-        accepted_at: dict[str, float] = {}
-        accept_ms: list[float] = []
-        refused: dict[str, int] = {}
+        tally = OrderTally()
         ready, stop = asyncio.Event(), asyncio.Event()
         ws_url = base_url.replace("http", "ws", 1) + "/v1/stream"
         listener = asyncio.create_task(_reports(ws_url, trader, seen, ready, stop))
@@ -118,14 +136,7 @@ async def run_orders_benchmark_async(base_url: str, api_key: str, *, instrument:
                 body = {"instrument": instrument, "account": accounts[1 if sell else 0], "side": "SELL" if sell else "BUY",
                         "type": "LIMIT", "time_in_force": "GTC", "price": price_text, "quantity": quantity,
                         "client_order_id": f"b{run}-{n}"}
-                started = time.perf_counter()
-                status, answer, done = await load.post_json("/v1/orders", body)
-                if status == 201:
-                    accept_ms.append((done - started) * 1000)
-                    accepted_at[answer["order_id"]] = done
-                else:
-                    code = answer.get("code", str(status))
-                    refused[code] = refused.get(code, 0) + 1
+                await tally.place(load, body)
 
         cpu_started, started = time.process_time(), time.perf_counter()
         try:
@@ -135,15 +146,15 @@ async def run_orders_benchmark_async(base_url: str, api_key: str, *, instrument:
         elapsed = time.perf_counter() - started
         client_cpu = time.process_time() - cpu_started
         deadline = time.perf_counter() + report_wait_s
-        while time.perf_counter() < deadline and not set(accepted_at) <= set(seen):
+        while time.perf_counter() < deadline and not set(tally.accepted_at) <= set(seen):
             await asyncio.sleep(0.05)
         stop.set()
         await listener
-    report_ms = [max(0.0, (seen[o] - t) * 1000) for o, t in accepted_at.items() if o in seen]
+    report_ms = [max(0.0, (seen[o] - t) * 1000) for o, t in tally.accepted_at.items() if o in seen]
     return {
-        "orders": orders, "concurrency": concurrency, "accepted": len(accept_ms), "refused": refused,
-        "seconds": round(elapsed, 3), "accepted_per_s": round(len(accept_ms) / elapsed, 1) if elapsed else None,
-        "accept_p50_ms": percentile(accept_ms, 0.50), "accept_p99_ms": percentile(accept_ms, 0.99),
+        "orders": orders, "concurrency": concurrency, "accepted": len(tally.accept_ms), "refused": tally.refused,
+        "seconds": round(elapsed, 3), "accepted_per_s": round(len(tally.accept_ms) / elapsed, 1) if elapsed else None,
+        "accept_p50_ms": percentile(tally.accept_ms, 0.50), "accept_p99_ms": percentile(tally.accept_ms, 0.99),
         "reports_seen": len(report_ms), "report_p50_ms": percentile(report_ms, 0.50),
         "report_p99_ms": percentile(report_ms, 0.99),
         "client_cpu_ms_per_order": round(client_cpu * 1000 / orders, 3) if orders else None,

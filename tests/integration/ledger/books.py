@@ -1,20 +1,16 @@
-"""Test books: two registries (CN-BJ in CNY, KR in KRW), traders, and builders with keyword overrides."""
+"""Test books: two registries (CN-BJ in CNY, KR in KRW), traders (named as in the ledger contract suite), and
+builders with keyword overrides."""
 
 from __future__ import annotations
 
 from fractions import Fraction
 
-from shared.fees import FeeSchedule, buy_reservation
-from shared.ledger import AccountType, Ledger, TradeSides, unit_asset
+from shared.fees import buy_reservation
+from shared.ledger import AccountType, Ledger, TradeSides
+from tests.contracts.ledger import BJ_OFFSET, BJ_UNIT, BUYER, CNY, FEES, KR_UNIT, SELLER, SEOUL
 
-BJ_UNIT = unit_asset("CN-BJ", "ALLOWANCE", 2025)
-BJ_OFFSET = unit_asset("CN-BJ", "OFFSET", 2024)
-KR_UNIT = unit_asset("KR", "ALLOWANCE", 2025)
-CNY = "C:CNY"
-BUYER = "CN-BJ/buyer"
-SELLER = "CN-BJ/seller"
-SEOUL = "KR/trader"
-FEES = FeeSchedule(maker_bps=5, taker_bps=10, min_fee=100)
+__all__ = ["BJ_OFFSET", "BJ_UNIT", "BUYER", "CNY", "FEES", "KR_UNIT", "SELLER", "SEOUL", "fund", "open_books",
+           "place_orders", "trade"]
 
 
 def open_books(ledger: Ledger) -> None:

@@ -15,6 +15,7 @@ import asyncio
 import html
 import secrets
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -191,9 +192,17 @@ async def prepare(operator: httpx.AsyncClient, scenario: Any, http: httpx.AsyncC
     return found
 
 
-async def alerts_per_phase(operator: httpx.AsyncClient, days: list[Any]) -> dict[str, dict[str, int]]:
-    """The surveillance alerts raised while the drill ran, counted by phase and code (every phase listed), once
-    oversight has judged the order events up to the drill's last close (or after a minute, what it has)."""
+async def alert_ids(operator: httpx.AsyncClient) -> set[str]:
+    """The alerts on record now: an earlier drill on the same stack (same business calendar) raised them."""
+    response = await operator.get("/v1/admin/alerts", params={"limit": 500})
+    return {alert["alert_id"] for alert in response.json()["alerts"]} if response.status_code == 200 else set()
+
+
+async def alerts_per_phase(operator: httpx.AsyncClient, days: list[Any], *,
+                           earlier: Collection[str] = frozenset()) -> dict[str, dict[str, int]]:
+    """The surveillance alerts raised while the drill ran (not ``earlier``), counted by phase and code (every phase
+    listed), once oversight has judged the order events up to the drill's last close (or after a minute, what it
+    has)."""
     deadline = time.monotonic() + JUDGED_WAIT_S
     while True:
         response = await operator.get("/v1/admin/alerts", params={"limit": 500})
@@ -204,7 +213,7 @@ async def alerts_per_phase(operator: httpx.AsyncClient, days: list[Any]) -> dict
         await asyncio.sleep(0.2)
     alerts = page["alerts"]
     counts: dict[str, dict[str, int]] = {day.phase: {} for day in days}
-    for alert in alerts:
+    for alert in (alert for alert in alerts if alert["alert_id"] not in earlier):
         phase = next((day.phase for day in days if day.start <= alert["raised_at"] <= day.end), None)
         if phase is not None:
             counts[phase][alert["code"]] = counts[phase].get(alert["code"], 0) + 1

@@ -129,6 +129,7 @@ class _Drill:
                 await self._set_clock(operator, self.now)
                 keys = await apply_scenario(operator, self.scenario, members=self.members, periods=self.periods)
                 await self.state.mark_trades_seen()
+                earlier_alerts = await manipulators.alert_ids(operator)
                 self.journal.quota_at_start = await self.state.link_counters(self.periods)
                 self._start_agents(keys)
                 self.cheats = await manipulators.prepare(operator, self.scenario, http,
@@ -151,7 +152,8 @@ class _Drill:
                         await self._mass_cancel(operator)
                     with contextlib.suppress(Exception):
                         await operator.delete("/v1/admin/clock")
-                    self.alerts = await manipulators.alerts_per_phase(operator, self.journal.days)
+                    self.alerts = await manipulators.alerts_per_phase(operator, self.journal.days,
+                                                                      earlier=earlier_alerts)
         finally:
             await client.aclose()
         return await self._finish()

@@ -26,6 +26,7 @@ class OversightSettings(BaseSettings):
     close_dominance: str = "0.5"
     close_min_trades: int = Field(default=3, ge=1)
     round_trip_window_ms: int = Field(default=3_600_000, ge=1)
+    round_trip_share: str = "0.5"
     concentration_share: str = "0.5"
     reference_refresh_s: float = Field(default=1.0, gt=0, description="how often ownership and links are reread")
 

@@ -57,6 +57,7 @@ class Thresholds:
     close_dominance: Fraction = Fraction(1, 2)  # one owner's aggressive share of the window's volume exceeds this
     close_min_trades: int = 3  # that owner's aggressive trades in the window (one fill in a thin book is no pattern)
     round_trip_window_ms: int = 3_600_000
+    round_trip_share: Fraction = Fraction(1, 2)  # bought back, of what went out: a position that came back
     concentration_share: Fraction = Fraction(1, 2)  # one owner's share of a link's quota for the period
 
 

@@ -5,13 +5,16 @@ A leg out: the owner sells units from registry A to a buyer in registry B. The l
 into registry A, units from a seller in registry B who belongs to the same owner as the first leg's buyer.
 Both legs are settled trades. The units coming back need not be the same ones (a link usually admits only
 units of the sending registry's origin); what counts is that the position went out and came back between
-the same two parties, so both transfers were adjusted for while nothing changed hands for good.
+the same two parties, so both transfers were adjusted for while nothing changed hands for good. "Came back"
+means at least ``round_trip_share`` of what went out, in one purchase or several within the window: two firms
+on either side of a link that each buy where it is cheaper trade both ways now and then, a few tonnes back
+against hundreds out, and that is no round trip (the honest pilot-city drill does it).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict, deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from shared.messages import AlertRaised, TradeSettled
 
@@ -20,7 +23,7 @@ from services.oversight.detectors.observed import (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Leg:
     at: int
     source: str
@@ -29,6 +32,7 @@ class _Leg:
     quantity: int
     trade_id: str
     event_id: str
+    back: list[tuple[str, str, int]] = field(default_factory=list)  # (trade id, event id, units) bought back
 
 
 class RoundTripDetector:
@@ -49,17 +53,22 @@ class RoundTripDetector:
         while legs and legs[0].at < event.at - self.thresholds.round_trip_window_ms:
             legs.popleft()
         for leg in legs:
-            if (leg.source, leg.destination, leg.counterparty) == (buyer_registry, seller_registry, seller):
-                legs.remove(leg)
-                found = alert(
-                    CROSS_BORDER_ROUND_TRIP, key=f"{leg.trade_id}:{settled.trade_id}", severity="HIGH",
-                    subject=f"{buyer_registry}<->{seller_registry}", owner=buyer,
-                    evidence=[leg.event_id, event.event_id], raised_at=event.at,
-                    summary=f"{buyer} sent {leg.quantity} t to {seller_registry} and bought "
-                            f"{settled.delivered_quantity} t back from the same party",
-                    details={"out_trade": leg.trade_id, "back_trade": settled.trade_id, "counterparty": seller,
-                             "out_quantity": leg.quantity, "back_quantity": settled.delivered_quantity})
+            if (leg.source, leg.destination, leg.counterparty) != (buyer_registry, seller_registry, seller):
+                continue
+            leg.back.append((settled.trade_id, event.event_id, settled.delivered_quantity))
+            back = sum(units for _, _, units in leg.back)
+            if back < self.thresholds.round_trip_share * leg.quantity:
                 break
+            legs.remove(leg)
+            found = alert(
+                CROSS_BORDER_ROUND_TRIP, key=f"{leg.trade_id}:{settled.trade_id}", severity="HIGH",
+                subject=f"{buyer_registry}<->{seller_registry}", owner=buyer,
+                evidence=[leg.event_id, *(event_id for _, event_id, _ in leg.back)], raised_at=event.at,
+                summary=f"{buyer} sent {leg.quantity} t to {seller_registry} and bought {back} t back from the "
+                        "same party",
+                details={"out_trade": leg.trade_id, "back_trade": settled.trade_id, "counterparty": seller,
+                         "out_quantity": leg.quantity, "back_quantity": back})
+            break
         self._legs[seller].append(_Leg(event.at, seller_registry, buyer_registry, buyer, settled.quantity,
                                        settled.trade_id, event.event_id))
         return found

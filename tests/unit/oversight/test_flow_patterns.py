@@ -56,6 +56,22 @@ def test_units_sent_across_a_link_and_bought_back_from_the_same_party_are_a_roun
                              "back_quantity": 90}
 
 
+def test_a_few_tonnes_bought_back_are_no_round_trip_until_half_of_what_went_out_has_come_back():
+    detector = RoundTripDetector(Thresholds())
+    detector.observe(settled("T1", at=1000, buy="CN-SH/z", sell="CN-BJ/a", asset=BJ_UNITS, quantity=400), OWNERS)
+    sh_units = "U:CN-SH:ALLOWANCE:2025"
+    assert detector.observe(settled("T2", at=2000, buy="CN-BJ/a", sell="CN-SH/z", asset=sh_units, quantity=20),
+                            OWNERS) is None
+    assert detector.observe(settled("T3", at=3000, buy="CN-BJ/a", sell="CN-SH/z", asset=sh_units, quantity=170),
+                            OWNERS) is None
+    found = detector.observe(settled("T4", at=4000, buy="CN-BJ/a", sell="CN-SH/z", asset=sh_units, quantity=10),
+                             OWNERS)
+    assert found is not None
+    assert (found.alert_id, found.evidence) == ("CROSS_BORDER_ROUND_TRIP:T1:T4",
+                                                ["set:T1", "set:T2", "set:T3", "set:T4"])
+    assert (found.details["out_quantity"], found.details["back_quantity"]) == (400, 200)
+
+
 def test_buying_back_from_another_party_or_too_late_is_no_round_trip():
     detector = RoundTripDetector(Thresholds(round_trip_window_ms=10_000))
     detector.observe(settled("T1", at=1000, buy="CN-SH/z", sell="CN-BJ/a", asset=BJ_UNITS), OWNERS)

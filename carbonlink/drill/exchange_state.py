@@ -1,7 +1,8 @@
 """The drill's read side of the exchange (Redis, read only): when a step's effects are all processed, and what
 the traders may know afterwards.
 
-A step is over when matching has processed every command the drill sent (each accepted order has left
+A step is over when matching has processed every command the drill sent (each phase change it asked for
+shows in the market data — an auction's uncross trades are written before it; each accepted order has left
 PENDING_NEW; every order the drill expects to end — expired by the business clock, mass-cancelled — has
 ended), settlement has booked every trade matched so far (SETTLED or FAILED; a cross-border trade the bridge
 parked for a later settlement window counts once it is parked until after the business clock) and every
@@ -23,6 +24,7 @@ from services.settlement.trade_state import FAILED, PENDING_BRIDGE, SETTLED, tra
 from shared import market_keys as mk
 from shared import redis_keys
 from shared.ledger.views import balances, text, text_map
+from shared.phases import CLOSED, TRANSITIONS
 
 __all__ = ["Book", "ExchangeState", "NotSettled", "TrackedOrder"]
 
@@ -68,10 +70,23 @@ class ExchangeState:
     _ended: set[str] = field(default_factory=set)  # ended: their reservations must be released
     _pending_trades: set[str] = field(default_factory=set)
     _last_trade: dict[str, int] = field(default_factory=dict)
+    _phases: dict[str, tuple[str, str]] = field(default_factory=dict)  # instrument → (phase before, phase asked)
 
     def posted(self, order: TrackedOrder) -> None:
         self.open_orders[order.order_id] = order
         self._accepted.add(order.order_id)
+
+    async def phase_before(self, instrument: str) -> str:
+        """The instrument's phase as matching shows it, read before the drill asks for a change."""
+        return text(await self.client.get(mk.phase(instrument)) or b"")
+
+    def phase_asked(self, instrument: str, *, before: str, asked: str) -> None:
+        """The drill asked for ``asked``: matching has applied it once its phase shows it, or shows anything but
+        ``before`` (a circuit breaker may halt the market in the same batch). A change matching refuses (not
+        among the phase's transitions) is not waited for; an instrument matching has shown no phase for is CLOSED,
+        as matching starts it."""
+        if asked in TRANSITIONS[before or CLOSED]:
+            self._phases[instrument] = (before, asked)
 
     def clock_moved(self, now: int) -> None:
         """GTD orders whose expiry the business clock reached must end."""
@@ -92,8 +107,8 @@ class ExchangeState:
     async def settle(self, *, now: int) -> list[TradeRecord]:
         """Wait until the exchange has processed every effect so far; the trades that finished, in id order."""
         deadline = asyncio.get_running_loop().time() + self.timeout_s
-        while not await self._orders_done():
-            self._check(deadline, "matching has not processed the step's orders")
+        while not (await self._phases_done() and await self._orders_done()):
+            self._check(deadline, "matching has not processed the step's phase changes and orders")
         await self._prune_open_orders()
         await self._collect_new_trades()
         finished: list[TradeRecord] = []
@@ -145,6 +160,20 @@ class ExchangeState:
             if status and status not in mk.OPEN_STATUSES:
                 del self.open_orders[order_id]
                 self._ended.add(order_id)
+
+    async def _phases_done(self) -> bool:
+        if not self._phases:
+            return True
+        instruments = sorted(self._phases)
+        for instrument, raw in zip(instruments, await self.client.mget([mk.phase(i) for i in instruments])):
+            before, asked = self._phases[instrument]
+            shown = text(raw or b"")
+            if shown == asked or shown != before:
+                del self._phases[instrument]
+        if self._phases:
+            await asyncio.sleep(POLL_S)
+            return False
+        return True
 
     async def _collect_new_trades(self) -> None:
         for instrument in self.instruments:

@@ -319,7 +319,10 @@ class _Drill:
         body: dict[str, Any] = {"phase": exchange_phase}
         if opening:
             body["reference_price"] = self._open_reference(instrument_id)
+        before = await self.state.phase_before(instrument_id) if self.state is not None else ""
         await call_api(operator, ApiCall("POST", f"/v1/admin/instruments/{instrument_id}/phase", body))
+        if self.state is not None:
+            self.state.phase_asked(instrument_id, before=before, asked=exchange_phase)
         if exchange_phase == "CLOSED":
             self.floor.open_instruments.discard(instrument_id)
         else:

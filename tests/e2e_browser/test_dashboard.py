@@ -11,7 +11,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from services.order_entry.web.fx import FX_KEY
-from tests.integration.e2e.market import LinkedMarket
+from tests.integration.e2e.market import LinkedMarket, eventually
 
 pytestmark = pytest.mark.integration
 
@@ -184,3 +184,32 @@ async def test_pages_show_api_errors_as_messages_and_never_serve_outside_the_rep
     for path in ("/reports/var/../../pids/redis.pid", "/reports/var/%2e%2e/%2e%2e/etc/passwd", "/reports/nowhere/x"):
         response = await market.client.get(path)
         assert response.status_code == 404 and response.json()["code"] in ("REPORT_NOT_FOUND", "NOT_FOUND")
+
+
+async def test_a_band_corridor_breach_shows_on_the_linkages_page_and_in_the_console(
+        tab, market: LinkedMarket, base_url: str) -> None:
+    await market.open(corridor={"currency": "CNY", "floor": 2000, "ceiling": 5200, "action": "BAND"})
+    seller, buyer = f"{market.bj}/acme-steel", f"{market.bj}/beijing-heat"
+    sells, buys = await market.trader(seller, units=1_000), await market.trader(buyer, cny="100000.00")
+    ask = await market.order(sells, account=seller, side="SELL", quantity=10, price="53.00")
+    await market.until_status(ask["order_id"], "NEW")
+    await market.order(buys, account=buyer, side="BUY", quantity=10, price="53.00")
+
+    async def overridden() -> bool:
+        listed = await market.client.get("/v1/admin/band-overrides", headers=market.operator)
+        return any(o["instrument"] == market.instrument for o in listed.json())
+
+    await eventually(overridden, what="the corridor's band override")
+    await tab.goto(base_url + "/ui/links")
+    reading = tab.locator(f'#corridors tr[data-link="{market.link_id}"][data-instrument="{market.instrument}"]')
+    await reading.wait_for()
+    assert "BAND" in await reading.inner_text()
+
+    await tab.goto(base_url + "/ui/console")
+    await tab.fill("#key", market.operator["X-API-Key"])
+    await tab.click("#key-form button[type=submit]")
+    await tab.wait_for_selector('#alerts tr[data-code="CORRIDOR_BREACH"]')
+    override = tab.locator(f'#band-overrides tr[data-instrument="{market.instrument}"]')
+    await override.wait_for()
+    assert "20.00" in await override.inner_text() and "52.00" in await override.inner_text()
+    await no_stack_trace(tab)

@@ -189,11 +189,7 @@ async def test_pages_show_api_errors_as_messages_and_never_serve_outside_the_rep
 async def test_a_band_corridor_breach_shows_on_the_linkages_page_and_in_the_console(
         tab, market: LinkedMarket, base_url: str) -> None:
     await market.open(corridor={"currency": "CNY", "floor": 2000, "ceiling": 5200, "action": "BAND"})
-    seller, buyer = f"{market.bj}/acme-steel", f"{market.bj}/beijing-heat"
-    sells, buys = await market.trader(seller, units=1_000), await market.trader(buyer, cny="100000.00")
-    ask = await market.order(sells, account=seller, side="SELL", quantity=10, price="53.00")
-    await market.until_status(ask["order_id"], "NEW")
-    await market.order(buys, account=buyer, side="BUY", quantity=10, price="53.00")
+    await market.cross("53.00")
 
     async def overridden() -> bool:
         listed = await market.client.get("/v1/admin/band-overrides", headers=market.operator)

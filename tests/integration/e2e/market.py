@@ -96,6 +96,16 @@ class LinkedMarket:
         assert response.status_code == 201, response.text
         return response.json()
 
+    async def cross(self, price: str, *, quantity: int = 10) -> tuple[str, str, dict[str, str], dict[str, str]]:
+        """A Beijing seller (1,000 units) rests an ask at ``price`` and a buyer (CNY 100,000) takes it: the seller's
+        and the buyer's accounts and trader keys."""
+        seller, buyer = f"{self.bj}/acme-steel", f"{self.bj}/beijing-heat"
+        sells, buys = await self.trader(seller, units=1_000), await self.trader(buyer, cny="100000.00")
+        ask = await self.order(sells, account=seller, side="SELL", quantity=quantity, price=price)
+        await self.until_status(ask["order_id"], "NEW")
+        await self.order(buys, account=buyer, side="BUY", quantity=quantity, price=price)
+        return seller, buyer, sells, buys
+
     async def link_command(self, action: str) -> dict[str, Any]:
         """Send ``suspend``, ``resume`` or ``terminate`` for the link (202) and wait for the bridge's result."""
         accepted = await self.client.post(f"/v1/admin/links/{self.link_id}/{action}", headers=self.operator)

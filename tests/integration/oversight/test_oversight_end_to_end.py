@@ -31,11 +31,7 @@ async def _alerts_on(market: LinkedMarket, code: str) -> list[dict] | None:
 
 async def test_a_trade_above_the_corridor_halts_the_market_until_an_operator_resumes_it(market: LinkedMarket):
     await market.open(corridor={"currency": "CNY", "floor": 2000, "ceiling": 5200, "action": "HALT"})
-    seller, buyer = f"{market.bj}/acme-steel", f"{market.bj}/beijing-heat"
-    sells, buys = await market.trader(seller, units=1_000), await market.trader(buyer, cny="100000.00")
-    ask = await market.order(sells, account=seller, side="SELL", quantity=10, price="53.00")
-    await market.until_status(ask["order_id"], "NEW")
-    await market.order(buys, account=buyer, side="BUY", quantity=10, price="53.00")
+    _, buyer, _, buys = await market.cross("53.00")
 
     breach = (await eventually(lambda: _alerts_on(market, "CORRIDOR_BREACH"), what="the corridor alert"))[0]
     assert (breach["details"]["breach"], breach["details"]["action"]) == ("ABOVE_CEILING", "HALT")
@@ -90,11 +86,7 @@ async def _next_session(market: LinkedMarket, reference: str, *, band: tuple[str
 async def test_a_trade_above_a_band_corridor_narrows_the_next_sessions_band_until_an_operator_clears_it(
         market: LinkedMarket):
     await market.open(corridor={"currency": "CNY", "floor": 2000, "ceiling": 5200, "action": "BAND"})
-    seller, buyer = f"{market.bj}/acme-steel", f"{market.bj}/beijing-heat"
-    sells, buys = await market.trader(seller, units=1_000), await market.trader(buyer, cny="100000.00")
-    ask = await market.order(sells, account=seller, side="SELL", quantity=10, price="53.00")
-    await market.until_status(ask["order_id"], "NEW")
-    await market.order(buys, account=buyer, side="BUY", quantity=10, price="53.00")
+    seller, buyer, sells, buys = await market.cross("53.00")
 
     breach = (await eventually(lambda: _alerts_on(market, "CORRIDOR_BREACH"), what="the corridor alert"))[0]
     assert (breach["details"]["action"], breach["details"]["band_low"], breach["details"]["band_high"]) == (

@@ -5,7 +5,9 @@ trip per batch on the hot paths (settlement's ledger posts and trade states, mat
 `PipelinedScript` queues EVALSHA directly; `execute` loads the scripts and runs the pipeline again only when the
 server answers NOSCRIPT (after a Redis restart or a SCRIPT FLUSH). So a pipeline run through it must hold only
 commands that are safe to repeat: the scripts it is used for are idempotent by design (entry ids, statuses,
-sequence numbers), and a repeated outbox append is dropped by its consumer's marks.
+sequence numbers), and a repeated outbox append is dropped by its consumer's marks. Commands whose order matters
+(a fill, then the release of the same order) belong under one script: a pipeline of two scripts may find one
+loaded and the other not, and then its later commands have run before its earlier ones are run again.
 """
 
 from __future__ import annotations

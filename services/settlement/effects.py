@@ -1,12 +1,16 @@
 """What settlement writes for a batch, in the order that makes a crash harmless: the ledger plans (each its own
 atomic, idempotent entry, all in one round trip), then the trades' states with their account records (at most
 once, ``trade_state.lua``), then the events they announce, published and acknowledged.
+
+A plan that settles a trade outright (a domestic delivery versus payment) carries its state change with it: both
+go in one ``settle.lua`` call, so such a trade costs one script call and no round trip of its own for its state.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 import orjson
 import redis.asyncio as aioredis
@@ -14,14 +18,38 @@ from aiokafka import AIOKafkaProducer
 
 from services.settlement import prometheus_metrics as metrics
 from services.settlement.outbox import Outgoing, send_all
-from services.settlement.trade_state import ALREADY, CONFLICT, SETTLED, TradeStates, Transition
-from shared import market_keys
-from shared.ledger import AsyncLedger, Plan, PostResult
+from services.settlement.trade_state import (
+    ALREADY,
+    CONFLICT,
+    SETTLE_LUA,
+    SETTLED,
+    TradeStates,
+    Transition,
+    script_call,
+)
+from shared import market_keys, redis_scripts
+from shared.ledger import Plan, PostResult
+from shared.ledger.encoding import decode, encode
 from shared.ledger.views import text_map
 from shared.messages import Message, TradeExecuted, TradeFailed, TradeSettled
+from shared.redis_scripts import PipelinedScript
 from shared.topics import SETTLEMENT_EVENTS
 
 log = logging.getLogger(__name__)
+
+_SETTLE = PipelinedScript(SETTLE_LUA)
+
+#: Given the entry id of a plan's entry, the state change to apply with it and the event that announces it.
+Then = Callable[[str], tuple[Transition, Outgoing]]
+
+
+@dataclass(frozen=True, slots=True)
+class Moved:
+    """A trade moved by ``settle.lua`` with its entry: what ``trade_state.lua`` answered inside it."""
+
+    transition: Transition
+    outgoing: Outgoing
+    outcome: int
 
 
 class Effects:
@@ -30,23 +58,51 @@ class Effects:
     def __init__(self, redis: aioredis.Redis, producer: AIOKafkaProducer) -> None:
         self.redis = redis
         self.producer = producer
-        self.ledger = AsyncLedger(redis)
         self.states = TradeStates(redis)
 
     async def run_plans(self, plans: Sequence[Plan]) -> list[PostResult]:
         """``AsyncLedger.post_many``, reading each record once: the fills of one order share its reservation."""
-        if not plans:
+        return [result for result, _ in await self.settle_plans([(plan, None) for plan in plans])]
+
+    async def settle_plans(self, work: Sequence[tuple[Plan, Then | None]]) -> list[tuple[PostResult, Moved | None]]:
+        """Read every record the plans need (once each), then post every entry in one round trip; an entry with a
+        ``Then`` moves its trade in the same call when the ledger applies it (or applied it before)."""
+        if not work:
             return []
-        keys = list(dict.fromkeys(key for plan in plans for key in plan.reads))
+        keys = list(dict.fromkeys(key for plan, _ in work for key in plan.reads))
         pipe = self.redis.pipeline(transaction=False)
         for key in keys:
             pipe.hgetall(key)
         found = dict(zip(keys, (text_map(raw) for raw in await pipe.execute())))
-        return await self.ledger.post_many([plan.build([found[key] for key in plan.reads]) for plan in plans])
+        calls: list[tuple[list, list, tuple[Transition, Outgoing] | None]] = []
+        for plan, then in work:
+            entry = plan.build([found[key] for key in plan.reads])
+            entry_keys, arg = encode(entry)
+            if then is None:
+                calls.append((entry_keys, [arg, len(entry_keys)], None))
+            else:
+                moving = then(entry.entry_id)
+                state_keys, state_args = script_call(moving[0])
+                calls.append(([*entry_keys, *state_keys], [arg, len(entry_keys), *state_args], moving))
 
-    async def commit(self, transitions: list[Transition], outgoing: list[Outgoing]) -> None:
-        """Trade states first (the effects of record), then the events: a crash in between republishes them."""
-        outcomes = await self.states.apply(transitions)
+        def build(pipe) -> None:
+            for call_keys, args, _ in calls:
+                _SETTLE.queue(pipe, call_keys, args)
+
+        replies = await redis_scripts.execute(self.redis, build, _SETTLE)
+        out: list[tuple[PostResult, Moved | None]] = []
+        for (_, _, moving), reply in zip(calls, replies):
+            moved = None if moving is None or len(reply) < 3 else Moved(*moving, int(reply[2]))
+            out.append((decode(reply[:2]), moved))
+        return out
+
+    async def commit(self, transitions: list[Transition], outgoing: list[Outgoing],
+                     moved: Mapping[str, int] | None = None) -> None:
+        """Trade states first (the effects of record), then the events: a crash in between republishes them.
+        ``moved`` holds what ``settle.lua`` answered for the transitions it already applied, by trade id."""
+        moved = moved or {}
+        fresh = iter(await self.states.apply([t for t in transitions if t.trade_id not in moved]))
+        outcomes = [moved[t.trade_id] if t.trade_id in moved else next(fresh) for t in transitions]
         metrics.trades_recorded(transitions, outcomes)
         conflicts = {t.trade_id for t, outcome in zip(transitions, outcomes) if outcome == CONFLICT}
         for trade_id in conflicts:

@@ -5,8 +5,9 @@ instrument says how far it got, see ``shared.event_outbox``), hold back what com
 (the envelope's ``follows``: matching's produce of an earlier batch failed while a later one's succeeded; the
 held-back events reach settlement again, in order, from matching's outbox), plan every ledger movement (domestic delivery
 versus payment, a cross-registry hold, an order's release, an amended order's rebase), run them (an amend cuts
-the batch, see ``_run_in_order``), move the trades' states with their account records, publish, then raise the
-marks. A batch repeated after a crash (from Kafka or from matching's outbox) repeats nothing.
+the batch, see ``_run_in_order``; a domestic trade's entry moves its state in the same call), move the other
+trades' states with their account records, publish, then raise the marks. A batch repeated after a crash (from
+Kafka or from matching's outbox) repeats nothing.
 
 A trade the ledger refuses because it names no reservation of this exchange (orders it never accepted, accounts
 or assets it does not know) is not a trade matching made: it is dead-lettered and touches no account.
@@ -14,21 +15,16 @@ or assets it does not know) is not a trade matching made: it is dead-lettered an
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 
 from services.settlement import translate
-from services.settlement.effects import Effects, appends, finish, trade_json
+from services.settlement.effects import Effects, Moved, Then, finish
 from services.settlement.instruments import InstrumentCache
 from services.settlement.outbox import Outgoing
-from services.settlement.trade_state import (
-    CROSS_REGISTRY,
-    DOMESTIC,
-    FAILED,
-    PENDING_BRIDGE,
-    SETTLED,
-    Transition,
-)
+from services.settlement.trade_state import FAILED, SETTLED, Transition
+from services.settlement.trade_work import TradeWork, request_delivery, settled, terms
 from shared import event_outbox, redis_keys
 from shared.kafka import Delivery, dead_letter
 from shared.ledger import Plan, PostResult
@@ -43,8 +39,7 @@ from shared.messages import (
     Side,
     TradeExecuted,
 )
-from shared.reference import Instrument
-from shared.topics import BRIDGE_REQUESTS, ORDERS_EVENTS
+from shared.topics import ORDERS_EVENTS
 
 log = logging.getLogger(__name__)
 
@@ -54,15 +49,6 @@ ORDER_ENDS = (OrderCancelled, OrderExpired, OrderRejected)
 #: matching made (its orders were reserved for before they were accepted). Any other refusal of a trade fails it
 #: visibly, with the ledger's code, so that a trade matching did make is never dropped silently.
 NOT_OUR_TRADE = frozenset({"RESERVATION_MISMATCH", "CURRENCY_MISMATCH", "UNKNOWN_ACCOUNT", "UNKNOWN_ASSET"})
-
-
-@dataclass(frozen=True, slots=True)
-class _TradeWork:
-    delivery: Delivery
-    trade: TradeExecuted
-    instrument: Instrument
-    cross_registry: bool
-    plan: Plan
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +65,7 @@ class _Rebase:
     plan: Plan
 
 
-Work = _TradeWork | _Release | _Rebase
+Work = TradeWork | _Release | _Rebase
 
 
 class OrderEvents:
@@ -156,19 +142,21 @@ class OrderEvents:
 
     async def _settle(self, work: list[Work]) -> set[int]:
         """Run and record the work; the ids of the deliveries dead-lettered as not our trades."""
-        results = await self._run_in_order(work)
+        posted = await self._run_in_order(work)
         refused: set[int] = set()
-        for w, result in zip(work, results):
-            if isinstance(w, _TradeWork) and not result.ok and result.code in NOT_OUR_TRADE:
+        for w, (result, _) in zip(work, posted):
+            if isinstance(w, TradeWork) and not result.ok and result.code in NOT_OUR_TRADE:
                 refused.add(id(w.delivery))
                 await dead_letter(self.effects.producer, w.delivery.record,
                                   f"trade {w.trade.trade_id!r} fits no reservation: {result.code}: {result.message}")
-        holds = [(w, r) for w, r in zip(work, results) if isinstance(w, _TradeWork) and w.cross_registry and r.ok]
+        holds = [(w, r) for w, (r, _) in zip(work, posted)
+                 if isinstance(w, TradeWork) and w.cross_registry and r.ok]
         requests = await self._delivery_requests(holds)
         transitions: list[Transition] = []
         outgoing: list[Outgoing] = []
-        for w, result in zip(work, results):
-            if not isinstance(w, _TradeWork):
+        moved_with_entry: dict[str, int] = {}
+        for w, (result, moved) in zip(work, posted):
+            if not isinstance(w, TradeWork):
                 if not result.ok:
                     log.error("%s of order %s refused: %s %s", "release" if isinstance(w, _Release) else "rebase",
                               w.order_id, result.code, result.message)
@@ -176,18 +164,19 @@ class OrderEvents:
             if id(w.delivery) in refused:
                 continue
             at = w.delivery.envelope.occurred_at
-            if not result.ok:
+            if moved is not None:
+                transitions.append(moved.transition)
+                outgoing.append(moved.outgoing)
+                moved_with_entry[w.trade.trade_id] = moved.outcome
+            elif not result.ok:
                 finish(translate.refused_by_ledger(w.trade, result), FAILED, at, transitions, outgoing,
-                       fields=_terms(w, result), matched=w.trade, started_ms=w.delivery.record.timestamp)
-            elif not w.cross_registry:
-                finish(translate.settled_domestic(w.trade, w.instrument, result), SETTLED, at, transitions,
-                       outgoing, fields=_terms(w, result), matched=w.trade, started_ms=w.delivery.record.timestamp)
+                       fields=terms(w, result.entry_id), matched=w.trade, started_ms=w.delivery.record.timestamp)
             elif (request := requests.get(w.trade.trade_id)) is not None:
-                _request_delivery(w, result, request, transitions, outgoing)
-        await self.effects.commit(transitions, outgoing)
+                request_delivery(w, result, request, transitions, outgoing)
+        await self.effects.commit(transitions, outgoing, moved_with_entry)
         return refused
 
-    async def _plan_trade(self, delivery: Delivery, trade: TradeExecuted) -> _TradeWork | None:
+    async def _plan_trade(self, delivery: Delivery, trade: TradeExecuted) -> TradeWork | None:
         instrument = await self.instruments.get(trade.instrument)
         if instrument is None:
             # A trade exists only on an instrument order entry listed first: a miss is an operator error, not
@@ -209,7 +198,7 @@ class OrderEvents:
             plan = ledger_entries.settle_domestic_trade(trade=sides, price=trade.price,
                                                         buyer_is_maker=translate.buyer_is_maker(trade), fees=fees,
                                                         registry=instrument.registry, time=at)
-        return _TradeWork(delivery, trade, instrument, cross, plan)
+        return TradeWork(delivery, trade, instrument, cross, plan)
 
     async def _plan_rebase(self, delivery: Delivery, amended: OrderAmended) -> _Rebase | None:
         """An amended order's reservation is rebased to its open quantity at its new limit (both sides)."""
@@ -224,20 +213,23 @@ class OrderEvents:
             limit_price=amended.price, fees=instrument.fee_schedule, time=delivery.envelope.occurred_at)
         return _Rebase(delivery, amended.order_id, plan)
 
-    async def _run_in_order(self, work: list[Work]) -> list[PostResult]:
+    async def _run_in_order(self, work: list[Work]) -> list[tuple[PostResult, Moved | None]]:
         """The batch's plans, with each rebase run on its own: it must read its record after the fills before it
-        (it releases from what they left), and the plans after it must read the rebased terms."""
-        results: list[PostResult] = []
-        segment: list[Plan] = []
+        (it releases from what they left), and the plans after it must read the rebased terms. A domestic trade's
+        entry carries its move to SETTLED (``settle.lua``)."""
+        posted: list[tuple[PostResult, Moved | None]] = []
+        segment: list[tuple[Plan, Then | None]] = []
         for w in work:
             if isinstance(w, _Rebase):
-                results += await self.effects.run_plans(segment) + await self.effects.run_plans([w.plan])
+                posted += await self.effects.settle_plans(segment) + await self.effects.settle_plans([(w.plan, None)])
                 segment = []
+            elif isinstance(w, TradeWork) and not w.cross_registry:
+                segment.append((w.plan, functools.partial(settled, w)))
             else:
-                segment.append(w.plan)
-        return results + await self.effects.run_plans(segment)
+                segment.append((w.plan, None))
+        return posted + await self.effects.settle_plans(segment)
 
-    async def _delivery_requests(self, holds: list[tuple[_TradeWork, PostResult]]) -> dict[str, DeliveryRequested]:
+    async def _delivery_requests(self, holds: list[tuple[TradeWork, PostResult]]) -> dict[str, DeliveryRequested]:
         """The bridge request of each held trade: as first recorded, or computed from the buyer's hold.
 
         A trade the bridge has already decided gets none (it is not asked again)."""
@@ -265,28 +257,3 @@ class OrderEvents:
                 await dead_letter(self.effects.producer, w.delivery.record,
                                   f"held trade cannot be put to the bridge: {err}")
         return requests
-
-
-def _request_delivery(w: _TradeWork, result: PostResult, request: DeliveryRequested,
-                      transitions: list[Transition], outgoing: list[Outgoing]) -> None:
-    trade = w.trade
-    at = w.delivery.envelope.occurred_at
-    fields = {**_terms(w, result), "request": request.model_dump_json()}
-    transitions.append(Transition(trade.trade_id, PENDING_BRIDGE, fields, appends(trade, trade_record=trade_json(trade, at))))
-    outgoing.append(Outgoing(BRIDGE_REQUESTS.name, trade.instrument, request, event_id=delivery_request_id(trade.trade_id),
-                             occurred_at=at, correlation_id=trade.trade_id))
-
-
-def delivery_request_id(trade_id: str) -> str:
-    """The event id of a trade's request to the bridge: the same every time it is sent."""
-    return f"deliver:{trade_id}"
-
-
-def _terms(w: _TradeWork, result: PostResult) -> dict[str, str]:
-    t = w.trade
-    return {
-        "trade_id": t.trade_id, "instrument": t.instrument, "route": CROSS_REGISTRY if w.cross_registry else DOMESTIC,
-        "buy_account": t.buy_account, "sell_account": t.sell_account, "buy_order_id": t.buy_order_id,
-        "sell_order_id": t.sell_order_id, "price": str(t.price), "quantity": str(t.quantity),
-        "matched_at": str(w.delivery.envelope.occurred_at), "entry_ids": result.entry_id,
-    }

@@ -16,7 +16,7 @@ import logging
 import redis.asyncio as aioredis
 from aiokafka import AIOKafkaProducer
 
-from services.settlement.order_events import delivery_request_id
+from services.settlement.trade_work import delivery_request_id
 from services.settlement.outbox import Outgoing, send_all
 from services.settlement.trade_state import PENDING_TRADES, trade_key
 from shared import topic_incarnation

@@ -1,4 +1,5 @@
-"""The settlement state of record of every trade, in Redis, moved only through ``trade_state.lua``.
+"""The settlement state of record of every trade, in Redis, moved only through ``trade_state.lua`` (on its own, or
+inside ``settle.lua`` together with the ledger entry that settles the trade).
 
 ``trade:{trade_id}`` is a hash: status (PENDING_BRIDGE, SETTLED, FAILED), route, the trade's terms, entry ids,
 reason code / reason / message of a failure, ``pending_since`` / ``finished_at`` / ``updated_at`` (Redis
@@ -17,6 +18,7 @@ import orjson
 import redis.asyncio as aioredis
 
 from shared import redis_scripts
+from shared.ledger.encoding import POST_LUA
 from shared.redis_scripts import PipelinedScript
 from shared.redis_text import text_map
 
@@ -34,6 +36,10 @@ TRADE_PATTERN = "trade:*"
 APPLIED, ALREADY, CONFLICT = 1, 0, -1
 
 TRADE_STATE_LUA = files("services.settlement").joinpath("trade_state.lua").read_text(encoding="utf-8")
+#: A ledger entry and a trade's status change in one call (see the script's header).
+SETTLE_LUA = ("local function ledger_post(ARGV)\n" + POST_LUA + "\nend\n"
+              + "local function trade_state(KEYS, ARGV)\n" + TRADE_STATE_LUA + "\nend\n"
+              + files("services.settlement").joinpath("settle.lua").read_text(encoding="utf-8"))
 
 
 def trade_key(trade_id: str) -> str:
@@ -66,9 +72,7 @@ class TradeStates:
 
         def build(pipe) -> None:
             for t in transitions:
-                keys = [trade_key(t.trade_id), PENDING_TRADES, *(key for key, _ in t.appends)]
-                args = [t.status, t.trade_id, orjson.dumps(dict(t.fields)), *(value for _, value in t.appends)]
-                self._script.queue(pipe, keys, args)
+                self._script.queue(pipe, *script_call(t))
 
         return [int(reply) for reply in await redis_scripts.execute(self._client, build, self._script)]
 
@@ -77,3 +81,9 @@ class TradeStates:
         for trade_id in trade_ids:
             pipe.hgetall(trade_key(trade_id))
         return [text_map(raw) for raw in await pipe.execute()]
+
+
+def script_call(t: Transition) -> tuple[list[str], list[str | bytes]]:
+    """The KEYS and ARGV of ``trade_state.lua`` for one transition."""
+    keys = [trade_key(t.trade_id), PENDING_TRADES, *(key for key, _ in t.appends)]
+    return keys, [t.status, t.trade_id, orjson.dumps(dict(t.fields)), *(value for _, value in t.appends)]

@@ -57,11 +57,11 @@ def delivery_request(trade: TradeExecuted, instrument: Instrument, buy_hold: Map
     )
 
 
-def settled_domestic(trade: TradeExecuted, instrument: Instrument, result: PostResult) -> TradeSettled:
+def settled_domestic(trade: TradeExecuted, instrument: Instrument, entry_id: str) -> TradeSettled:
     return TradeSettled(
         trade_id=trade.trade_id, instrument=trade.instrument, buy_account=trade.buy_account,
         sell_account=trade.sell_account, price=trade.price, quantity=trade.quantity,
-        delivered_quantity=trade.quantity, delivered_asset=instrument.unit_asset, entry_ids=[result.entry_id],
+        delivered_quantity=trade.quantity, delivered_asset=instrument.unit_asset, entry_ids=[entry_id],
         cross_registry=False,
     )
 

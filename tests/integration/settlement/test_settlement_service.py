@@ -7,6 +7,7 @@ import orjson
 import pytest
 
 from shared import cash_legs
+from services.settlement import translate
 from services.settlement.trade_state import FAILED, PENDING_BRIDGE, PENDING_TRADES, SETTLED, trade_key
 from shared import market_keys, redis_keys
 from shared.ledger import registry_of
@@ -122,6 +123,26 @@ async def test_a_redelivered_trade_settles_once(settlement) -> None:
     assert state(settlement, trade.trade_id)["settled_count"] == "1"
     assert settlement.redis.llen(market_keys.account_settlements(books.buyer)) == 2
     assert settlement.redis.llen(market_keys.account_trades(books.seller)) == 2
+
+
+async def test_a_trade_whose_entry_was_posted_before_its_state_moved_settles_once_when_redelivered(settlement) -> None:
+    books = settlement.books()
+    await listed(settlement, books)
+    books.reserve_buy("b1")
+    books.reserve_sell("s1")
+    trade = books.trade()
+    # what a crash between the ledger entry and the state change leaves: the entry posted, no state, no event
+    assert settlement.ledger.settle_domestic_trade(
+        trade=translate.trade_sides(trade, books.instrument), price=trade.price,
+        buyer_is_maker=translate.buyer_is_maker(trade), fees=FEES, registry="CN-BJ", time=1).ok
+
+    await settlement.publish(trade)
+    record = await settled(settlement, trade.trade_id)
+
+    assert record["settled_count"] == "1" and record["entry_ids"] == f"settle:{trade.trade_id}"
+    assert settlement.ledger.balances(books.buyer)[UNIT.asset] == (trade.quantity, 0)
+    await settlement.wait_for(lambda: settlement.messages(SETTLEMENT_EVENTS.name, TradeSettled, trade_id=trade.trade_id))
+    assert settlement.redis.llen(market_keys.account_settlements(books.seller)) == 1
 
 
 async def test_a_cancel_releases_what_remains_of_the_order(settlement) -> None:

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 import redis.asyncio as aioredis
 from redis.asyncio.client import Pipeline
 
+from shared import wakeup
 from shared.redis_text import text
 
 Events = Sequence[tuple[str, bytes]]
@@ -51,10 +52,15 @@ async def append(client: aioredis.Redis, topic: str, batches: Mapping[int, Event
 
 
 def queue_append(pipe: Pipeline, topic: str, batches: Mapping[int, Events]) -> None:
-    """`append` queued on a pipeline the caller executes (with the writes that must follow it)."""
+    """`append` queued on a pipeline the caller executes (with the writes that must follow it); the topic's
+    consumers are poked (``shared.wakeup``) with it."""
+    appended = False
     for partition, events in batches.items():
         if events:
             pipe.xadd(stream_key(topic, partition), dict(events))
+            appended = True
+    if appended:
+        wakeup.queue_poke(pipe, (topic,))
 
 
 async def entries(client: aioredis.Redis, topic: str, partition: int, *, after: str = "-",

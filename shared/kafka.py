@@ -22,6 +22,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from shared import topic_incarnation
 from shared.envelope import Envelope, decode, encode
+from shared.fetch_pacer import FetchPacer
 from shared.messages import MESSAGE_TYPES, DeadLettered, Message, UnknownMessageType, envelope_for, payload_of
 from shared.settings import Settings
 from shared.topics import ALL_TOPICS, DEADLETTER, misrouted, partitions_for
@@ -172,36 +173,6 @@ def parse(record: ConsumerRecord) -> Delivery | str:
         return str(err)
     except ValueError as err:
         return f"not JSON: {err}"
-
-
-class FetchPacer:
-    """Adaptive fetch wait: short while messages flow, longer while the consumer's partitions are quiet.
-
-    The embedded broker never wakes a waiting fetch, so the wait is both the latency floor of a hop and what an
-    idle consumer costs the broker (~4% of a core each at 10 ms). After every fetch the consumer reports whether
-    it got records: with records the wait goes back to `busy_ms`; each empty fetch doubles it up to `idle_ms`.
-    So a busy consumer polls at `busy_ms`, and an idle one at `idle_ms`, which bounds the extra latency of the
-    first message after a quiet spell. aiokafka reads the wait from its fetcher for every fetch request; it has
-    no public setter, hence the private attribute.
-    """
-
-    def __init__(self, consumer: AIOKafkaConsumer, *, busy_ms: int, idle_ms: int) -> None:
-        self._consumer = consumer
-        self._busy_ms = busy_ms
-        self._idle_ms = max(idle_ms, busy_ms)
-        self._wait_ms = busy_ms
-
-    @classmethod
-    def of(cls, consumer: AIOKafkaConsumer, settings: Settings) -> FetchPacer:
-        return cls(consumer, busy_ms=settings.fetch_max_wait_ms, idle_ms=settings.fetch_idle_wait_ms)
-
-    def fetched(self, got_records: bool) -> None:
-        wait = self._busy_ms if got_records else min(self._idle_ms, self._wait_ms * 2)
-        if wait != self._wait_ms:
-            self._wait_ms = wait
-            fetcher = getattr(self._consumer, "_fetcher", None)
-            if fetcher is not None:
-                fetcher._fetch_max_wait_ms = wait
 
 
 BatchHandler = Callable[[list[Delivery]], Awaitable[None]]

@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     fetch_max_wait_ms: int = Field(default=10, ge=3, le=500, description="the embedded broker never wakes a waiting fetch")
     fetch_idle_wait_ms: int = Field(default=100, ge=3, le=1000,
                                     description="fetch wait a consumer backs off to while its topics are quiet")
+    fetch_doze_after_ms: int = Field(default=2_000, ge=0, description="quiet this long, a consumer that hears wake-up "
+                                     "pokes stops fetching until one comes (0: never)")
+    fetch_doze_ms: int = Field(default=1_000, ge=10, description="a dozing consumer still fetches once this often")
     heartbeat_interval_s: float = Field(default=1.0, gt=0)
     heartbeat_ttl_s: float = Field(default=5.0, gt=0)
     settlement_pending_timeout_s: float = Field(default=60.0, gt=0)

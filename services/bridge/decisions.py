@@ -24,7 +24,7 @@ from services.bridge import bridge_keys as keys
 from services.bridge.agreements import all_rules
 from services.bridge.delivery_entry import InvalidCashLeg, checks_json, decision_record, delivery_entry, entry_id
 from services.bridge.redis_usage import DeliveryState, read_state
-from shared import reference_store
+from shared import reference_store, wakeup
 from shared.kafka import publish
 from shared.ledger import AsyncLedger, PostResult
 from shared.ledger.views import text_map
@@ -177,6 +177,7 @@ class Bridge:
         await publish(self._producer, BRIDGE_RESULTS.name, request.instrument, decided,
                       event_id=f"bridge:{request.trade_id}:decided", occurred_at=time,
                       correlation_id=request.trade_id)
+        await wakeup.poke(self._redis, (BRIDGE_RESULTS.name,))  # sent before the flush: see shared.wakeup
         return Outcome(request.trade_id, record["outcome"], code)
 
 

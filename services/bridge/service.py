@@ -15,8 +15,9 @@ from collections.abc import Callable
 from services.bridge import link_operations
 from services.bridge import prometheus_metrics as metrics
 from services.bridge.decisions import Bridge
-from shared import topic_incarnation
-from shared.kafka import TRANSIENT_ERRORS, Delivery, FetchPacer, consume, dead_letter, make_consumer
+from shared import topic_incarnation, wakeup
+from shared.fetch_pacer import FetchPacer
+from shared.kafka import TRANSIENT_ERRORS, Delivery, consume, dead_letter, make_consumer
 from shared.business_clock import business_now
 from shared.messages import DeliveryRequested, ResumeLink, SuspendLink, TerminateLink
 from shared.prometheus_metrics import watch_lag
@@ -55,13 +56,15 @@ async def main(
     await consumer.start()
     timer = asyncio.create_task(_timer(bridge, ctx, clock))
     lag = asyncio.create_task(watch_lag(consumer, ctx.stop))
+    pacer = FetchPacer.of(consumer, ctx.settings)
+    pokes = asyncio.create_task(wakeup.listen(ctx.redis, (BRIDGE_REQUESTS.name, BRIDGE_COMMANDS.name), pacer.wake,
+                                              pacer.listening, ctx.stop))
     try:
-        await consume(consumer, ctx.producer, handle, ctx.stop, ready=ctx.mark_ready,
-                      pacer=FetchPacer.of(consumer, ctx.settings),
+        await consume(consumer, ctx.producer, handle, ctx.stop, ready=ctx.mark_ready, pacer=pacer,
                       recreated=topic_incarnation.Watch(ctx.redis, consumer))
     finally:
         ctx.stop.set()
-        await asyncio.gather(timer, lag)
+        await asyncio.gather(timer, lag, pokes)
         await consumer.stop()
 
 

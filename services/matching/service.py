@@ -34,9 +34,10 @@ from services.matching.partition_state import PartitionState
 from services.matching.translate import command_of, rules_of
 from shared import market_keys as keys
 from shared import messages as wire
-from shared import topic_incarnation
+from shared import topic_incarnation, wakeup
 from shared.envelope import Envelope
-from shared.kafka import TRANSIENT_ERRORS, FetchPacer, dead_letter, make_consumer, parse
+from shared.fetch_pacer import FetchPacer
+from shared.kafka import TRANSIENT_ERRORS, dead_letter, make_consumer, parse
 from shared.prometheus_metrics import watch_lag
 from shared.runtime import ServiceContext
 from shared.topics import ORDERS_COMMANDS
@@ -101,6 +102,8 @@ class MatchingService(ConsumerRebalanceListener):
         await self.consumer.start()
         self.outbox.start()
         lag = asyncio.create_task(watch_lag(self.consumer, self.ctx.stop))
+        pokes = asyncio.create_task(wakeup.listen(self.ctx.redis, (ORDERS_COMMANDS.name,), self.pacer.wake,
+                                                  self.pacer.listening, self.ctx.stop))
         try:
             while not self.ctx.stop.is_set():
                 try:
@@ -120,6 +123,7 @@ class MatchingService(ConsumerRebalanceListener):
                     await self._recover(err)
         finally:
             lag.cancel()
+            pokes.cancel()
             try:
                 await self.on_partitions_revoked(list(self.partitions))
             finally:

@@ -11,7 +11,8 @@
 --   open   = {key}           an amend or a cancel: the order must still be open
 --   order  = {key, id, index, created_at, fields}  the new order's record (fields: flat field/value list),
 --                            its account index entry and its client order id claim (claim.key)
---   outbox = {stream, key, kind, order_id}  the command's outbox entry
+--   outbox = {stream, key, kind, order_id, wake}  the command's outbox entry, and the channel that wakes
+--                            matching's consumer (shared/wakeup.py)
 -- ARGV[2]: the ledger entry for post.lua (a reservation or its increase), or '' when nothing is reserved.
 -- ARGV[3]: the command's envelope, published as it is.
 -- Returns {'OK', ''}, {'EXISTS', order id} (client order id taken), {'FORBIDDEN', ''} (no grant),
@@ -60,4 +61,7 @@ if req.order then
 end
 local box = req.outbox
 redis.call('XADD', box.stream, '*', 'k', box.key, 'c', box.kind, 'o', box.order_id, 'v', ARGV[3])
+if box.wake then
+  redis.call('PUBLISH', box.wake, '')
+end
 return {'OK', ''}

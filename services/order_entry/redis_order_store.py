@@ -16,7 +16,7 @@ import redis.asyncio as aioredis
 from services.order_entry import purchase_limits
 from services.order_entry.purchase_limits import PurchaseReads
 from shared import market_keys as mk
-from shared import order_outbox, redis_keys, reference_store
+from shared import order_outbox, redis_keys, reference_store, wakeup
 from shared.business_clock import CLOCK_KEY, business_time
 from shared.envelope import encode
 from shared.ledger import Entry, PostResult
@@ -24,6 +24,7 @@ from shared.ledger.encoding import POST_LUA, decode
 from shared.ledger.encoding import encode as encode_entry
 from shared.messages import Message, envelope_for
 from shared.redis_text import text
+from shared.topics import ORDERS_COMMANDS
 
 ACCEPT_LUA = ("local function ledger_post(ARGV)\n" + POST_LUA + "\nend\n"
               + files("services.order_entry").joinpath("accept.lua").read_text(encoding="utf-8"))
@@ -110,7 +111,8 @@ class RedisOrderStore:
         """Run ``accept.lua``: the checks asked for, the ledger entry, the order's record (a new order: ``order``
         fields under ``claim``, the client order id key) and the command's outbox entry, all or nothing."""
         request: dict[str, Any] = {"outbox": {"stream": order_outbox.STREAM, "key": command.instrument,
-                                              "kind": command.kind, "order_id": command.order_id}}
+                                              "kind": command.kind, "order_id": command.order_id,
+                                              "wake": wakeup.channel(ORDERS_COMMANDS.name)}}
         keys = {order_outbox.STREAM}
         if claim is not None:
             request["claim"] = {"key": claim}

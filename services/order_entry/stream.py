@@ -23,7 +23,8 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from services.order_entry.outbox_relay import OutboxRelay
 from services.order_entry.principals import Role
 from services.order_entry.stream_hub import PUBLIC_KINDS, Hub, Subscriber
-from shared.kafka import FetchPacer
+from shared import wakeup
+from shared.fetch_pacer import FetchPacer
 from shared.runtime import ServiceContext
 from shared.topics import MARKET_DATA, ORDERS_EVENTS, SETTLEMENT_EVENTS
 
@@ -102,6 +103,7 @@ async def run_event_reader(ctx: ServiceContext, hub: Hub, relay: OutboxRelay | N
     """
     topics = (ORDERS_EVENTS.name, MARKET_DATA.name, SETTLEMENT_EVENTS.name)
     while not ctx.stop.is_set():
+        pokes: asyncio.Task | None = None
         consumer = AIOKafkaConsumer(
             bootstrap_servers=ctx.settings.kafka_bootstrap, group_id=None, enable_auto_commit=False,
             client_id=f"{ctx.instance}-stream-{uuid.uuid4().hex[:6]}", fetch_max_wait_ms=ctx.settings.fetch_max_wait_ms)
@@ -111,6 +113,7 @@ async def run_event_reader(ctx: ServiceContext, hub: Hub, relay: OutboxRelay | N
             consumer.assign(partitions)
             await consumer.seek_to_end(*partitions)
             pacer = FetchPacer.of(consumer, ctx.settings)
+            pokes = asyncio.create_task(wakeup.listen(ctx.redis, topics, pacer.wake, pacer.listening, ctx.stop))
             while not ctx.stop.is_set():
                 batches = await consumer.getmany(timeout_ms=200, max_records=2000)
                 pacer.fetched(bool(batches))
@@ -127,6 +130,8 @@ async def run_event_reader(ctx: ServiceContext, hub: Hub, relay: OutboxRelay | N
             log.warning("event reader restarting: %s", err)
             await asyncio.sleep(1.0)
         finally:
+            if pokes is not None:
+                pokes.cancel()
             with contextlib.suppress(Exception):
                 await consumer.stop()
 

@@ -2,7 +2,7 @@
 
 - faust hands aiokafka a fixed 1500 ms fetch wait, and this broker never wakes a waiting fetch, so every hop
   would cost ~750 ms: a small transport subclass paces the worker consumer's wait like the other services'
-  consumers (``shared.kafka.FetchPacer``: the short wait while events flow, longer while the topics are quiet,
+  consumers (``shared.fetch_pacer.FetchPacer``: the short wait while events flow, longer while the topics are quiet,
   so an idle oversight does not keep the broker busy);
 - group joins are held for half the session timeout: short session, heartbeat and rebalance timeouts;
 - no idempotent producer or transactions: no `exactly_once`; no web server; no tables (the state is the
@@ -16,7 +16,7 @@ from typing import Any
 import faust
 from faust.transport.drivers import aiokafka as faust_aiokafka
 
-from shared.kafka import FetchPacer
+from shared.fetch_pacer import FetchPacer
 from shared.settings import Settings
 
 

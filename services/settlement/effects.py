@@ -27,7 +27,7 @@ from services.settlement.trade_state import (
     Transition,
     script_call,
 )
-from shared import market_keys, redis_scripts
+from shared import market_keys, redis_scripts, wakeup
 from shared.ledger import Plan, PostResult
 from shared.ledger.encoding import decode, encode
 from shared.ledger.views import text_map
@@ -110,7 +110,10 @@ class Effects:
         duplicates = sum(1 for outcome in outcomes if outcome == ALREADY)
         if duplicates:
             log.info("%d trade state change(s) were already applied (redelivery)", duplicates)
-        await send_all(self.producer, [o for o in outgoing if o.correlation_id not in conflicts])
+        sent = [o for o in outgoing if o.correlation_id not in conflicts]
+        await send_all(self.producer, sent)
+        if sent:
+            await wakeup.poke(self.redis, {o.topic for o in sent})
 
 
 def finish(event: TradeSettled | TradeFailed, status: str, at: int, transitions: list[Transition],

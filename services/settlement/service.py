@@ -25,8 +25,9 @@ from services.settlement.instruments import InstrumentCache
 from services.settlement.journal_mirror import run_journal_mirror
 from services.settlement.order_events import OrderEvents
 from services.settlement.request_relay import RequestRelay
-from shared import topic_incarnation
-from shared.kafka import TRANSIENT_ERRORS, Delivery, FetchPacer, consume, dead_letter, make_consumer
+from shared import topic_incarnation, wakeup
+from shared.fetch_pacer import FetchPacer
+from shared.kafka import TRANSIENT_ERRORS, Delivery, consume, dead_letter, make_consumer
 from shared.prometheus_metrics import watch_lag
 from shared.reference_store import ReferenceStore
 from shared.runtime import ServiceContext
@@ -58,12 +59,15 @@ class SettlementService(ConsumerRebalanceListener):
         if not await self._start_consumer():
             return
         stop = self.ctx.stop
+        pacer = FetchPacer.of(self.consumer, self.ctx.settings)
         helpers = [asyncio.create_task(run_journal_mirror(self.ctx.redis, self.ctx.producer, stop)),
+                   asyncio.create_task(wakeup.listen(self.ctx.redis, (ORDERS_EVENTS.name, BRIDGE_RESULTS.name),
+                                                     pacer.wake, pacer.listening, stop)),
                    asyncio.create_task(self.catch_up.run(stop)), asyncio.create_task(self.relay.run(stop)),
                    asyncio.create_task(watch_lag(self.consumer, stop))]
         try:
             await consume(self.consumer, self.ctx.producer, self.handle, stop, concurrent=True,
-                          ready=self.ctx.mark_ready, pacer=FetchPacer.of(self.consumer, self.ctx.settings),
+                          ready=self.ctx.mark_ready, pacer=pacer,
                           recreated=topic_incarnation.Watch(self.ctx.redis, self.consumer))
         finally:
             stop.set()

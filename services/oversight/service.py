@@ -19,6 +19,7 @@ from services.oversight.faust_app import make_app
 from services.oversight.prometheus_metrics import JudgedLag
 from services.oversight.redis_store import OversightStore
 from services.oversight.watcher import Record, Watcher
+from shared import wakeup
 from shared.kafka import TRANSIENT_ERRORS
 from shared.prometheus_metrics import watch_lag
 from shared.runtime import ServiceContext
@@ -55,11 +56,14 @@ class OversightService:
         refresher = asyncio.create_task(_refresh(watcher, ctx, self.config.reference_refresh_s))
         await app.start()
         lag = asyncio.create_task(watch_lag(judged, ctx.stop))
+        pokes = asyncio.create_task(wakeup.listen(ctx.redis, [topic.name for topic in WATCHED], app.wake,
+                                                  app.hearing_pokes, ctx.stop))
         try:
             await _until_consuming(app, ctx)
             await ctx.stop.wait()
         finally:
             lag.cancel()
+            pokes.cancel()
             refresher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await refresher

@@ -7,12 +7,17 @@ broker busy; a consumer that has stopped fetching is woken by a poke instead. A 
 producer writes to Redis anyway (an outbox entry, a trade state) or right after its send is acknowledged; it is
 only a hint: a consumer woken before the message reaches the broker keeps fetching at the short wait for a while,
 and a poke that is lost (Redis away, a consumer subscribing late) costs at most the pacer's doze interval.
+
+A process pokes a topic at most once per `EVERY_S`: a poked consumer stays awake for a quiet spell (2 s by default,
+``fetch_doze_after_ms``, longer than `EVERY_S`) after the poke, so whatever follows a poke within `EVERY_S` finds it
+awake; a busy producer then costs Redis two commands a second, not one per batch.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Iterable
 
 import redis.asyncio as aioredis
@@ -22,6 +27,9 @@ from redis.exceptions import RedisError
 log = logging.getLogger(__name__)
 
 PREFIX = "wake:"
+EVERY_S = 0.5
+
+_poked_at: dict[str, float] = {}
 
 
 def channel(topic: str) -> str:
@@ -29,14 +37,23 @@ def channel(topic: str) -> str:
     return PREFIX + topic
 
 
+def due(topics: Iterable[str], now: float | None = None) -> list[str]:
+    """The topics this process has not poked for `EVERY_S`, marked as poked now."""
+    now = time.monotonic() if now is None else now
+    out = [topic for topic in topics if now - _poked_at.get(topic, -EVERY_S) >= EVERY_S]
+    for topic in out:
+        _poked_at[topic] = now
+    return out
+
+
 def queue_poke(pipe: Pipeline, topics: Iterable[str]) -> None:
-    """Poke the consumers of `topics` from a pipeline the caller executes."""
-    for topic in topics:
+    """Poke the consumers of `topics` that are `due` from a pipeline the caller executes."""
+    for topic in due(topics):
         pipe.publish(channel(topic), b"")
 
 
 async def poke(client: aioredis.Redis, topics: Iterable[str]) -> None:
-    """Poke the consumers of `topics` (one round trip)."""
+    """Poke the consumers of `topics` that are `due` (one round trip, none when none is)."""
     pipe = client.pipeline(transaction=False)
     queue_poke(pipe, topics)
     if len(pipe):

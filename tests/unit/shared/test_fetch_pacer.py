@@ -137,3 +137,4 @@ def test_losing_the_pokes_wakes_a_dozing_consumer() -> None:
     quiet_for(p, clock, 2.05)
     p.listening(False)
     assert not p.dozing and not consumer.paused_now
+

@@ -3,7 +3,8 @@ atomic, idempotent entry, all in one round trip), then the trades' states with t
 once, ``trade_state.lua``), then the events they announce, published and acknowledged.
 
 A plan that settles a trade outright (a domestic delivery versus payment) carries its state change with it: both
-go in one ``settle.lua`` call, so such a trade costs one script call and no round trip of its own for its state.
+go in one ``settle.lua`` call, so such a trade costs one script call and no round trip of its own for its state;
+the wake-up poke for `settlement.events` (``shared.wakeup``) rides along in the same pipeline.
 """
 
 from __future__ import annotations
@@ -88,6 +89,8 @@ class Effects:
         def build(pipe) -> None:
             for call_keys, args, _ in calls:
                 _SETTLE.queue(pipe, call_keys, args)
+            if any(moving is not None for _, _, moving in calls):  # settled trades: `TradeSettled` to follow
+                wakeup.queue_poke(pipe, (SETTLEMENT_EVENTS.name,))
 
         replies = await redis_scripts.execute(self.redis, build, _SETTLE)
         out: list[tuple[PostResult, Moved | None]] = []
@@ -112,8 +115,7 @@ class Effects:
             log.info("%d trade state change(s) were already applied (redelivery)", duplicates)
         sent = [o for o in outgoing if o.correlation_id not in conflicts]
         await send_all(self.producer, sent)
-        if sent:
-            await wakeup.poke(self.redis, {o.topic for o in sent})
+        await wakeup.poke(self.redis, {o.topic for o in sent})  # a round trip only for topics not poked just now
 
 
 def finish(event: TradeSettled | TradeFailed, status: str, at: int, transitions: list[Transition],

@@ -115,7 +115,8 @@ class Effects:
             log.info("%d trade state change(s) were already applied (redelivery)", duplicates)
         sent = [o for o in outgoing if o.correlation_id not in conflicts]
         await send_all(self.producer, sent)
-        await wakeup.poke(self.redis, {o.topic for o in sent})  # a round trip only for topics not poked just now
+        # a trade moved by settle.lua was poked for in its pipeline; the others' consumers are poked now
+        await wakeup.poke(self.redis, {o.topic for o in sent if o.correlation_id not in moved})
 
 
 def finish(event: TradeSettled | TradeFailed, status: str, at: int, transitions: list[Transition],

@@ -1,13 +1,18 @@
 """Minimum fills: no execution below an order's min fill, no open remainder below it, nothing created or lost."""
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from services.matching.core import (AmendOrder, CancelOrder, ChangePhase, MatchingEngine, OrderAccepted, OrderAmended,
                                     OrderCancelled, OrderExpired, TradeExecuted)
 from services.matching.core.min_fill import allowed_fill
 from services.matching.core.vocabulary import (BUY, CLOSED, CLOSING_AUCTION, CONTINUOUS, FOK, IOC, OPENING_AUCTION,
                                                PRE_OPEN, SELL)
+from services.matching.translate import command_of
+
+from shared.messages import order_commands
 
 from tests.unit.matching.reference_matcher import largest_fill
 from tests.unit.matching.support import buy, fills, make_engine, resting, run, sell
@@ -148,3 +153,12 @@ def test_no_fill_below_a_minimum_no_remainder_below_it_and_every_tonne_accounted
     for side in (BUY, SELL):
         assert sum(o.remaining for o in engine.book.side(side).orders_best_first()) == sum(
             level.quantity for level in engine.book.side(side).levels.values())
+
+
+def test_the_wire_order_carries_its_minimum_fill_into_the_core():
+    wire = order_commands.SubmitOrder(order_id="o-1", client_order_id="c-1", instrument="X", account="KR/a",
+                                      side="BUY", order_type="LIMIT", time_in_force="GTC", price=100, quantity=10,
+                                      min_fill=4)
+    assert command_of(wire, ts=5).min_fill == 4
+    with pytest.raises(ValidationError):
+        order_commands.SubmitOrder.model_validate({**wire.model_dump(), "quantity": 3})

@@ -125,12 +125,16 @@ class AdvanceClock(Message):
 class SetBandOverride(Message):
     """Narrow the band of the sessions to come: from the next reference price (the next session's open) on, the
     band may not leave ``low``..``high`` (minor units, multiples of the tick), until an operator clears it.
-    Oversight sends it for a corridor whose action is BAND."""
+    Oversight sends it for a corridor whose action is BAND. An override already held is narrowed, not replaced:
+    matching keeps the intersection (``shared.bands.intersect``); when the two have no price in common the band is
+    pinned at this override's ``pin`` limit (``LOW`` for a market below the corridor's floor, ``HIGH`` above its
+    ceiling; none: the limit nearest to the override held)."""
 
     instrument: Id
     low: int = Field(ge=1, le=10**15)
     high: int = Field(ge=1, le=10**15)
     reason: str = Field(default="", max_length=200)
+    pin: Literal["LOW", "HIGH"] | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> SetBandOverride:
@@ -240,13 +244,15 @@ class ReferencePriceChanged(Message):
 
 
 class BandOverrideChanged(Message):
-    """Matching recorded a band override (``low``/``high``) or its removal (both None); it narrows the band
-    from the next reference price on."""
+    """Matching recorded a band override (``low``/``high``: every override set since the last clear, intersected;
+    ``reason`` names each) or the removal of all of them (both None); it narrows the band from the next reference
+    price on. ``pinned``: two overrides had no price in common, so the band is held at one price."""
 
     instrument: str
     low: int | None
     high: int | None
     reason: str = ""
+    pinned: bool = False
 
 
 class TradingHalted(Message):

@@ -7,7 +7,9 @@ from fractions import Fraction
 import orjson
 
 from services.matching import core
-from shared import messages as wire
+from shared.messages import MESSAGE_TYPES
+from shared.messages import order_commands as wire
+from shared.messages.vocabulary import Message
 from shared.money import parse_fraction
 from shared.topics import MARKET_DATA, ORDERS_EVENTS
 
@@ -24,7 +26,7 @@ def rules_of(config: wire.ConfigureInstrument) -> core.InstrumentRules:
     )
 
 
-def command_of(message: wire.Message, ts: int, command_id: str = "") -> object:
+def command_of(message: Message, ts: int, command_id: str = "") -> object:
     """The core command for a wire command (ConfigureInstrument is the service's, not the engine's);
     `command_id` is the envelope's event id, by which the engine drops an amend or mass cancel sent again."""
     match message:
@@ -33,6 +35,7 @@ def command_of(message: wire.Message, ts: int, command_id: str = "") -> object:
                 order_id=message.order_id, account=message.account, side=message.side.value,
                 quantity=message.quantity, price=message.price, order_type=message.order_type.value,
                 time_in_force=message.time_in_force.value, ts=ts, expire_at=message.expire_at,
+                min_fill=message.min_fill,
             )
         case wire.CancelOrder():
             return core.CancelOrder(order_id=message.order_id, ts=ts)
@@ -47,7 +50,8 @@ def command_of(message: wire.Message, ts: int, command_id: str = "") -> object:
         case wire.AdvanceClock():
             return core.AdvanceClock(ts=message.now)
         case wire.SetBandOverride():
-            return core.SetBandOverride(low=message.low, high=message.high, reason=message.reason, ts=ts)
+            return core.SetBandOverride(low=message.low, high=message.high, reason=message.reason, ts=ts,
+                                        pin=message.pin)
         case wire.ClearBandOverride():
             return core.ClearBandOverride(ts=ts)
     raise TypeError(f"{type(message).__name__} is not a matching command")
@@ -61,7 +65,7 @@ def _wire_fields(event: core.Event) -> tuple[str, tuple[str, ...]]:
     cached = _FIELDS.get(kind)
     if cached is None:
         name = kind.__name__
-        cached = _FIELDS[kind] = (name, tuple(wire.MESSAGE_TYPES[name].model_fields))
+        cached = _FIELDS[kind] = (name, tuple(MESSAGE_TYPES[name].model_fields))
     return cached
 
 

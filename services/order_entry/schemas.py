@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.messages import OrderType, Phase, Side, TimeInForce
+from shared.messages.vocabulary import OrderType, Phase, Side, TimeInForce
 from shared.reference import AccountId, InstrumentId, PrincipalId, RegistryId, Tonnes
 
 ClientOrderId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$", examples=["c-0001"])]
@@ -58,6 +58,8 @@ class OrderView(BaseModel):
     reason: str = ""
     created_at: int
     expire_at: int | None = None
+    min_fill: int = Field(default=1, description="the smallest execution the order accepts: a cross-border order's "
+                          "is the size from which a delivery across its link credits anything; 1 otherwise")
 
 
 class OrderPage(BaseModel):

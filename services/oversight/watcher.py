@@ -23,8 +23,11 @@ from services.oversight.redis_store import OversightStore
 from shared import oversight_keys as keys
 from shared.corridor import CorridorAction, reference_price
 from shared.kafka import TRANSIENT_ERRORS, dead_letter, parse, publish
-from shared.messages import (AlertRaised, BookDelta, ChangePhase, Phase, SetBandOverride, Side, TradeExecuted,
-                             TradeSettled)
+from shared.messages.operations import AlertRaised
+from shared.messages.order_commands import ChangePhase, SetBandOverride
+from shared.messages.order_events import BookDelta, TradeExecuted
+from shared.messages.post_trade import TradeSettled
+from shared.messages.vocabulary import Phase, Side
 from shared.reference import Instrument, LinkageTerms
 from shared.reference_store import ReferenceStore
 from shared.runtime import ServiceContext
@@ -171,11 +174,13 @@ class Watcher:
                       correlation_id=alert.alert_id, wait=True)
 
     async def _narrow_band(self, alert: AlertRaised) -> None:
-        """The corridor's BAND: matching narrows the market's next sessions' band to the corridor."""
+        """The corridor's BAND: matching narrows the market's next sessions' band to the corridor (intersected
+        with any override it holds; pinned at the breached limit when they share no price)."""
         await publish(self._ctx.producer, ORDERS_COMMANDS.name, alert.subject,
                       SetBandOverride(instrument=alert.subject, low=int(alert.details["band_low"]),
                                       high=int(alert.details["band_high"]),
-                                      reason=f"corridor of link {alert.details['link_id']}"),
+                                      reason=f"corridor of link {alert.details['link_id']}",
+                                      pin="LOW" if alert.details["breach"] == "BELOW_FLOOR" else "HIGH"),
                       event_id=f"oversight-band:{alert.alert_id}", occurred_at=alert.raised_at,
                       correlation_id=alert.alert_id, wait=True)
 

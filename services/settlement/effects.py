@@ -32,7 +32,9 @@ from shared import market_keys, redis_scripts, wakeup
 from shared.ledger import Plan, PostResult
 from shared.ledger.encoding import decode, encode
 from shared.ledger.views import text_map
-from shared.messages import Message, TradeExecuted, TradeFailed, TradeSettled
+from shared.messages.order_events import TradeExecuted
+from shared.messages.post_trade import TradeFailed, TradeSettled
+from shared.messages.vocabulary import Message
 from shared.redis_scripts import PipelinedScript
 from shared.topics import SETTLEMENT_EVENTS
 

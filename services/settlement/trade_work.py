@@ -13,7 +13,8 @@ from services.settlement.outbox import Outgoing
 from services.settlement.trade_state import CROSS_REGISTRY, DOMESTIC, PENDING_BRIDGE, SETTLED, Transition
 from shared.kafka import Delivery
 from shared.ledger import Plan, PostResult
-from shared.messages import DeliveryRequested, TradeExecuted
+from shared.messages.order_events import TradeExecuted
+from shared.messages.post_trade import DeliveryRequested
 from shared.reference import Instrument
 from shared.topics import BRIDGE_REQUESTS
 

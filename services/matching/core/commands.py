@@ -19,7 +19,8 @@ class SubmitOrder:
     """A new order. `price` is None for MARKET; `expire_at` (business ms) is required for GTD.
 
     `stp` chooses the self-trade prevention mode (None: the instrument's default). `registry` overrides the
-    registry derived from the account id (`{registry}/{name}`) for mass cancels by registry.
+    registry derived from the account id (`{registry}/{name}`) for mass cancels by registry. `min_fill` is the
+    smallest execution the order accepts, at most its quantity (1: any; see `min_fill`).
     """
 
     order_id: str
@@ -33,6 +34,7 @@ class SubmitOrder:
     expire_at: int | None = None
     stp: str | None = None
     registry: str | None = None
+    min_fill: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,12 +94,15 @@ class SetReferencePrice:
 
 @dataclass(frozen=True, slots=True)
 class SetBandOverride:
-    """From the next reference price on, the band may not leave `low`..`high` (see `shared.bands.narrow`)."""
+    """From the next reference price on, the band may not leave `low`..`high` (see `shared.bands.narrow`), nor the
+    override already held: the two intersect (`shared.bands.intersect`; `pin`, "LOW" or "HIGH", is the limit kept
+    when they have no price in common)."""
 
     low: int
     high: int
     reason: str = ""
     ts: int = 0
+    pin: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,8 +13,9 @@ from services.matching.core.instrument import InstrumentRules
 
 FORMAT = 1
 
+# A snapshot taken before "commands" or "min_fill" existed lists fewer fields: the missing ones take their defaults.
 _ORDER_FIELDS = ("order_id", "account", "registry", "side", "price", "remaining", "order_type", "time_in_force",
-                 "expire_at", "stp", "priority", "commands")  # a snapshot taken before "commands" lists one less
+                 "expire_at", "stp", "priority")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +32,8 @@ class EngineState:
     mass_cancels: list[str]
     band_override: tuple[int, int] | None = None
     session_clip: tuple[int, int] | None = None
+    band_reason: str = ""
+    band_pinned: bool = False
 
 
 def dump(engine) -> dict:
@@ -44,12 +47,14 @@ def dump(engine) -> dict:
         "reference_price": engine.reference_price,
         "last_trade_price": engine.last_trade_price,
         "breaker": engine.breaker.to_dict() if engine.breaker is not None else None,
-        "orders": [[*(getattr(order, name) for name in _ORDER_FIELDS[:-1]), list(order.commands)]
+        "orders": [[*(getattr(order, name) for name in _ORDER_FIELDS), list(order.commands), order.min_fill]
                    for order in engine.orders.values()],
         "known_order_ids": sorted(engine.known_order_ids),
         "mass_cancels": list(engine.mass_cancels),
         "band_override": None if engine.band_override is None else list(engine.band_override),
         "session_clip": None if engine.session_clip is None else list(engine.session_clip),
+        "band_reason": engine.band_reason,
+        "band_pinned": engine.band_pinned,
     }
 
 
@@ -69,6 +74,8 @@ def parse(data: dict) -> EngineState:
         mass_cancels=data.get("mass_cancels", []),
         band_override=_pair(data.get("band_override")),
         session_clip=_pair(data.get("session_clip")),
+        band_reason=data.get("band_reason", ""),
+        band_pinned=data.get("band_pinned", False),
     )
 
 

@@ -12,7 +12,7 @@ import pytest_asyncio
 from services.oversight.detectors import Observed
 from shared import oversight_keys as keys
 from shared.corridor import Corridor
-from shared.messages import Phase, Side
+from shared.messages.vocabulary import Phase, Side
 from shared.reference import Instrument, LinkageTerms, Registry, UnitClass
 from shared.reference_store import ReferenceStore
 from shared.topics import BRIDGE_AUDIT, ORDERS_COMMANDS, ORDERS_EVENTS, OVERSIGHT_ALERTS, SETTLEMENT_EVENTS
@@ -144,7 +144,8 @@ async def test_a_market_leaving_a_band_corridor_sends_the_corridor_in_its_own_pr
     commands = [m for m in await topic_messages(oversight.settings, ORDERS_COMMANDS.name)
                 if m["payload"].get("instrument") == instrument]
     assert [(m["type"], m["payload"], m["event_id"]) for m in commands] == [
-        ("SetBandOverride", {"instrument": instrument, "low": 400, "high": 3000, "reason": f"corridor of link {link_id}"},
+        ("SetBandOverride", {"instrument": instrument, "low": 400, "high": 3000, "reason": f"corridor of link {link_id}",
+                             "pin": "LOW"},  # below the floor: pinned there should it share no price with another
          f"oversight-band:{found.alert_id}")]
 
 

@@ -17,10 +17,11 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 import orjson
 from pydantic import ValidationError, create_model
+import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from shared import topic_incarnation
+from shared import topic_incarnation, wakeup
 from shared.envelope import Envelope, decode, encode
 from shared.fetch_pacer import FetchPacer
 from shared.messages import MESSAGE_TYPES, UnknownMessageType, envelope_for, payload_of
@@ -47,15 +48,30 @@ PRODUCER_HEADER = "producer"
 
 class ServiceProducer(AIOKafkaProducer):
     """A producer that stamps every message it sends with its service's name (record batches built by hand take
-    ``headers`` themselves)."""
+    ``headers`` themselves). Given a Redis client (`pokes`), it pokes the consumers of a topic it sent to
+    (``shared.wakeup``) once the broker has the message, at most once per `wakeup.EVERY_S` per topic."""
 
     def __init__(self, *, service: str, **config) -> None:
         super().__init__(**config)
         self.service = service
         self.headers: list[tuple[str, bytes]] = [(PRODUCER_HEADER, service.encode())]
+        self.pokes: aioredis.Redis | None = None
+        self._poking: set[asyncio.Task] = set()
 
     async def send(self, topic, value=None, key=None, partition=None, timestamp_ms=None, headers=None):
-        return await super().send(topic, value, key, partition, timestamp_ms, [*self.headers, *(headers or ())])
+        sent = await super().send(topic, value, key, partition, timestamp_ms, [*self.headers, *(headers or ())])
+        if self.pokes is not None and wakeup.due((topic,)):
+            task = asyncio.ensure_future(self._poke_when_sent(sent, topic))
+            self._poking.add(task)
+            task.add_done_callback(self._poking.discard)
+        return sent
+
+    async def _poke_when_sent(self, sent: asyncio.Future, topic: str) -> None:
+        try:
+            await sent
+            await self.pokes.publish(wakeup.channel(topic), b"")
+        except Exception as err:  # a lost poke costs a dozing consumer at most its check interval
+            log.debug("no wake-up poke for %s: %s", topic, err)
 
 
 def make_producer(settings: Settings, *, client_id: str, service: str) -> ServiceProducer:

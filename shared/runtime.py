@@ -116,6 +116,7 @@ async def run(name: str, main: Callable[[ServiceContext], Awaitable[None]], *, s
                                       health_check_interval=10, retry_on_timeout=True),
         producer=make_producer(settings, client_id=instance, service=name),
     )
+    ctx.producer.pokes = ctx.redis  # every send wakes the topic's dozing consumers (shared.wakeup)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, ctx.stop.set)

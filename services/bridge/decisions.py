@@ -24,13 +24,13 @@ from services.bridge import bridge_keys as keys
 from services.bridge.agreements import all_rules
 from services.bridge.delivery_entry import InvalidCashLeg, checks_json, decision_record, delivery_entry, entry_id
 from services.bridge.redis_usage import DeliveryState, read_state
-from shared import reference_store, wakeup
+from shared import reference_store
 from shared.kafka import publish
 from shared.ledger import AsyncLedger, PostResult
 from shared.ledger.views import text_map
 from shared.messages.post_trade import DeliveryDecided, DeliveryRequested
 from shared.reference import Instrument, LinkageTerms
-from shared.topics import BRIDGE_AUDIT, BRIDGE_RESULTS
+from shared.topics import BRIDGE_RESULTS
 
 
 #: A refusal the ledger made that no rule check names (a configuration or contract problem).
@@ -177,7 +177,6 @@ class Bridge:
         await publish(self._producer, BRIDGE_RESULTS.name, request.instrument, decided,
                       event_id=f"bridge:{request.trade_id}:decided", occurred_at=time,
                       correlation_id=request.trade_id)
-        await wakeup.poke(self._redis, (BRIDGE_RESULTS.name, BRIDGE_AUDIT.name))  # before the flush: see shared.wakeup
         return Outcome(request.trade_id, record["outcome"], code)
 
 

@@ -26,7 +26,7 @@ from services.bridge.delivery_entry import InvalidCashLeg, checks_json, decision
 from services.bridge.redis_usage import DeliveryState, read_state
 from shared import reference_store
 from shared.kafka import publish
-from shared.ledger import AsyncLedger, PostResult
+from shared.ledger import LedgerPort, PostResult
 from shared.ledger.views import text_map
 from shared.messages.post_trade import DeliveryDecided, DeliveryRequested
 from shared.reference import Instrument, LinkageTerms
@@ -55,12 +55,13 @@ class Outcome:
 
 
 class Bridge:
-    """Judges and executes cross-registry deliveries against Redis; announces decisions through ``producer``."""
+    """Judges cross-registry deliveries against Redis, executes them on ``ledger`` (a port: ``AsyncLedger`` in the
+    service) and announces decisions through ``producer``."""
 
-    def __init__(self, client: aioredis.Redis, producer: AIOKafkaProducer) -> None:
+    def __init__(self, client: aioredis.Redis, producer: AIOKafkaProducer, ledger: LedgerPort) -> None:
         self._redis = client
         self._producer = producer
-        self._ledger = AsyncLedger(client)
+        self._ledger = ledger
         self._write_once = client.register_script(_WRITE_ONCE)
 
     async def handle(self, request: DeliveryRequested) -> Outcome:

@@ -11,7 +11,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 
 from services.order_entry.errors import ApiError
 from services.order_entry.principals import Principal, PrincipalStore, Role
-from shared.ledger import AsyncLedger
+from shared.ledger import AsyncLedger, LedgerPort
 from shared.reference_data import ReferenceData
 from shared.reference_store import ReferenceStore
 from shared.runtime import ServiceContext
@@ -19,12 +19,12 @@ from shared.runtime import ServiceContext
 
 @dataclass(frozen=True, slots=True)
 class Ports:
-    """Everything a route needs, built once per app."""
+    """Everything a route needs, built once per app (``make_ports``, the service's composition root)."""
 
     ctx: ServiceContext
     reference: ReferenceData
     principals: PrincipalStore
-    ledger: AsyncLedger
+    ledger: LedgerPort
 
 
 def make_ports(ctx: ServiceContext) -> Ports:

@@ -11,7 +11,7 @@ from aiokafka import AIOKafkaProducer
 
 from services.bridge.decisions import Bridge
 from shared.kafka import create_topics, make_producer
-from shared.ledger import Ledger
+from shared.ledger import AsyncLedger, Ledger
 from shared.reference_store import ReferenceStore
 from shared.settings import Settings
 from tests.integration.bridge.books import INSTRUMENT, link, open_books
@@ -51,4 +51,4 @@ async def aredis(redis_url: str, ledger: Ledger) -> AsyncIterator[aioredis.Redis
 
 @pytest.fixture
 def bridge(aredis: aioredis.Redis, producer: AIOKafkaProducer) -> Bridge:
-    return Bridge(aredis, producer)
+    return Bridge(aredis, producer, AsyncLedger(aredis))

@@ -12,6 +12,8 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from services.order_entry.errors import ApiError
 from services.order_entry.principals import Principal, PrincipalStore, Role
 from shared.ledger import AsyncLedger, LedgerPort
+from shared.market_mirror import MarketMirror
+from shared.redis_market_mirror import RedisMarketMirror
 from shared.reference_data import ReferenceData
 from shared.reference_store import ReferenceStore
 from shared.runtime import ServiceContext
@@ -25,11 +27,12 @@ class Ports:
     reference: ReferenceData
     principals: PrincipalStore
     ledger: LedgerPort
+    market: MarketMirror
 
 
 def make_ports(ctx: ServiceContext) -> Ports:
     return Ports(ctx=ctx, reference=ReferenceStore(ctx.redis), principals=PrincipalStore(ctx.redis),
-                 ledger=AsyncLedger(ctx.redis))
+                 ledger=AsyncLedger(ctx.redis), market=RedisMarketMirror(ctx.redis))
 
 
 async def _ports(request: Request) -> Ports:  # async: FastAPI runs a plain `def` dependency in a worker thread

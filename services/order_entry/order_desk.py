@@ -62,10 +62,10 @@ class OrderDesk:
         instrument = await self._ports.reference.instrument(instrument_id)
         if instrument is None:
             raise ApiError(404, "INSTRUMENT_NOT_FOUND", f"no instrument {instrument_id!r}", {"instrument": instrument_id})
-        phase, reference, clip = await self._redis.mget(mk.phase(instrument_id), mk.reference_price(instrument_id),
-                                                        mk.session_clip(instrument_id))
-        return Market(instrument=instrument, phase=Phase(text(phase)) if phase else instrument.phase,
-                      reference=int(reference) if reference else instrument.reference_price, clip=mk.parse_clip(clip))
+        live = await self._ports.market.market_state(instrument_id)
+        return Market(instrument=instrument, phase=Phase(live.phase) if live.phase else instrument.phase,
+                      reference=live.reference if live.reference is not None else instrument.reference_price,
+                      clip=live.clip)
 
     async def order(self, principal: Principal, order_id: str) -> dict[str, str]:
         """The order's state; 404 both when it does not exist and when a trader may not see it."""

@@ -4,8 +4,8 @@ an approval as one atomic ledger entry; keeps the audit log, net flows and corre
 Entry points for other parts of Carbonlink:
 
 - ``service.main(ctx)`` — the Kafka service (``python -m services.bridge``);
-- ``decisions.Bridge(redis, producer, ledger).handle(request)`` — judge and act on one ``DeliveryRequested``
-  (``ledger`` a ``shared.ledger.LedgerPort``: ``AsyncLedger`` in the service);
+- ``decisions.Bridge(redis, producer, ledger=..., usage=...).handle(request)`` — judge and act on one
+  ``DeliveryRequested`` (ports: ``ledger`` a ``shared.ledger.LedgerPort``, ``usage`` a ``usage.UsageReader``);
 - ``link_operations.execute(redis, producer, command, bridge=..., command_id=..., at=...)`` — an operator's
   command on a link (``SuspendLink``, ``ResumeLink``, ``TerminateLink`` from ``bridge.commands``).
 

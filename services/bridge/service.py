@@ -15,6 +15,7 @@ from collections.abc import Callable
 from services.bridge import link_operations
 from services.bridge import prometheus_metrics as metrics
 from services.bridge.decisions import Bridge
+from services.bridge.redis_usage import RedisUsageReader
 from shared import topic_incarnation
 from shared.kafka import TRANSIENT_ERRORS, Delivery, FetchPacer, consume, dead_letter, make_consumer
 from shared.ledger import AsyncLedger
@@ -35,7 +36,7 @@ async def main(
 ) -> None:
     """Run until ``ctx.stop`` is set; ``clock`` tells the timer when parked requests are due (default: the
     exchange's business clock, ``shared.business_clock``)."""
-    bridge = Bridge(ctx.redis, ctx.producer, AsyncLedger(ctx.redis))
+    bridge = Bridge(ctx.redis, ctx.producer, ledger=AsyncLedger(ctx.redis), usage=RedisUsageReader(ctx.redis))
     consumer = make_consumer(ctx.settings, BRIDGE_REQUESTS.name, BRIDGE_COMMANDS.name, group_id=group_id,
                              client_id=ctx.instance)
 

@@ -3,7 +3,6 @@ trade matched on it, for unit tests that drive settlement's and the bridge's dec
 
 from __future__ import annotations
 
-from shared.ledger import LedgerPort
 from shared.messages.order_events import TradeExecuted
 from shared.messages.vocabulary import Side
 from shared.reference import Fees, Instrument, UnitClass
@@ -15,7 +14,7 @@ INSTRUMENT = Instrument(id="BJEA", registry="CN-BJ", currency="CNY", tick=1, lot
                         fees=Fees(maker_bps=FEES.maker_bps, taker_bps=FEES.taker_bps, min_fee=FEES.min_fee))
 
 
-async def books() -> LedgerPort:
+async def books() -> InMemoryLedger:
     """The contract suite's books on the fake ledger; Seoul's trader holds CASH in CNY too (it buys Beijing units)."""
     ledger = await open_books(InMemoryLedger())
     assert (await ledger.deposit(entry_id="seoul-cash", account=SEOUL, currency="CNY", amount=CASH, time=1)).ok

@@ -3,10 +3,7 @@ in tests/unit/bridge/test_usage_fake.py)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
-import redis
 import redis.asyncio as aioredis
 
 from services.bridge.redis_usage import RedisUsageReader
@@ -18,15 +15,9 @@ pytestmark = pytest.mark.integration
 
 class TestRedisUsageReader(UsageReaderContract):
     @pytest.fixture
-    async def client(self, redis_url: str, redis_client: redis.Redis) -> AsyncIterator[aioredis.Redis]:
-        client = aioredis.Redis.from_url(redis_url)
-        yield client
-        await client.aclose()
+    def empty_ledger(self, async_redis: aioredis.Redis) -> AsyncLedger:
+        return AsyncLedger(async_redis)
 
     @pytest.fixture
-    def empty_ledger(self, client: aioredis.Redis) -> AsyncLedger:
-        return AsyncLedger(client)
-
-    @pytest.fixture
-    def usage(self, client: aioredis.Redis) -> RedisUsageReader:
-        return RedisUsageReader(client)
+    def usage(self, async_redis: aioredis.Redis) -> RedisUsageReader:
+        return RedisUsageReader(async_redis)

@@ -3,10 +3,7 @@ the same suite in tests/unit/shared/test_market_mirror.py)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
-import redis
 import redis.asyncio as aioredis
 
 from services.matching import book_mirror
@@ -18,18 +15,12 @@ pytestmark = pytest.mark.integration
 
 class TestRedisMarketMirror(MarketMirrorContract):
     @pytest.fixture
-    async def client(self, redis_url: str, redis_client: redis.Redis) -> AsyncIterator[aioredis.Redis]:
-        client = aioredis.Redis.from_url(redis_url)
-        yield client
-        await client.aclose()
+    def mirror(self, async_redis: aioredis.Redis) -> RedisMarketMirror:
+        return RedisMarketMirror(async_redis)
 
     @pytest.fixture
-    def mirror(self, client: aioredis.Redis) -> RedisMarketMirror:
-        return RedisMarketMirror(client)
-
-    @pytest.fixture
-    def write(self, client: aioredis.Redis) -> Write:
+    def write(self, async_redis: aioredis.Redis) -> Write:
         async def write(ops: book_mirror.Ops) -> None:
-            await book_mirror.apply(client, ops)
+            await book_mirror.apply(async_redis, ops)
 
         return write

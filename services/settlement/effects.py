@@ -29,9 +29,8 @@ from services.settlement.trade_state import (
     script_call,
 )
 from shared import market_keys, redis_scripts, wakeup
-from shared.ledger import Plan, PostResult
+from shared.ledger import LedgerPort, Plan, PostResult
 from shared.ledger.encoding import decode, encode
-from shared.ledger.views import text_map
 from shared.messages.order_events import TradeExecuted
 from shared.messages.post_trade import TradeFailed, TradeSettled
 from shared.messages.vocabulary import Message
@@ -56,16 +55,16 @@ class Moved:
 
 
 class Effects:
-    """The ledger, the trade states and the producer of one settlement instance."""
+    """The ledger (a port: ``AsyncLedger`` in the service, the in-memory fake in unit tests), the trade states and
+    the producer of one settlement instance. Bridge results' releases run through ``ledger.run_many``; the entries of
+    `orders.events` are posted through ``settle.lua`` on the same Redis (``settle_plans``: a trade's state moves with
+    its entry, and the port knows no trade states), their records read through the port."""
 
-    def __init__(self, redis: aioredis.Redis, producer: AIOKafkaProducer) -> None:
+    def __init__(self, redis: aioredis.Redis, producer: AIOKafkaProducer, ledger: LedgerPort) -> None:
         self.redis = redis
         self.producer = producer
+        self.ledger = ledger
         self.states = TradeStates(redis)
-
-    async def run_plans(self, plans: Sequence[Plan]) -> list[PostResult]:
-        """``AsyncLedger.post_many``, reading each record once: the fills of one order share its reservation."""
-        return [result for result, _ in await self.settle_plans([(plan, None) for plan in plans])]
 
     async def settle_plans(self, work: Sequence[tuple[Plan, Then | None]]) -> list[tuple[PostResult, Moved | None]]:
         """Read every record the plans need (once each), then post every entry in one round trip; an entry with a
@@ -73,10 +72,7 @@ class Effects:
         if not work:
             return []
         keys = list(dict.fromkeys(key for plan, _ in work for key in plan.reads))
-        pipe = self.redis.pipeline(transaction=False)
-        for key in keys:
-            pipe.hgetall(key)
-        found = dict(zip(keys, (text_map(raw) for raw in await pipe.execute())))
+        found = dict(zip(keys, await self.ledger.read_records(keys)))
         calls: list[tuple[list, list, tuple[Transition, Outgoing] | None]] = []
         for plan, then in work:
             entry = plan.build([found[key] for key in plan.reads])

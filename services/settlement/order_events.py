@@ -29,7 +29,6 @@ from shared import event_outbox, redis_keys
 from shared.kafka import Delivery, dead_letter
 from shared.ledger import Plan, PostResult
 from shared.ledger import entries as ledger_entries
-from shared.ledger.views import text_map
 from shared.messages.order_events import OrderAmended, OrderCancelled, OrderExpired, OrderRejected, TradeExecuted
 from shared.messages.post_trade import DeliveryRequested
 from shared.messages.vocabulary import Side
@@ -179,19 +178,10 @@ class OrderEvents:
             await dead_letter(self.effects.producer, delivery.record, f"unknown instrument {trade.instrument!r}")
             return None
         try:
-            cross = translate.is_cross_registry(trade, instrument)
-            sides = translate.trade_sides(trade, instrument)
+            cross, plan = translate.trade_plan(trade, instrument, at=delivery.envelope.occurred_at)
         except ValueError as err:
             await dead_letter(self.effects.producer, delivery.record, f"trade cannot be settled: {err}")
             return None
-        at = delivery.envelope.occurred_at
-        fees = instrument.fee_schedule
-        if cross:
-            plan = ledger_entries.hold_for_bridge(trade=sides, fees=fees, time=at)
-        else:
-            plan = ledger_entries.settle_domestic_trade(trade=sides, price=trade.price,
-                                                        buyer_is_maker=translate.buyer_is_maker(trade), fees=fees,
-                                                        registry=instrument.registry, time=at)
         return TradeWork(delivery, trade, instrument, cross, plan)
 
     async def _plan_rebase(self, delivery: Delivery, amended: OrderAmended) -> _Rebase | None:
@@ -231,10 +221,8 @@ class OrderEvents:
             return {}
         trade_ids = [w.trade.trade_id for w, _ in holds]
         states = await self.effects.states.get_many(trade_ids)
-        pipe = self.effects.redis.pipeline(transaction=False)
-        for trade_id in trade_ids:
-            pipe.hgetall(redis_keys.hold_key(trade_id, ledger_entries.BUY))
-        buy_holds = [text_map(raw) for raw in await pipe.execute()]
+        buy_holds = await self.effects.ledger.read_records(
+            [redis_keys.hold_key(trade_id, ledger_entries.BUY) for trade_id in trade_ids])
         requests: dict[str, DeliveryRequested] = {}
         for (w, _), state, buy_hold in zip(holds, states, buy_holds):
             trade_id = w.trade.trade_id

@@ -28,6 +28,7 @@ from services.settlement.request_relay import RequestRelay
 from shared import topic_incarnation, wakeup
 from shared.fetch_pacer import FetchPacer
 from shared.kafka import TRANSIENT_ERRORS, Delivery, consume, dead_letter, make_consumer
+from shared.ledger import AsyncLedger, LedgerPort
 from shared.prometheus_metrics import watch_lag
 from shared.reference_store import ReferenceStore
 from shared.runtime import ServiceContext
@@ -37,9 +38,9 @@ log = logging.getLogger(__name__)
 
 
 class SettlementService(ConsumerRebalanceListener):
-    def __init__(self, ctx: ServiceContext, *, group_id: str = "settlement") -> None:
+    def __init__(self, ctx: ServiceContext, *, ledger: LedgerPort, group_id: str = "settlement") -> None:
         self.ctx = ctx
-        effects = Effects(ctx.redis, ctx.producer)
+        effects = Effects(ctx.redis, ctx.producer, ledger)
         self.order_events = OrderEvents(effects, InstrumentCache(ReferenceStore(ctx.redis)))
         self.bridge_results = BridgeResults(effects)
         self.catch_up = EventCatchUp(ctx.redis, self._isolating(self.order_events.handle))
@@ -118,4 +119,4 @@ class SettlementService(ConsumerRebalanceListener):
 
 
 async def main(ctx: ServiceContext) -> None:
-    await SettlementService(ctx).run()
+    await SettlementService(ctx, ledger=AsyncLedger(ctx.redis)).run()

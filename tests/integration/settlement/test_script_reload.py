@@ -9,7 +9,7 @@ import redis.asyncio as aioredis
 from services.settlement import translate
 from services.settlement.effects import Effects
 from services.settlement.trade_state import SETTLED, Transition, trade_key
-from shared.ledger import Ledger
+from shared.ledger import AsyncLedger, Ledger
 from shared.ledger import entries as ledger_entries
 from shared.ledger.encoding import POST_LUA
 from tests.integration.settlement.books import CASH, CNY, FEES, UNIT, Books, open_registries
@@ -33,7 +33,7 @@ async def test_a_fill_and_the_release_queued_after_it_keep_their_order_when_the_
     redis_client.script_load(POST_LUA)  # the ledger's own script is there again, settlement's is not
     client = aioredis.Redis.from_url(redis_url)
     try:
-        (filled, moved), (released, _) = await Effects(client, producer=None).settle_plans(
+        (filled, moved), (released, _) = await Effects(client, None, AsyncLedger(client)).settle_plans(
             [(fill, lambda entry_id: (Transition(trade.trade_id, SETTLED), None)), (release, None)])
     finally:
         await client.aclose()

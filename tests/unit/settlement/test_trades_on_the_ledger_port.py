@@ -26,7 +26,7 @@ async def test_a_domestic_trade_delivers_units_against_cash_in_one_entry(ledger:
     (result,) = await ledger.run_many([plan])
 
     assert not cross and result.ok
-    settled = translate.settled_domestic(matched, INSTRUMENT, result)
+    settled = translate.settled_domestic(matched, INSTRUMENT, result.entry_id)
     assert (settled.delivered_quantity, settled.entry_ids) == (40, [result.entry_id])
     assert (await ledger.balances(BUYER))[BJ_UNIT] == (40, 0)
     seller_cash, _ = (await ledger.balances(SELLER))[CNY]

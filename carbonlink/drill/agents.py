@@ -29,6 +29,7 @@ __all__ = ["KINDS", "Agent", "Floor", "Posted", "post_lane"]
 
 Logic = ComplianceTrader | MarketMaker | NoiseTrader
 Holdings = dict[str, tuple[int, int]]  # asset → (available, reserved)
+SEND_ATTEMPTS = 5  # an order whose answer is lost is sent again (same client order id) up to this often
 
 
 @dataclass
@@ -134,15 +135,15 @@ class Agent:
 
 async def post_lane(http: httpx.AsyncClient, lane: list[tuple[Agent, OrderIntent]], floor: Floor, *,
                     expire_at: int) -> list[Posted]:
-    """Post one instrument's orders of a step one after another, in the step's trader order."""
+    """Post one instrument's orders of a step one after another, in the step's trader order.
+
+    An order whose answer was lost in transit (a kept-alive connection the server closed while the drill
+    waited out a long step, a timeout under load) is sent again with the same ``client_order_id``: order
+    entry answers a repeat with the order it accepted, so whether an order exists never depends on timing."""
     posted = []
     for agent, intent in lane:
-        try:
-            response = await http.post("/v1/orders", json=agent.order_body(intent, expire_at=expire_at),
-                                       headers=agent.headers)
-        except httpx.HTTPError as err:
-            floor.refusals[f"HTTP_{type(err).__name__}"] += 1
-            continue
+        body = agent.order_body(intent, expire_at=expire_at)
+        response = await _send(http, body, agent.headers)
         if response.status_code >= 300:
             try:
                 code = response.json().get("code", str(response.status_code))
@@ -153,3 +154,14 @@ async def post_lane(http: httpx.AsyncClient, lane: list[tuple[Agent, OrderIntent
         floor.orders += 1
         posted.append(Posted(response.json()["order_id"], intent, agent.member.account))
     return posted
+
+
+async def _send(http: httpx.AsyncClient, body: dict[str, Any], headers: dict[str, str]) -> httpx.Response:
+    """The answer to ``body``; raises the last transport error when none came in ``SEND_ATTEMPTS`` (the order may
+    exist unseen, so the drill cannot go on deterministically)."""
+    for _ in range(SEND_ATTEMPTS - 1):
+        try:
+            return await http.post("/v1/orders", json=body, headers=headers)
+        except httpx.TransportError:
+            continue
+    return await http.post("/v1/orders", json=body, headers=headers)

@@ -3,8 +3,9 @@
 After every step the drill hands each trader what the exchange then shows: its balances from the ledger
 (units and cash available and reserved) and every market's book. So a trader's position is the ledger's,
 never its own guess: a cross-border purchase the bridge refused simply never arrives, and a refused sale
-leaves the seller its units. Decisions are the pure ones of :mod:`carbonlink.drill.traders`; a new kind of
-trader is a new entry in :data:`KINDS` (how to build its logic) and a ``decide`` there.
+leaves the seller its units. Decisions are the pure ones of :mod:`carbonlink.drill.traders` and
+:mod:`carbonlink.drill.dealers`; a new kind of trader is a new entry in :data:`KINDS` (how to build its
+logic) and a ``decide`` there.
 
 :class:`Floor` is what the traders share: the markets' quotes, the foreign venues the phase opens, whether
 dealers unwind, the order and refusal counts.
@@ -20,9 +21,11 @@ from typing import Any
 
 import httpx
 
+from carbonlink.drill.dealers import MarketMaker, NoiseTrader
+from carbonlink.drill.order_terms import OrderIntent, Quote, Venue
 from carbonlink.drill.scenario import Scenario
 from carbonlink.drill.setup_plan import Member, dealer_units
-from carbonlink.drill.traders import ComplianceTrader, MarketMaker, NoiseTrader, OrderIntent, Quote, Venue
+from carbonlink.drill.traders import ComplianceTrader
 from shared.money import from_minor, minor_digits
 
 __all__ = ["KINDS", "Agent", "Floor", "Posted", "post_lane"]

@@ -47,7 +47,7 @@ from carbonlink.drill.quota_room import QuotaRoom, phase_rules
 from carbonlink.drill.scenario import Phase, Scenario, load_scenario
 from carbonlink.drill.schedule import DayWindow, Step, business_ms, day_steps, link_changes, timetable
 from carbonlink.drill.setup_plan import ApiCall, bridge_periods, minor_price, roster, unit_asset
-from carbonlink.drill.traders import BUY, OrderIntent, Quote, Venue
+from carbonlink.drill.order_terms import BUY, OrderIntent, Quote, Venue
 from services.bridge.rules import calendar_year
 from services.order_entry.principals import PrincipalStore, Role
 from shared.money import from_minor, minor_digits

@@ -36,6 +36,7 @@ from shared import market_keys as keys
 from shared import messages as wire
 from shared import topic_incarnation
 from shared.envelope import Envelope
+from shared.consumer_watchdog import WatchedConsumer
 from shared.kafka import TRANSIENT_ERRORS, FetchPacer, dead_letter, make_consumer, parse
 from shared.prometheus_metrics import watch_lag
 from shared.runtime import ServiceContext
@@ -50,7 +51,9 @@ ENGINE_COMMANDS = (wire.SubmitOrder, wire.CancelOrder, wire.AmendOrder, wire.Mas
 class MatchingService(ConsumerRebalanceListener):
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
-        self.consumer = make_consumer(ctx.settings, group_id="matching", client_id=ctx.instance)
+        self.consumer = WatchedConsumer(
+            lambda: make_consumer(ctx.settings, group_id="matching", client_id=ctx.instance), ctx.redis, ctx,
+            abandon=self._abandon)
         self.partitions: dict[TopicPartition, PartitionState] = {}
         self.pacer = FetchPacer.of(self.consumer, ctx.settings)
         self.outbox = Outbox(ctx.redis, self.consumer)
@@ -66,7 +69,6 @@ class MatchingService(ConsumerRebalanceListener):
                 except TRANSIENT_ERRORS as err:
                     log.error("cannot load the books of %s yet: %s", tp, err)
                     await asyncio.sleep(1.0)
-        self.ctx.mark_ready()  # called on every join, also with no partition to own
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
         states = [state for tp in revoked if (state := self.partitions.pop(tp, None)) is not None]
@@ -96,28 +98,22 @@ class MatchingService(ConsumerRebalanceListener):
 
     # --- the loop ------------------------------------------------------------------------------------------------
 
+    async def _abandon(self, partitions: list[TopicPartition]) -> None:
+        """A stuck consumer is being replaced (`shared.consumer_watchdog`) with its fetch loop cancelled, maybe in
+        the middle of a batch: the books in memory may be ahead of what was sent, so nothing is snapshot from
+        them. What the outbox holds is written; the next join rebuilds the partitions from their snapshots."""
+        log.warning("dropping the books of %s: rebuilt from their snapshots on the next assignment", partitions)
+        self.partitions.clear()
+        await self.outbox.reset()
+
     async def run(self) -> None:
         self.consumer.subscribe([ORDERS_COMMANDS.name], listener=self)
-        await self.consumer.start()
+        if not await self.consumer.start(self.ctx.stop):
+            return
         self.outbox.start()
         lag = asyncio.create_task(watch_lag(self.consumer, self.ctx.stop))
         try:
-            while not self.ctx.stop.is_set():
-                try:
-                    batches = await self.consumer.getmany(timeout_ms=100, max_records=5000)
-                except KafkaError as err:
-                    log.error("fetch failed, retrying: %s", err)
-                    await asyncio.sleep(0.5)
-                    continue
-                self.pacer.fetched(bool(batches))
-                try:
-                    for tp, records in batches.items():
-                        state = self.partitions.get(tp)
-                        if state is not None:
-                            await self._apply(tp, state, records)
-                    await self._snapshot_due()
-                except TRANSIENT_ERRORS as err:
-                    await self._recover(err)
+            await self.consumer.supervise(self._fetch_loop, self.ctx.stop)
         finally:
             lag.cancel()
             try:
@@ -125,6 +121,24 @@ class MatchingService(ConsumerRebalanceListener):
             finally:
                 await self.outbox.stop()
                 await self.consumer.stop()
+
+    async def _fetch_loop(self) -> None:
+        while not self.ctx.stop.is_set():
+            try:
+                batches = await self.consumer.getmany(timeout_ms=100, max_records=5000)
+            except KafkaError as err:
+                log.error("fetch failed, retrying: %s", err)
+                await asyncio.sleep(0.5)
+                continue
+            self.pacer.fetched(bool(batches))
+            try:
+                for tp, records in batches.items():
+                    state = self.partitions.get(tp)
+                    if state is not None:
+                        await self._apply(tp, state, records)
+                await self._snapshot_due()
+            except TRANSIENT_ERRORS as err:
+                await self._recover(err)
 
     async def _recover(self, err: BaseException) -> None:
         """Rebuild every owned partition from its snapshot: the outbox may have dropped any of their batches.

@@ -5,7 +5,8 @@ the service restores it and replays from that offset, rebuilding books identical
 The offset belongs to one incarnation of the topic (see `shared.topic_incarnation`): after the embedded broker
 lost its topics, the books carry on and the commands are read from the new topic's beginning. With the books
 goes each instrument's last `orders.events` event id (its head), which the next event names as the one it
-follows: a replay from the snapshot therefore sends the very same envelopes.
+follows: a replay from the snapshot therefore sends the very same envelopes. Written with every snapshot, the
+offset it covers tells order entry's relay which commands it may forget (`shared.order_outbox.covered_key`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import redis.asyncio as aioredis
 
 from services.matching.core import MatchingEngine
 from shared import market_keys as keys
+from shared import order_outbox
 
 
 @dataclass
@@ -59,12 +61,14 @@ def owner_key(topic: str, partition: int) -> str:
     return f"matching:owner:{topic}:{partition}"
 
 
-def capture(state: PartitionState) -> tuple[str, bytes]:
-    """The snapshot (key, bytes) of `state` as it is now, to be written once everything before it is durable."""
+def capture(state: PartitionState) -> dict[str, bytes]:
+    """The snapshot of `state` as it is now, to be written (one MSET) once everything before it is durable: the
+    books, and what they cover for order entry's relay (`shared.order_outbox.covered_key`)."""
     state.commands_since_snapshot = 0
-    return keys.matching_snapshot(state.topic, state.partition), state.to_json()
+    covered = order_outbox.covered_value(state.incarnation, state.next_offset)
+    return {keys.matching_snapshot(state.topic, state.partition): state.to_json(),
+            order_outbox.covered_key(state.topic, state.partition): covered.encode()}
 
 
 async def save(redis: aioredis.Redis, state: PartitionState) -> None:
-    key, value = capture(state)
-    await redis.set(key, value)
+    await redis.mset(capture(state))

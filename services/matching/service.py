@@ -44,6 +44,11 @@ from shared.topics import ORDERS_COMMANDS
 
 log = logging.getLogger(__name__)
 
+#: Commands order entry's outbox keeps until a snapshot covers them (``shared.order_outbox``), and clock steps.
+#: The others (an instrument's configuration, phase changes, band overrides) are published straight to the topic:
+#: a batch that applied one is snapshot with the batch, so that it does not depend on the broker's memory should
+#: the broker and matching both restart.
+ROUTINE_COMMANDS = (wire.SubmitOrder, wire.CancelOrder, wire.AmendOrder, wire.MassCancel, wire.AdvanceClock)
 ENGINE_COMMANDS = (wire.SubmitOrder, wire.CancelOrder, wire.AmendOrder, wire.MassCancel, wire.ChangePhase,
                    wire.AdvanceClock, wire.SetBandOverride, wire.ClearBandOverride)
 
@@ -156,12 +161,14 @@ class MatchingService(ConsumerRebalanceListener):
 
     async def _apply(self, tp: TopicPartition, state: PartitionState, records) -> None:
         touched: dict[str, list] = {}
+        operators = False  # an operator's command was applied: snapshot with this batch (see ROUTINE_COMMANDS)
         if records and records[0].offset < state.next_offset:
             # Only a recreated topic (a restarted embedded broker) delivers offsets below the snapshot's: its
             # commands are new, so the books stay as they are and the offsets start again.
             log.warning("%s restarts at offset %s below the expected %s: topic recreated, continuing from there",
                         tp, records[0].offset, state.next_offset)
             state.next_offset = records[0].offset
+            state.incarnation = await topic_incarnation.current(self.ctx.redis, tp.topic)
         for record in records:
             if record.offset < state.next_offset:
                 continue
@@ -178,6 +185,8 @@ class MatchingService(ConsumerRebalanceListener):
                     reason = f"matching failed on this command: {type(err).__name__}: {err}"
             if reason:
                 await dead_letter(self.ctx.producer, record, reason)
+            elif not isinstance(parsed.message, ROUTINE_COMMANDS):
+                operators = True
             state.next_offset = record.offset + 1
             state.commands_since_snapshot += 1
         ops: book_mirror.Ops = []
@@ -190,7 +199,7 @@ class MatchingService(ConsumerRebalanceListener):
                     ops, instrument, events, after_seq=state.mirrored.get(instrument, 0))
         metrics.batch_matched(records, touched)
         snapshot = None
-        if state.commands_since_snapshot >= self.ctx.settings.matching_snapshot_every:
+        if operators or state.commands_since_snapshot >= self.ctx.settings.matching_snapshot_every:
             snapshot = partition_state.capture(state)
             state.snapshot_at = time.monotonic()
         await self.outbox.put(Written(tp, state.next_offset, deliveries, ops, kept, snapshot))

@@ -18,6 +18,10 @@ from __future__ import annotations
 #: Stream of accepted commands not yet known to be applied by matching, oldest first.
 STREAM = "oe:outbox"
 
+#: The record header naming the outbox entry a published command came from: matching keeps the last it applied in
+#: its snapshot, and after a broker restart applies the entries after it from this stream (`stream_order`).
+HEADER = "outbox_id"
+
 SUBMIT = "SUBMIT"
 AMEND = "AMEND"
 CANCEL = "CANCEL"
@@ -40,3 +44,16 @@ def parse_covered(raw: str) -> tuple[str, int] | None:
     """(incarnation, next offset) of a `covered_key` value, or None when there is none."""
     incarnation, _, offset = raw.rpartition(":")
     return (incarnation, int(offset)) if offset.isdigit() else None
+
+
+def stream_order(entry_id: str) -> tuple[int, ...]:
+    """A stream entry id ("ms-seq") as something that sorts as the stream does ("" first)."""
+    return tuple(int(part) for part in entry_id.split("-")) if entry_id else ()
+
+
+def entry_id_of(headers) -> str:
+    """The outbox entry id in a record's headers ("" when there is none)."""
+    for name, value in headers or ():
+        if name == HEADER and value is not None:
+            return value.decode()
+    return ""

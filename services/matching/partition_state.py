@@ -5,7 +5,9 @@ the service restores it and replays from that offset, rebuilding books identical
 The offset belongs to one incarnation of the topic (see `shared.topic_incarnation`): after the embedded broker
 lost its topics, the books carry on and the commands are read from the new topic's beginning. With the books
 goes each instrument's last `orders.events` event id (its head), which the next event names as the one it
-follows: a replay from the snapshot therefore sends the very same envelopes. Written with every snapshot, the
+follows: a replay from the snapshot therefore sends the very same envelopes. With them goes the last entry of
+order entry's outbox applied: after a broker restart the commands after it come from that outbox
+(``services.matching.command_replay``). Written with every snapshot, the
 offset it covers tells order entry's relay which commands it may forget (`shared.order_outbox.covered_key`).
 """
 
@@ -30,13 +32,20 @@ class PartitionState:
     engines: dict[str, MatchingEngine] = field(default_factory=dict)
     heads: dict[str, str] = field(default_factory=dict)  # instrument → its last event id on orders.events
     mirrored: dict[str, int] = field(default_factory=dict)
+    outbox_id: str = ""  # the last order entry outbox entry applied (``shared.order_outbox.HEADER``)
     commands_since_snapshot: int = 0
     snapshot_at: float = 0.0
+    replay_outbox: bool = False  # restored in a new life of the topic: apply the outbox after `outbox_id` first
+
+    def applied_entry(self, entry_id: str) -> None:
+        if entry_id and order_outbox.stream_order(entry_id) > order_outbox.stream_order(self.outbox_id):
+            self.outbox_id = entry_id
 
     def to_json(self) -> bytes:
         return orjson.dumps({
             "next_offset": self.next_offset,
             "incarnation": self.incarnation,
+            "outbox_id": self.outbox_id,
             "engines": {instrument: engine.snapshot() for instrument, engine in self.engines.items()},
             "heads": self.heads,
         })
@@ -48,6 +57,7 @@ async def load(redis: aioredis.Redis, topic: str, partition: int) -> PartitionSt
         return None
     data = orjson.loads(raw)
     state = PartitionState(topic, partition, next_offset=data["next_offset"], incarnation=data.get("incarnation", ""),
+                           outbox_id=data.get("outbox_id", ""),
                            engines={i: MatchingEngine.restore(s) for i, s in data["engines"].items()},
                            heads=data.get("heads", {}))
     for instrument in state.engines:

@@ -13,7 +13,9 @@ process dies, or Redis or the broker goes away, while batches are still in the o
 rebuilt from their last snapshot and the commands after it are applied again: the same events come out with
 the same ids and sequence numbers, so what the broker already held is sent twice and dropped downstream, and
 the mirror (whose sequence number is written in the same Lua call as the books) skips what it already holds.
-The committed offset only shows progress; recovery starts from the snapshot's offset.
+The committed offset only shows progress; recovery starts from the snapshot's offset. If the broker forgot the
+topic as well, the commands after the snapshot come from order entry's outbox, which keeps them until a snapshot
+covers them (`services.matching.command_replay`), applied in outbox order before the new topic is read.
 """
 
 from __future__ import annotations
@@ -22,22 +24,23 @@ import asyncio
 import logging
 import time
 
-from aiokafka import ConsumerRebalanceListener, TopicPartition
+from aiokafka import ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 
-from services.matching import book_mirror, partition_state
+from services.matching import book_mirror, command_replay, partition_state
 from services.matching import prometheus_metrics as metrics
 from services.matching.core import MatchingEngine, SetReferencePrice
 from services.matching.event_publisher import send_events
+from services.matching.command_replay import OutboxCommand
 from services.matching.outbox import Outbox, Written
 from services.matching.partition_state import PartitionState
 from services.matching.translate import command_of, rules_of
 from shared import market_keys as keys
 from shared import messages as wire
-from shared import topic_incarnation
+from shared import order_outbox, topic_incarnation
 from shared.envelope import Envelope
 from shared.consumer_watchdog import WatchedConsumer
-from shared.kafka import TRANSIENT_ERRORS, FetchPacer, dead_letter, make_consumer, parse
+from shared.kafka import TRANSIENT_ERRORS, Delivery, FetchPacer, dead_letter, make_consumer, parse
 from shared.prometheus_metrics import watch_lag
 from shared.runtime import ServiceContext
 from shared.topics import ORDERS_COMMANDS
@@ -92,8 +95,10 @@ class MatchingService(ConsumerRebalanceListener):
         if state is None:
             state = PartitionState(tp.topic, tp.partition)
         elif state.incarnation != incarnation:
-            log.warning("%s was recreated since the snapshot (broker restart): books kept, commands read from 0", tp)
+            log.warning("%s was recreated since the snapshot (broker restart): books kept, order entry's outbox "
+                        "applied after entry %r, then commands read from 0", tp, state.outbox_id)
             state.next_offset = 0
+            state.replay_outbox = True
         state.incarnation = incarnation
         self.consumer.seek(tp, state.next_offset)
         state.snapshot_at = time.monotonic()
@@ -137,6 +142,9 @@ class MatchingService(ConsumerRebalanceListener):
                 continue
             self.pacer.fetched(bool(batches))
             try:
+                for tp, state in list(self.partitions.items()):
+                    if state.replay_outbox:
+                        await self._replay_outbox(tp, state)
                 for tp, records in batches.items():
                     state = self.partitions.get(tp)
                     if state is not None:
@@ -160,8 +168,6 @@ class MatchingService(ConsumerRebalanceListener):
                 log.error("still unavailable: %s", again)
 
     async def _apply(self, tp: TopicPartition, state: PartitionState, records) -> None:
-        touched: dict[str, list] = {}
-        operators = False  # an operator's command was applied: snapshot with this batch (see ROUTINE_COMMANDS)
         if records and records[0].offset < state.next_offset:
             # Only a recreated topic (a restarted embedded broker) delivers offsets below the snapshot's: its
             # commands are new, so the books stay as they are and the offsets start again.
@@ -169,10 +175,26 @@ class MatchingService(ConsumerRebalanceListener):
                         tp, records[0].offset, state.next_offset)
             state.next_offset = records[0].offset
             state.incarnation = await topic_incarnation.current(self.ctx.redis, tp.topic)
-        for record in records:
-            if record.offset < state.next_offset:
-                continue
-            parsed = parse(record)
+        fresh = [record for record in records if record.offset >= state.next_offset]
+        items = [(record, parse(record)) for record in fresh]
+        await self._apply_items(tp, state, items, records)
+
+    async def _replay_outbox(self, tp: TopicPartition, state: PartitionState) -> None:
+        """Apply order entry's outbox after the snapshot's last entry (see `command_replay`)."""
+        count, since = 0, state.outbox_id
+        async for page in command_replay.after(self.ctx.redis, since, set(state.engines)):
+            await self._apply_items(tp, state, [(None, command) for command in page], [])
+            count += len(page)
+        state.replay_outbox = False
+        log.warning("%s: applied %d command(s) again from order entry's outbox after entry %r", tp, count, since)
+
+    async def _apply_items(self, tp: TopicPartition, state: PartitionState,
+                           items: list[tuple[ConsumerRecord | None, Delivery | OutboxCommand | str]],
+                           records: list[ConsumerRecord]) -> None:
+        """Apply commands, each read from the topic (with its record) or from order entry's outbox (without)."""
+        touched: dict[str, list] = {}
+        operators = False  # an operator's command was applied: snapshot with this batch (see ROUTINE_COMMANDS)
+        for record, parsed in items:
             if isinstance(parsed, str):
                 reason = parsed
             else:
@@ -181,13 +203,19 @@ class MatchingService(ConsumerRebalanceListener):
                 except TRANSIENT_ERRORS:
                     raise
                 except Exception as err:  # a bug or an input nobody foresaw must not stop every instrument
-                    log.exception("command at %s@%s failed", tp, record.offset)
+                    log.exception("command %s on %s failed", parsed.envelope.event_id, tp)
                     reason = f"matching failed on this command: {type(err).__name__}: {err}"
-            if reason:
+            if reason and record is not None:
                 await dead_letter(self.ctx.producer, record, reason)
+            elif reason:
+                log.error("command %s from order entry's outbox not applied: %s", parsed.envelope.event_id, reason)
             elif not isinstance(parsed.message, ROUTINE_COMMANDS):
                 operators = True
-            state.next_offset = record.offset + 1
+            if record is not None:
+                state.next_offset = record.offset + 1
+                state.applied_entry(order_outbox.entry_id_of(record.headers))
+            else:
+                state.applied_entry(parsed.entry_id)
             state.commands_since_snapshot += 1
         ops: book_mirror.Ops = []
         deliveries = []

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared import market_keys as mk
-from shared.order_outbox import AMEND, CANCEL, SUBMIT
+from shared.order_outbox import AMEND, CANCEL, SUBMIT, stream_order
 
 ENDED = frozenset({mk.FILLED, mk.CANCELLED, mk.EXPIRED, mk.REJECTED})
 _ENDING_EVENTS = frozenset({"OrderRejected", "OrderCancelled", "OrderExpired"})
@@ -77,7 +77,7 @@ class PendingCommands:
 
     def held(self) -> list[Pending]:
         """Every entry still in the outbox, acknowledged or not, in outbox order."""
-        return sorted((*self._entries.values(), *self._applied.values()), key=lambda p: _stream_order(p.entry_id))
+        return sorted((*self._entries.values(), *self._applied.values()), key=lambda p: stream_order(p.entry_id))
 
     def applied_partitions(self) -> set[int]:
         """The partitions of the entries acknowledged but not yet covered."""
@@ -153,8 +153,3 @@ class PendingCommands:
         if isinstance(order_id, str):
             for pending in list(self._by_order.get(order_id, ())):
                 self.acknowledge(pending)
-
-
-def _stream_order(entry_id: str) -> tuple[int, ...]:
-    """A Redis stream id ("ms-seq") as something that sorts as the stream does."""
-    return tuple(int(part) for part in entry_id.split("-"))

@@ -108,7 +108,8 @@ class OutboxRelay:
 
     async def _publish(self, batch: list[Pending], *, incarnation: str | None = None) -> None:
         producer = self._ctx.producer
-        sends = [await producer.send(ORDERS_COMMANDS.name, p.value, key=p.key) for p in batch]
+        sends = [await producer.send(ORDERS_COMMANDS.name, p.value, key=p.key,
+                                     headers=[(order_outbox.HEADER, p.entry_id.encode())]) for p in batch]
         placed = await asyncio.gather(*sends)
         now = time.monotonic()
         if incarnation is None:

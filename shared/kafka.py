@@ -22,7 +22,9 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from shared import topic_incarnation
 from shared.envelope import Envelope, decode, encode
-from shared.messages import MESSAGE_TYPES, DeadLettered, Message, UnknownMessageType, envelope_for, payload_of
+from shared.messages import MESSAGE_TYPES, UnknownMessageType, envelope_for, payload_of
+from shared.messages.operations import DeadLettered
+from shared.messages.vocabulary import Message
 from shared.settings import Settings
 from shared.topics import ALL_TOPICS, DEADLETTER, misrouted, partitions_for
 

@@ -36,7 +36,7 @@ def last_trade(instrument: str) -> str:
 
 
 def phase(instrument: str) -> str:
-    """String: the instrument's current trading phase (shared.messages.Phase value)."""
+    """String: the instrument's current trading phase (shared.messages.vocabulary.Phase value)."""
     return f"md:{instrument}:phase"
 
 
@@ -47,7 +47,7 @@ def reference_price(instrument: str) -> str:
 
 def band_override(instrument: str) -> str:
     """String: the band override for the sessions to come, JSON (low, high in minor units, reason, at), or empty
-    when there is none (``shared.messages.SetBandOverride``)."""
+    when there is none (``shared.messages.order_commands.SetBandOverride``)."""
     return f"md:{instrument}:band-override"
 
 

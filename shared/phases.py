@@ -1,7 +1,7 @@
 """The trading phases of an instrument and what each allows, one home for matching and order entry.
 
-Plain strings, spelled as the wire enum ``shared.messages.Phase`` (a StrEnum, so its members compare and hash
-equal to these). Standard library only.
+Plain strings, spelled as the wire enum ``shared.messages.vocabulary.Phase`` (a StrEnum, so its members compare
+and hash equal to these). Standard library only.
 """
 
 CLOSED = "CLOSED"

@@ -16,7 +16,7 @@ from shared.bands import band_limits
 from shared.conversion import conversion_factor, reverse_rate
 from shared.corridor import Corridor
 from shared.fees import FeeSchedule
-from shared.messages import Phase, SelfTradePrevention
+from shared.messages.vocabulary import Phase, SelfTradePrevention
 from shared.money import AmountError, MINOR_UNIT_DIGITS, format_fraction, parse_fraction
 from shared.quota import QuotaTerms
 

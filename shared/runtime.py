@@ -26,7 +26,7 @@ from aiokafka import AIOKafkaProducer
 
 from shared.kafka import make_producer, publish
 from shared.logs import configure_logging
-from shared.messages import ServiceHeartbeat
+from shared.messages.operations import ServiceHeartbeat
 from shared.prometheus_metrics import serve as serve_metrics
 from shared.redis_health import health_key
 from shared.settings import Settings, load_settings

@@ -21,7 +21,10 @@ from shared.fees import FeeSchedule, buy_reservation
 from shared.kafka import make_consumer, make_producer
 from shared.ledger import AccountType, AsyncLedger
 from shared.ledger.entries import reserve_for_order
-from shared.messages import Side, TradeExecuted, TradeSettled, envelope_for, payload_of
+from shared.messages import envelope_for, payload_of
+from shared.messages.order_events import TradeExecuted
+from shared.messages.post_trade import TradeSettled
+from shared.messages.vocabulary import Side
 from shared.reference import Fees, Instrument, UnitClass
 from shared.reference_store import ReferenceStore
 from shared.settings import Settings

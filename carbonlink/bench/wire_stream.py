@@ -10,16 +10,17 @@ from services.matching import core
 from carbonlink.bench.streams import generate_stream
 from services.matching.core import MatchingEngine
 from services.matching.translate import command_of, rules_of
-from shared import messages as wire
 from shared.envelope import encode
 from shared.messages import envelope_for
+from shared.messages import order_commands as wire
+from shared.messages.vocabulary import Message
 
 START_TS = 1_700_000_000_000
 
 
 @dataclass(frozen=True, slots=True)
 class WireCommand:
-    message: wire.Message
+    message: Message
     occurred_at: int
 
     def encoded(self, instrument: str, n: int) -> bytes:

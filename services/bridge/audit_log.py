@@ -15,7 +15,7 @@ from aiokafka import AIOKafkaProducer
 
 from services.bridge import bridge_keys as keys
 from shared.kafka import publish
-from shared.messages import BridgeCheckRecorded
+from shared.messages.post_trade import BridgeCheckRecorded
 from shared.topics import BRIDGE_AUDIT
 
 NO_LINK = "-"

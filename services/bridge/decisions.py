@@ -28,7 +28,7 @@ from shared import reference_store
 from shared.kafka import publish
 from shared.ledger import AsyncLedger, PostResult
 from shared.ledger.views import text_map
-from shared.messages import DeliveryDecided, DeliveryRequested
+from shared.messages.post_trade import DeliveryDecided, DeliveryRequested
 from shared.reference import Instrument, LinkageTerms
 from shared.topics import BRIDGE_RESULTS
 

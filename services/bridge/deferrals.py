@@ -6,7 +6,7 @@ import redis.asyncio as aioredis
 
 from services.bridge import bridge_keys as keys
 from shared.ledger.views import text
-from shared.messages import DeliveryRequested
+from shared.messages.post_trade import DeliveryRequested
 
 
 async def park(client: aioredis.Redis, request: DeliveryRequested, *, retry_at: int) -> None:

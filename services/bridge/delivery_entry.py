@@ -36,7 +36,7 @@ from shared.ledger import (
     currency_asset,
     system_account,
 )
-from shared.messages import DeliveryRequested
+from shared.messages.post_trade import DeliveryRequested
 
 A, R = redis_keys.AVAILABLE, redis_keys.RESERVED
 

@@ -22,7 +22,8 @@ from services.bridge.agreements import directed_rules
 from services.bridge.decisions import Bridge, unit_class_of
 from shared.kafka import publish
 from shared.ledger.views import text_map
-from shared.messages import LinkCommand, LinkCommandExecuted, MassCancel, ResumeLink, SuspendLink, TerminateLink
+from shared.messages.link_commands import LinkCommand, LinkCommandExecuted, ResumeLink, SuspendLink, TerminateLink
+from shared.messages.order_commands import MassCancel
 from shared.read_models import link_commands, linkage
 from shared.read_models.link_commands import LinkCommandResult, MassCancelView
 from shared.reference import Instrument

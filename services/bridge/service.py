@@ -19,7 +19,8 @@ from shared import topic_incarnation
 from shared.consumer_watchdog import WatchedConsumer
 from shared.kafka import TRANSIENT_ERRORS, Delivery, FetchPacer, consume, dead_letter, make_consumer
 from shared.business_clock import business_now
-from shared.messages import DeliveryRequested, ResumeLink, SuspendLink, TerminateLink
+from shared.messages.link_commands import ResumeLink, SuspendLink, TerminateLink
+from shared.messages.post_trade import DeliveryRequested
 from shared.prometheus_metrics import watch_lag
 from shared.runtime import ServiceContext
 from shared.topics import BRIDGE_COMMANDS, BRIDGE_REQUESTS

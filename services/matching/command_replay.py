@@ -20,7 +20,8 @@ from pydantic import ValidationError
 
 from shared import order_outbox
 from shared.envelope import Envelope, decode
-from shared.messages import Message, UnknownMessageType, payload_of
+from shared.messages import UnknownMessageType, payload_of
+from shared.messages.vocabulary import Message
 from shared.redis_text import text
 
 PAGE = 1000

@@ -30,17 +30,18 @@ from aiokafka.errors import KafkaError
 from services.matching import book_mirror, command_replay, partition_state
 from services.matching import prometheus_metrics as metrics
 from services.matching.core import MatchingEngine, SetReferencePrice
-from services.matching.event_publisher import send_events
 from services.matching.command_replay import OutboxCommand
+from services.matching.event_publisher import send_events
 from services.matching.outbox import Outbox, Written
 from services.matching.partition_state import PartitionState
 from services.matching.translate import command_of, rules_of
 from shared import market_keys as keys
-from shared import messages as wire
 from shared import order_outbox, topic_incarnation
-from shared.envelope import Envelope
 from shared.consumer_watchdog import WatchedConsumer
+from shared.envelope import Envelope
 from shared.kafka import TRANSIENT_ERRORS, Delivery, FetchPacer, dead_letter, make_consumer, parse
+from shared.messages import order_commands as wire
+from shared.messages.vocabulary import Message
 from shared.prometheus_metrics import watch_lag
 from shared.runtime import ServiceContext
 from shared.topics import ORDERS_COMMANDS
@@ -232,7 +233,7 @@ class MatchingService(ConsumerRebalanceListener):
             state.snapshot_at = time.monotonic()
         await self.outbox.put(Written(tp, state.next_offset, deliveries, ops, kept, snapshot))
 
-    async def _handle(self, state: PartitionState, message: wire.Message, envelope: Envelope,
+    async def _handle(self, state: PartitionState, message: Message, envelope: Envelope,
                       touched: dict[str, list]) -> str | None:
         """Apply one command; return why it was dead-lettered, or None. A command sent again (order entry's
         outbox publishes it until it sees the outcome) is decided once: a new order by its order id here, an

@@ -7,7 +7,9 @@ from fractions import Fraction
 import orjson
 
 from services.matching import core
-from shared import messages as wire
+from shared.messages import MESSAGE_TYPES
+from shared.messages import order_commands as wire
+from shared.messages.vocabulary import Message
 from shared.money import parse_fraction
 from shared.topics import MARKET_DATA, ORDERS_EVENTS
 
@@ -24,7 +26,7 @@ def rules_of(config: wire.ConfigureInstrument) -> core.InstrumentRules:
     )
 
 
-def command_of(message: wire.Message, ts: int, command_id: str = "") -> object:
+def command_of(message: Message, ts: int, command_id: str = "") -> object:
     """The core command for a wire command (ConfigureInstrument is the service's, not the engine's);
     `command_id` is the envelope's event id, by which the engine drops an amend or mass cancel sent again."""
     match message:
@@ -61,7 +63,7 @@ def _wire_fields(event: core.Event) -> tuple[str, tuple[str, ...]]:
     cached = _FIELDS.get(kind)
     if cached is None:
         name = kind.__name__
-        cached = _FIELDS[kind] = (name, tuple(wire.MESSAGE_TYPES[name].model_fields))
+        cached = _FIELDS[kind] = (name, tuple(MESSAGE_TYPES[name].model_fields))
     return cached
 
 

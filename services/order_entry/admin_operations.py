@@ -19,7 +19,7 @@ from services.order_entry.schemas import (
 )
 from shared.kafka import publish
 from shared.ledger import PostResult, unit_asset
-from shared.messages import AdvanceClock, ChangePhase
+from shared.messages.order_commands import AdvanceClock, ChangePhase
 from shared.money import AmountError, to_minor
 from shared.business_clock import CLOCK_KEY, business_now
 from shared.runtime import business_now_ms

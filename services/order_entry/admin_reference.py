@@ -20,7 +20,8 @@ from services.order_entry.schemas import GrantRequest
 from shared.business_clock import business_now
 from shared.kafka import publish
 from shared.ledger import AccountType
-from shared.messages import ConfigureInstrument, ResumeLink, SuspendLink, TerminateLink
+from shared.messages.link_commands import ResumeLink, SuspendLink, TerminateLink
+from shared.messages.order_commands import ConfigureInstrument
 from shared.read_models import link_commands
 from shared.read_models.link_commands import LinkCommandResult
 from shared.reference import Account, Instrument, LinkageTerms, Registry

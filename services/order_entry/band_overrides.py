@@ -18,7 +18,7 @@ from services.order_entry.schemas import Accepted
 from shared import market_keys as mk
 from shared.business_clock import business_now
 from shared.kafka import publish
-from shared.messages import ClearBandOverride
+from shared.messages.order_commands import ClearBandOverride
 from shared.money import from_minor
 from shared.reference import Instrument
 from shared.topics import ORDERS_COMMANDS

@@ -11,7 +11,7 @@ from services.order_entry.errors import error_responses
 from services.order_entry.order_desk import OrderDesk
 from services.order_entry.schemas import BookLevel, BookView, Candle, InstrumentView, TradeView
 from shared import market_keys as mk
-from shared.messages import Side
+from shared.messages.vocabulary import Side
 from shared.money import from_minor
 from shared.redis_text import text
 from shared.reference import Instrument

@@ -13,7 +13,7 @@ from shared import market_keys as mk
 from shared.bands import narrow
 from shared.bridge_reasons import ReasonCode
 from shared.ledger import PostResult
-from shared.messages import OrderType, Phase, Side
+from shared.messages.vocabulary import OrderType, Phase, Side
 from shared.money import AmountError, from_minor, to_minor
 from shared.reference import Instrument
 

@@ -31,7 +31,8 @@ from shared.ledger.entries.quota import QuotaReservation, holds_quota, quota_res
 from shared.ledger.model import RecordOp
 from shared.ledger.views import text_map
 from shared.quota import QuotaTerms, reserved_units
-from shared.messages import AmendOrder, CancelOrder, MassCancel, Phase, Side, SubmitOrder
+from shared.messages.order_commands import AmendOrder, CancelOrder, MassCancel, SubmitOrder
+from shared.messages.vocabulary import Phase, Side
 from shared.redis_text import text
 from shared.periods import calendar_year
 from shared.reference import Instrument, LinkageTerms

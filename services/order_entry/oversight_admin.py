@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.order_entry.deps import Operator, OperatorOrAuditor, PortsDep
 from services.order_entry.errors import error_responses, not_found
 from shared import oversight_keys as keys
-from shared.messages import AlertRaised
+from shared.messages.operations import AlertRaised
 from shared.redis_text import text
 from shared.reference import AccountId
 from shared.surveillance import ThresholdOverrides

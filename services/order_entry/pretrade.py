@@ -8,7 +8,7 @@ from typing import Any
 
 from shared.bands import narrow
 from shared.fees import FeeSchedule, buy_reservation, reserved_share
-from shared.messages import OrderType, Phase, Side, TimeInForce
+from shared.messages.vocabulary import OrderType, Phase, Side, TimeInForce
 from shared.phases import ORDER_ENTRY_PHASES
 from shared.reference import Instrument
 

@@ -15,7 +15,7 @@ from redis.asyncio.client import Pipeline
 
 from services.order_entry.errors import ApiError
 from shared import oversight_keys as keys
-from shared.messages import Side
+from shared.messages.vocabulary import Side
 
 
 def check_purchase(*, limit: int | None, purchased: int, quantity: int) -> str | None:

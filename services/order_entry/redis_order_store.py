@@ -22,7 +22,8 @@ from shared.envelope import encode
 from shared.ledger import Entry, PostResult
 from shared.ledger.encoding import POST_LUA, decode
 from shared.ledger.encoding import encode as encode_entry
-from shared.messages import Message, envelope_for
+from shared.messages import envelope_for
+from shared.messages.vocabulary import Message
 from shared.redis_text import text
 
 ACCEPT_LUA = ("local function ledger_post(ARGV)\n" + POST_LUA + "\nend\n"

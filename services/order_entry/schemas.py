@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.messages import OrderType, Phase, Side, TimeInForce
+from shared.messages.vocabulary import OrderType, Phase, Side, TimeInForce
 from shared.reference import AccountId, InstrumentId, PrincipalId, RegistryId, Tonnes
 
 ClientOrderId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$", examples=["c-0001"])]

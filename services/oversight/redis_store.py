@@ -12,7 +12,7 @@ from shared import oversight_keys as keys
 from shared import redis_keys, redis_scripts
 from shared.ledger import views
 from shared.redis_scripts import PipelinedScript
-from shared.messages import AlertRaised
+from shared.messages.operations import AlertRaised
 from shared.redis_text import text
 from shared.surveillance import ThresholdOverrides
 

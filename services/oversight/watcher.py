@@ -23,8 +23,11 @@ from services.oversight.redis_store import OversightStore
 from shared import oversight_keys as keys
 from shared.corridor import CorridorAction, reference_price
 from shared.kafka import TRANSIENT_ERRORS, dead_letter, parse, publish
-from shared.messages import (AlertRaised, BookDelta, ChangePhase, Phase, SetBandOverride, Side, TradeExecuted,
-                             TradeSettled)
+from shared.messages.operations import AlertRaised
+from shared.messages.order_commands import ChangePhase, SetBandOverride
+from shared.messages.order_events import BookDelta, TradeExecuted
+from shared.messages.post_trade import TradeSettled
+from shared.messages.vocabulary import Phase, Side
 from shared.reference import Instrument, LinkageTerms
 from shared.reference_store import ReferenceStore
 from shared.runtime import ServiceContext

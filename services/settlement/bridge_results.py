@@ -13,7 +13,7 @@ from services.settlement.outbox import Outgoing
 from services.settlement.trade_state import FAILED, SETTLED, Transition
 from shared.kafka import Delivery, dead_letter
 from shared.ledger import entries as ledger_entries
-from shared.messages import DeliveryDecided, DeliveryRequested, TradeFailed, TradeSettled
+from shared.messages.post_trade import DeliveryDecided, DeliveryRequested, TradeFailed, TradeSettled
 
 log = logging.getLogger(__name__)
 

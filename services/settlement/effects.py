@@ -18,7 +18,9 @@ from services.settlement.trade_state import ALREADY, CONFLICT, SETTLED, TradeSta
 from shared import market_keys
 from shared.ledger import AsyncLedger, Plan, PostResult
 from shared.ledger.views import text_map
-from shared.messages import Message, TradeExecuted, TradeFailed, TradeSettled
+from shared.messages.order_events import TradeExecuted
+from shared.messages.post_trade import TradeFailed, TradeSettled
+from shared.messages.vocabulary import Message
 from shared.topics import SETTLEMENT_EVENTS
 
 log = logging.getLogger(__name__)

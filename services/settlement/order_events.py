@@ -34,15 +34,9 @@ from shared.kafka import Delivery, dead_letter
 from shared.ledger import Plan, PostResult
 from shared.ledger import entries as ledger_entries
 from shared.ledger.views import text_map
-from shared.messages import (
-    DeliveryRequested,
-    OrderAmended,
-    OrderCancelled,
-    OrderExpired,
-    OrderRejected,
-    Side,
-    TradeExecuted,
-)
+from shared.messages.order_events import OrderAmended, OrderCancelled, OrderExpired, OrderRejected, TradeExecuted
+from shared.messages.post_trade import DeliveryRequested
+from shared.messages.vocabulary import Side
 from shared.reference import Instrument
 from shared.topics import BRIDGE_REQUESTS, ORDERS_EVENTS
 

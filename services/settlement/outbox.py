@@ -14,7 +14,7 @@ import orjson
 from aiokafka.partitioner import DefaultPartitioner
 
 from shared.kafka import ServiceProducer
-from shared.messages import Message
+from shared.messages.vocabulary import Message
 
 _partitioner = DefaultPartitioner()
 

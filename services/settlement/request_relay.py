@@ -22,7 +22,7 @@ from services.settlement.trade_state import PENDING_TRADES, trade_key
 from shared import topic_incarnation
 from shared.kafka import TRANSIENT_ERRORS
 from shared.ledger.views import text
-from shared.messages import DeliveryRequested
+from shared.messages.post_trade import DeliveryRequested
 from shared.topics import BRIDGE_REQUESTS, BRIDGE_RESULTS
 
 log = logging.getLogger(__name__)

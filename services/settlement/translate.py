@@ -10,7 +10,8 @@ from collections.abc import Mapping
 
 from shared.cash_legs import seller_leg, split_buyer_portion
 from shared.ledger import PostResult, TradeSides, registry_of
-from shared.messages import DeliveryDecided, DeliveryRequested, TradeExecuted, TradeFailed, TradeSettled
+from shared.messages.order_events import TradeExecuted
+from shared.messages.post_trade import DeliveryDecided, DeliveryRequested, TradeFailed, TradeSettled
 from shared.reference import Instrument
 
 #: Reason code of a trade the ledger refused to settle or hold (the ledger's own code is in ``reason``).

@@ -8,7 +8,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from shared.messages import AlertRaised, Phase, PhaseChanged, Side, TradeExecuted
+from shared.messages.operations import AlertRaised
+from shared.messages.order_events import PhaseChanged, TradeExecuted
+from shared.messages.vocabulary import Phase, Side
 
 from services.oversight.detectors.observed import MARKING_THE_CLOSE, Observed, Owners, Thresholds, alert
 

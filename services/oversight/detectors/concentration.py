@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from shared.messages import AlertRaised, BridgeCheckRecorded, TradeSettled
+from shared.messages.operations import AlertRaised
+from shared.messages.post_trade import BridgeCheckRecorded, TradeSettled
 
 from services.oversight.detectors.observed import QUOTA_CONCENTRATION, Observed, Owners, Thresholds, alert
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from shared.corridor import Corridor, CorridorAction, market_limits, outside, reference_price
-from shared.messages import AlertRaised, TradeExecuted
+from shared.messages.operations import AlertRaised
+from shared.messages.order_events import TradeExecuted
 from shared.reference import Instrument, LinkageTerms
 
 from services.oversight.detectors.observed import CORRIDOR_BREACH, Observed, alert

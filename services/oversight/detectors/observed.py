@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from shared.messages import AlertRaised, Message
+from shared.messages.operations import AlertRaised
+from shared.messages.vocabulary import Message
 
 WASH_TRADE = "WASH_TRADE"
 SPOOFING = "SPOOFING"

@@ -16,7 +16,8 @@ from __future__ import annotations
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
-from shared.messages import AlertRaised, TradeSettled
+from shared.messages.operations import AlertRaised
+from shared.messages.post_trade import TradeSettled
 
 from services.oversight.detectors.observed import (
     CROSS_BORDER_ROUND_TRIP, Observed, Owners, Thresholds, alert, registry_of,

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
-from shared.messages import (
-    AlertRaised, OrderAccepted, OrderAmended, OrderCancelled, OrderExpired, Side, TradeExecuted,
-)
+from shared.messages.operations import AlertRaised
+from shared.messages.order_events import OrderAccepted, OrderAmended, OrderCancelled, OrderExpired, TradeExecuted
+from shared.messages.vocabulary import Side
 
 from services.oversight.detectors.observed import SPOOFING, Observed, Owners, Thresholds, alert
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from shared.messages import AlertRaised, TradeExecuted
+from shared.messages.operations import AlertRaised
+from shared.messages.order_events import TradeExecuted
 
 from services.oversight.detectors.closing import ClosingDetector
 from services.oversight.detectors.concentration import ConcentrationDetector

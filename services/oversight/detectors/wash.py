@@ -3,7 +3,8 @@ only one account; the ownership groups the operator records see through it."""
 
 from __future__ import annotations
 
-from shared.messages import AlertRaised, TradeExecuted
+from shared.messages.operations import AlertRaised
+from shared.messages.order_events import TradeExecuted
 
 from services.oversight.detectors.observed import WASH_TRADE, Observed, Owners, alert
 

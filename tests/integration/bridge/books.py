@@ -9,7 +9,9 @@ from typing import Any
 from services.settlement import translate
 from shared import redis_keys
 from shared.ledger import AccountType, Ledger, TradeSides, unit_asset
-from shared.messages import DeliveryRequested, Side, TradeExecuted
+from shared.messages.order_events import TradeExecuted
+from shared.messages.post_trade import DeliveryRequested
+from shared.messages.vocabulary import Side
 from shared.reference import Fees, Instrument, LinkageTerms, UnitClass
 
 BJ_UNIT = unit_asset("CN-BJ", "ALLOWANCE", 2025)

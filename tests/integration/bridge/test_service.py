@@ -13,7 +13,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from services.bridge.service import main
 from shared.kafka import publish
 from shared.ledger import Ledger
-from shared.messages import BridgeCheckRecorded, DeliveryDecided, payload_of
+from shared.messages import payload_of
+from shared.messages.post_trade import BridgeCheckRecorded, DeliveryDecided
 from shared.runtime import ServiceContext
 from shared.settings import Settings
 from shared.topics import BRIDGE_AUDIT, BRIDGE_REQUESTS, BRIDGE_RESULTS

@@ -11,7 +11,9 @@ from carbonlink.audit.ledger import audit_ledger
 from services.bridge import bridge_keys, deferrals, link_operations
 from services.bridge.decisions import Bridge
 from shared.ledger import Ledger
-from shared.messages import LinkCommand, MassCancel, ResumeLink, SuspendLink, TerminateLink, payload_of
+from shared.messages import payload_of
+from shared.messages.link_commands import LinkCommand, ResumeLink, SuspendLink, TerminateLink
+from shared.messages.order_commands import MassCancel
 from shared.read_models import link_commands
 from shared.read_models.link_commands import LinkCommandResult
 from shared.reference import Calendar, SuspensionPolicy

@@ -10,7 +10,9 @@ import pytest
 
 from shared.envelope import decode
 from shared.kafka import Delivery, consume, create_topics, make_consumer, make_producer, publish
-from shared.messages import CancelOrder, DeadLettered, payload_of
+from shared.messages import payload_of
+from shared.messages.operations import DeadLettered
+from shared.messages.order_commands import CancelOrder
 from shared.settings import Settings
 from shared.topics import DEADLETTER, ORDERS_COMMANDS
 

@@ -12,7 +12,7 @@ import redis
 from carbonlink.stack import Stack
 from shared import market_keys as keys
 from shared.kafka import make_producer, publish
-from shared.messages import ChangePhase, ConfigureInstrument
+from shared.messages.order_commands import ChangePhase, ConfigureInstrument
 from shared.settings import Settings
 from shared.topics import ORDERS_COMMANDS
 from tests.stacks import private_settings

@@ -11,7 +11,9 @@ import redis
 from shared import market_keys as keys
 from shared.envelope import decode
 from shared.kafka import make_consumer, make_producer, publish
-from shared.messages import (ChangePhase, ConfigureInstrument, SubmitOrder, TradeExecuted, payload_of)
+from shared.messages import payload_of
+from shared.messages.order_commands import ChangePhase, ConfigureInstrument, SubmitOrder
+from shared.messages.order_events import TradeExecuted
 from shared.topics import ORDERS_COMMANDS, ORDERS_EVENTS
 from tests.polling import wait_until
 

@@ -10,7 +10,7 @@ import pytest
 
 from shared.envelope import decode
 from shared.kafka import make_consumer, make_producer, publish
-from shared.messages import AmendOrder, ChangePhase, ConfigureInstrument, MassCancel, SubmitOrder
+from shared.messages.order_commands import AmendOrder, ChangePhase, ConfigureInstrument, MassCancel, SubmitOrder
 from shared.topics import ORDERS_COMMANDS, ORDERS_EVENTS
 
 pytestmark = pytest.mark.integration

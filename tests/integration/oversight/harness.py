@@ -23,7 +23,8 @@ from services.oversight.detectors.surveillance import Context
 from services.oversight.service import OversightService
 from shared import oversight_keys as keys
 from shared.kafka import create_topics, make_consumer, make_producer, publish
-from shared.messages import AlertRaised, Message
+from shared.messages.operations import AlertRaised
+from shared.messages.vocabulary import Message
 from shared.runtime import ServiceContext
 from shared.settings import Settings
 from shared.topics import BY_NAME

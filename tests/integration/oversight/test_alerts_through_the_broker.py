@@ -12,7 +12,7 @@ import pytest_asyncio
 from services.oversight.detectors import Observed
 from shared import oversight_keys as keys
 from shared.corridor import Corridor
-from shared.messages import Phase, Side
+from shared.messages.vocabulary import Phase, Side
 from shared.reference import Instrument, LinkageTerms, Registry, UnitClass
 from shared.reference_store import ReferenceStore
 from shared.topics import BRIDGE_AUDIT, ORDERS_COMMANDS, ORDERS_EVENTS, OVERSIGHT_ALERTS, SETTLEMENT_EVENTS

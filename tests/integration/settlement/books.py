@@ -8,7 +8,8 @@ from fractions import Fraction
 
 from shared.fees import FeeSchedule, buy_reservation
 from shared.ledger import AccountType, Ledger
-from shared.messages import Side, TradeExecuted
+from shared.messages.order_events import TradeExecuted
+from shared.messages.vocabulary import Side
 from shared.reference import Fees, Instrument, UnitClass
 
 FEES = FeeSchedule(maker_bps=5, taker_bps=10, min_fee=100)

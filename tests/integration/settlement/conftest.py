@@ -20,7 +20,8 @@ from services.settlement.service import SettlementService
 from shared.envelope import Envelope, decode, encode
 from shared.kafka import create_topics, make_consumer, make_producer, publish
 from shared.ledger import Ledger
-from shared.messages import Message, envelope_for, payload_of
+from shared.messages import envelope_for, payload_of
+from shared.messages.vocabulary import Message
 from shared.reference import Instrument
 from shared.reference_store import ReferenceStore
 from shared.runtime import ServiceContext

@@ -12,7 +12,8 @@ from shared import redis_keys
 from shared.kafka import publish
 from shared.ledger import AdjustRecord, Entry, EntryKind, Ledger, Posting, SetRecord
 from shared.ledger.snapshot import take_snapshot
-from shared.messages import OrderAmended, Side
+from shared.messages.order_events import OrderAmended
+from shared.messages.vocabulary import Side
 from shared.topics import ORDERS_EVENTS
 from tests.integration.settlement.books import CASH, CNY, FEES, UNIT, UNITS, Books
 

@@ -12,7 +12,7 @@ import redis.asyncio as aioredis
 from services.settlement.trade_state import trade_key
 from shared.kafka import make_producer, publish
 from shared.ledger import Ledger
-from shared.messages import ChangePhase, ConfigureInstrument, SubmitOrder
+from shared.messages.order_commands import ChangePhase, ConfigureInstrument, SubmitOrder
 from shared.reference_store import ReferenceStore
 from shared.topics import ORDERS_COMMANDS
 from tests.integration.settlement.books import CASH, CNY, FEES, UNIT, Books, open_registries

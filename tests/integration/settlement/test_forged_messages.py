@@ -9,7 +9,9 @@ import pytest
 from services.settlement.trade_state import trade_key
 from shared import market_keys
 from shared.kafka import publish
-from shared.messages import DeadLettered, DeliveryDecided, SubmitOrder
+from shared.messages.operations import DeadLettered
+from shared.messages.order_commands import SubmitOrder
+from shared.messages.post_trade import DeliveryDecided
 from shared.topics import BRIDGE_RESULTS, DEADLETTER, ORDERS_EVENTS
 from tests.integration.settlement.books import UNIT, Books
 from tests.integration.settlement.conftest import Harness, next_event_id

@@ -10,15 +10,10 @@ from shared import cash_legs
 from services.settlement.trade_state import FAILED, PENDING_BRIDGE, PENDING_TRADES, SETTLED, trade_key
 from shared import market_keys, redis_keys
 from shared.ledger import registry_of
-from shared.messages import (
-    DeadLettered,
-    DeliveryDecided,
-    DeliveryRequested,
-    OrderCancelled,
-    Side,
-    TradeFailed,
-    TradeSettled,
-)
+from shared.messages.operations import DeadLettered
+from shared.messages.order_events import OrderCancelled
+from shared.messages.post_trade import DeliveryDecided, DeliveryRequested, TradeFailed, TradeSettled
+from shared.messages.vocabulary import Side
 from shared.topics import BRIDGE_REQUESTS, BRIDGE_RESULTS, DEADLETTER, ORDERS_EVENTS, REGISTRY_TRANSFERS, SETTLEMENT_EVENTS
 from tests.integration.settlement.books import CASH, CNY, FEES, UNIT, UNITS
 from tests.integration.settlement.conftest import next_event_id

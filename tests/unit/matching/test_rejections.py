@@ -12,7 +12,7 @@ from services.matching.core import reasons as r
 from services.matching.core.validation import submit_reason
 from services.matching.core.vocabulary import (BUY, CLOSED, CONTINUOUS, FOK, GTD, HALTED, IOC, MARKET, POST_ONLY,
                                                PRE_OPEN, SELL)
-from shared.messages import OrderType, Side, TimeInForce
+from shared.messages.vocabulary import OrderType, Side, TimeInForce
 
 from tests.unit.matching.support import buy, make_engine, run, sell
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from services.order_entry import pretrade
 from services.order_entry.pretrade import Refusal, Terms
 from shared.fees import FeeSchedule, buy_reservation, fill_portion, reserved_share
-from shared.messages import OrderType, Phase, Side, TimeInForce
+from shared.messages.vocabulary import OrderType, Phase, Side, TimeInForce
 from shared.reference import Instrument
 
 INSTRUMENT = Instrument(id="BJEA", registry="CN-BJ", currency="CNY",

@@ -7,7 +7,9 @@ from pydantic import ValidationError
 
 from services.order_entry.market_data import candles
 from services.order_entry.stream_hub import Hub, Subscriber
-from shared.messages import BookDelta, Message, OrderAccepted, Side, TradeExecuted, TradeSettled
+from shared.messages.order_events import BookDelta, OrderAccepted, TradeExecuted
+from shared.messages.post_trade import TradeSettled
+from shared.messages.vocabulary import Message, Side
 from shared.reference import LinkageTerms, UnitClass
 
 BJ_ALLOWANCE = UnitClass(origin="CN-BJ", type="ALLOWANCE", vintage=2025)

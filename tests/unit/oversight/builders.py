@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from shared.messages import (
-    BridgeCheckRecorded, OrderAccepted, OrderCancelled, OrderType, Phase, PhaseChanged, Side, TimeInForce,
-    TradeExecuted, TradeSettled,
-)
+from shared.messages.order_events import OrderAccepted, OrderCancelled, PhaseChanged, TradeExecuted
+from shared.messages.post_trade import BridgeCheckRecorded, TradeSettled
+from shared.messages.vocabulary import OrderType, Phase, Side, TimeInForce
 from services.oversight.detectors import Observed
 
 INSTRUMENT = "BJEA-2025"

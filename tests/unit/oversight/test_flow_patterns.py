@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.messages import Phase, Side
+from shared.messages.vocabulary import Phase, Side
 from services.oversight.detectors import Owners, Thresholds
 from services.oversight.detectors.closing import ClosingDetector
 from services.oversight.detectors.concentration import ConcentrationDetector

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.messages import Side
+from shared.messages.vocabulary import Side
 from services.oversight.detectors import Owners, Surveillance, Thresholds
 from services.oversight.detectors.spoofing import SpoofingDetector
 from services.oversight.detectors.surveillance import Context

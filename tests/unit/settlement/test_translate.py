@@ -7,7 +7,8 @@ from hypothesis import strategies as st
 
 from services.settlement import translate
 from shared import fees
-from shared.messages import Side, TradeExecuted
+from shared.messages.order_events import TradeExecuted
+from shared.messages.vocabulary import Side
 from shared.reference import Fees, Instrument, UnitClass
 
 INSTRUMENT = Instrument(id="BJA", registry="CN-BJ", currency="CNY", unit=UnitClass(origin="CN-BJ", type="ALLOWANCE",

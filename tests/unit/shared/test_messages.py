@@ -6,7 +6,9 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from shared.envelope import decode, encode
-from shared.messages import MESSAGE_TYPES, SubmitOrder, UnknownMessageType, envelope_for, payload_of
+from shared.messages import MESSAGE_TYPES, UnknownMessageType, envelope_for, payload_of
+from shared.messages import link_commands, operations, order_commands, order_events, post_trade, vocabulary
+from shared.messages.order_commands import SubmitOrder
 from shared.envelope import Envelope
 
 SAMPLES: dict[str, dict] = {
@@ -111,3 +113,12 @@ def test_garbage_does_not_decode(raw: bytes) -> None:
 
 def test_models_are_pydantic_models() -> None:
     assert all(issubclass(model, BaseModel) for model in MESSAGE_TYPES.values())
+
+
+def test_each_model_module_exports_its_models_and_the_catalogue_holds_them_all() -> None:
+    modules = (link_commands, operations, order_commands, order_events, post_trade)
+    exported = [name for module in modules for name in module.__all__ if name != "LinkCommand"]
+    assert sorted(exported) == sorted(MESSAGE_TYPES)
+    for module in (*modules, vocabulary):
+        assert sorted(module.__all__) == module.__all__
+        assert all(hasattr(module, name) for name in module.__all__)

@@ -38,8 +38,13 @@ class PartitionState:
     replay_outbox: bool = False  # restored in a new life of the topic: apply the outbox after `outbox_id` first
 
     def applied_entry(self, entry_id: str) -> None:
-        if entry_id and order_outbox.stream_order(entry_id) > order_outbox.stream_order(self.outbox_id):
-            self.outbox_id = entry_id
+        if entry_id:
+            order = order_outbox.stream_order(entry_id)
+            if order > self._outbox_order:
+                self.outbox_id, self._outbox_order = entry_id, order
+
+    def __post_init__(self) -> None:
+        self._outbox_order = order_outbox.stream_order(self.outbox_id)
 
     def to_json(self) -> bytes:
         return orjson.dumps({

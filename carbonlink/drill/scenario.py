@@ -24,7 +24,7 @@ from pydantic import AwareDatetime, Field, PositiveInt, ValidationError, model_v
 from carbonlink.drill.manipulation_spec import ManipulatorSpec
 from carbonlink.drill.scenario_checks import cross_field_problems
 from carbonlink.drill.scenario_fields import Currency, PositiveFraction, ScenarioModel
-from carbonlink.drill.scenario_links import Caps, Linkage, LinkState, Phase
+from carbonlink.drill.scenario_links import Caps, Corridor, Linkage, LinkState, Phase
 from carbonlink.drill.scenario_markets import Instrument, Registry
 from carbonlink.drill.scenario_traders import (Compliance, EntitySpec, GeneratedEntities, MarketMakers, NoiseTraders,
                                                TraderGroup)
@@ -34,6 +34,7 @@ __all__ = [
     "Caps",
     "Clock",
     "Compliance",
+    "Corridor",
     "EntitySpec",
     "GeneratedEntities",
     "Instrument",

@@ -1,4 +1,4 @@
-"""Cross-field rules of a scenario: references, uniqueness, currencies and the phase timeline.
+"""Cross-field rules of a scenario: references, uniqueness, currencies (corridors' too) and the phase timeline.
 
 Each problem is a (location, message) pair; the location is the path of the offending field, which
 the loader turns into a line number.
@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
+
+from shared.money import minor_digits
 
 if TYPE_CHECKING:
     from carbonlink.drill.scenario import Scenario
@@ -60,6 +62,17 @@ def _currencies(scenario: Scenario) -> Iterator[tuple[Loc, str]]:
         for index, item in enumerate(items):
             if item.currency not in scenario.fx:
                 yield (section, index, "currency"), f"unknown currency {item.currency!r}: not in fx"
+    for index, linkage in enumerate(scenario.linkages):
+        corridor = linkage.corridor
+        if corridor is None:
+            continue
+        if corridor.currency not in scenario.fx:
+            yield ("linkages", index, "corridor", "currency"), f"unknown currency {corridor.currency!r}: not in fx"
+            continue
+        for field in ("floor", "ceiling"):
+            if -getattr(corridor, field).as_tuple().exponent > minor_digits(corridor.currency):
+                yield (("linkages", index, "corridor", field),
+                       f"more decimals than {corridor.currency} has ({minor_digits(corridor.currency)})")
 
 
 def _instrument_references(scenario: Scenario) -> Iterator[tuple[Loc, str]]:

@@ -1,5 +1,5 @@
-"""The scenario's linkage agreements (caps, vintages, calendar, suspension policy, conversion) and the timeline
-of phases giving each linkage's state."""
+"""The scenario's linkage agreements (caps, vintages, calendar, suspension policy, conversion, price corridor) and
+the timeline of phases giving each linkage's state."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, NonNegativeInt, PositiveInt, field_validator, model_validator
 
-from carbonlink.drill.scenario_fields import Id, PositiveFraction, ScenarioModel, Share, UnitType
+from carbonlink.drill.scenario_fields import Currency, Id, PositiveFraction, Price, ScenarioModel, Share, UnitType
 
 
 class Caps(ScenarioModel):
@@ -36,6 +36,24 @@ class SuspensionPolicy(ScenarioModel):
     foreign_holdings: Literal["keep_valid", "freeze"] = "keep_valid"
 
 
+class Corridor(ScenarioModel):
+    """A price corridor on the agreement (G7-style harmonised floor and ceiling): market oversight converts each
+    linked market's last price into ``currency`` (at the scenario's ``fx``, and at the link's exchange rate for its
+    ``from`` registry) and runs ``action`` when a market leaves ``floor``..``ceiling`` (decimal prices per tonne in
+    ``currency``): ``ALERT`` only, ``HALT`` the market, or ``BAND`` (its next sessions' band narrowed to it)."""
+
+    currency: Currency
+    floor: Price
+    ceiling: Price
+    action: Literal["ALERT", "HALT", "BAND"] = "ALERT"
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Corridor:
+        if self.floor >= self.ceiling:
+            raise ValueError("a corridor's floor must be below its ceiling")
+        return self
+
+
 class Linkage(ScenarioModel):
     """A linkage agreement. Units of ``from`` count in ``to`` at ``exchange_rate``; a bilateral link
     converts back at ``reverse_exchange_rate`` (default 1/exchange_rate); a multilateral group is fully
@@ -58,6 +76,7 @@ class Linkage(ScenarioModel):
     corresponding_adjustment: bool = False
     calendar: Calendar | None = None
     suspension: SuspensionPolicy = SuspensionPolicy()
+    corridor: Corridor | None = None  # set on the agreement at setup, kept through every phase
 
     @model_validator(mode="after")
     def _shape(self) -> Linkage:

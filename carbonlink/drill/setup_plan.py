@@ -18,7 +18,7 @@ from fractions import Fraction
 from typing import Any
 
 from carbonlink.drill.entities import ComplianceEntity, compliance_entities
-from carbonlink.drill.scenario import Caps, Linkage, LinkState, Phase, Scenario
+from carbonlink.drill.scenario import Caps, Corridor, Linkage, LinkState, Phase, Scenario
 from shared.money import format_fraction, from_minor, minor_digits, to_minor
 
 __all__ = [
@@ -138,7 +138,20 @@ def link_terms(scenario: Scenario, linkage: Linkage, state: LinkState) -> dict[s
     if linkage.calendar is not None:
         to = linkage.to or linkage.registries[0]
         body["calendar"] = {"weekdays": list(linkage.calendar.weekdays), "utc_offset": scenario.registry(to).utc_offset}
+    if linkage.corridor is not None:
+        body["corridor"] = _corridor(scenario, linkage.corridor)
     return body
+
+
+def _corridor(scenario: Scenario, corridor: Corridor) -> dict[str, Any]:
+    """The agreement's ``corridor`` (``shared.corridor.Corridor``): limits in the currency's minor units, and the
+    scenario's fx restated as units of the corridor's currency per unit of each other currency."""
+    per_reference = scenario.fx[corridor.currency]
+    return {"currency": corridor.currency, "action": corridor.action,
+            "floor": to_minor(str(corridor.floor), corridor.currency),
+            "ceiling": to_minor(str(corridor.ceiling), corridor.currency),
+            "fx": {currency: format_fraction(rate / per_reference) for currency, rate in sorted(scenario.fx.items())
+                   if currency != corridor.currency}}
 
 
 def _foreign_instruments(scenario: Scenario, registry: str) -> list[str]:

@@ -113,7 +113,8 @@ def _write(ops: Ops, instrument: str, event: core.Event) -> None:
             ops.append(["S", keys.session_clip(instrument), clip])
         case core.BandOverrideChanged():
             override = "" if event.low is None else orjson.dumps(
-                {"low": event.low, "high": event.high, "reason": event.reason, "at": event.ts}).decode()
+                {"low": event.low, "high": event.high, "reason": event.reason, "pinned": event.pinned,
+                 "at": event.ts}).decode()
             ops.append(["S", keys.band_override(instrument), override])
 
 

@@ -49,7 +49,8 @@ def command_of(message: Message, ts: int, command_id: str = "") -> object:
         case wire.AdvanceClock():
             return core.AdvanceClock(ts=message.now)
         case wire.SetBandOverride():
-            return core.SetBandOverride(low=message.low, high=message.high, reason=message.reason, ts=ts)
+            return core.SetBandOverride(low=message.low, high=message.high, reason=message.reason, ts=ts,
+                                        pin=message.pin)
         case wire.ClearBandOverride():
             return core.ClearBandOverride(ts=ts)
     raise TypeError(f"{type(message).__name__} is not a matching command")

@@ -28,13 +28,16 @@ router = APIRouter(prefix="/v1/admin", tags=["admin: oversight"], responses=erro
 
 class BandOverrideView(BaseModel):
     """An instrument's band override: the range its band may not leave from the next session on (``low``,
-    ``high``, None once cleared), and the range narrowing the current session's band (``in_force_*``)."""
+    ``high``, None once cleared: every corridor's override since the last clear, intersected), and the range
+    narrowing the current session's band (``in_force_*``)."""
 
     instrument: str
     currency: str
     low: str | None
     high: str | None
-    reason: str = ""
+    reason: str = Field(default="", description="why: each override intersected, '; '-separated")
+    pinned: bool = Field(default=False, description="two overrides had no price in common: the band is held at "
+                                                    "one price, the breached corridor's limit")
     set_at: int | None = Field(default=None, description="business time (ms) matching recorded the override")
     in_force_low: str | None
     in_force_high: str | None
@@ -55,7 +58,8 @@ async def overrides_of(redis: aioredis.Redis, instruments: list[Instrument]) -> 
         in_force = clip or (None, None)
         found[instrument.id] = BandOverrideView(
             instrument=instrument.id, currency=ccy, low=_price(parsed.get("low"), ccy),
-            high=_price(parsed.get("high"), ccy), reason=parsed.get("reason", ""), set_at=parsed.get("at"),
+            high=_price(parsed.get("high"), ccy), reason=parsed.get("reason", ""),
+            pinned=parsed.get("pinned", False), set_at=parsed.get("at"),
             in_force_low=_price(in_force[0], ccy), in_force_high=_price(in_force[1], ccy))
     return found
 
@@ -66,15 +70,17 @@ def _price(minor: int | None, currency: str) -> str | None:
 
 @router.get("/band-overrides", response_model=list[BandOverrideView])
 async def list_overrides(_: OperatorOrAuditor, ports: PortsDep) -> list[BandOverrideView]:
-    """Every instrument whose band a corridor narrows (or will narrow from its next session)."""
+    """Every instrument whose band a corridor narrows (or will narrow from its next session): the override in
+    force is the intersection of every corridor's override set since the last clear."""
     found = await overrides_of(ports.ctx.redis, await ports.reference.instruments())
     return [found[key] for key in sorted(found)]
 
 
 @router.delete("/instruments/{instrument_id}/band-override", response_model=Accepted, status_code=202)
 async def clear_override(instrument_id: Name, _: Operator, ports: PortsDep) -> Accepted:
-    """Lift the band override: matching records it at once, and the static band applies alone from the next
-    session (the next reference price, e.g. the phase route's ``reference_price``)."""
+    """Lift the band override — all of it: every corridor's override of the instrument since the last clear.
+    Matching records it at once, and the static band applies alone from the next session (the next reference
+    price, e.g. the phase route's ``reference_price``)."""
     instrument = await ports.reference.instrument(instrument_id)
     if instrument is None:
         raise not_found("instrument", instrument_id)

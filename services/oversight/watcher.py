@@ -174,11 +174,13 @@ class Watcher:
                       correlation_id=alert.alert_id, wait=True)
 
     async def _narrow_band(self, alert: AlertRaised) -> None:
-        """The corridor's BAND: matching narrows the market's next sessions' band to the corridor."""
+        """The corridor's BAND: matching narrows the market's next sessions' band to the corridor (intersected
+        with any override it holds; pinned at the breached limit when they share no price)."""
         await publish(self._ctx.producer, ORDERS_COMMANDS.name, alert.subject,
                       SetBandOverride(instrument=alert.subject, low=int(alert.details["band_low"]),
                                       high=int(alert.details["band_high"]),
-                                      reason=f"corridor of link {alert.details['link_id']}"),
+                                      reason=f"corridor of link {alert.details['link_id']}",
+                                      pin="LOW" if alert.details["breach"] == "BELOW_FLOOR" else "HIGH"),
                       event_id=f"oversight-band:{alert.alert_id}", occurred_at=alert.raised_at,
                       correlation_id=alert.alert_id, wait=True)
 

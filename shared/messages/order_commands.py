@@ -6,6 +6,8 @@ rebuilds the same book.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, model_validator
 
 from shared.messages.vocabulary import Id, Message, Minor, OrderType, Phase, SelfTradePrevention, Side, TimeInForce, Tonnes
@@ -82,12 +84,16 @@ class AdvanceClock(Message):
 class SetBandOverride(Message):
     """Narrow the band of the sessions to come: from the next reference price (the next session's open) on, the
     band may not leave ``low``..``high`` (minor units, multiples of the tick), until an operator clears it.
-    Oversight sends it for a corridor whose action is BAND."""
+    Oversight sends it for a corridor whose action is BAND. An override already held is narrowed, not replaced:
+    matching keeps the intersection (``shared.bands.intersect``); when the two have no price in common the band is
+    pinned at this override's ``pin`` limit (``LOW`` for a market below the corridor's floor, ``HIGH`` above its
+    ceiling; none: the limit nearest to the override held)."""
 
     instrument: Id
     low: int = Field(ge=1, le=10**15)
     high: int = Field(ge=1, le=10**15)
     reason: str = Field(default="", max_length=200)
+    pin: Literal["LOW", "HIGH"] | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> SetBandOverride:

@@ -107,13 +107,15 @@ class ReferencePriceChanged(Message):
 
 
 class BandOverrideChanged(Message):
-    """Matching recorded a band override (``low``/``high``) or its removal (both None); it narrows the band
-    from the next reference price on."""
+    """Matching recorded a band override (``low``/``high``: every override set since the last clear, intersected;
+    ``reason`` names each) or the removal of all of them (both None); it narrows the band from the next reference
+    price on. ``pinned``: two overrides had no price in common, so the band is held at one price."""
 
     instrument: str
     low: int | None
     high: int | None
     reason: str = ""
+    pinned: bool = False
 
 
 class TradingHalted(Message):

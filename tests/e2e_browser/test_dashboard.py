@@ -209,3 +209,40 @@ async def test_a_band_corridor_breach_shows_on_the_linkages_page_and_in_the_cons
     await override.wait_for()
     assert "20.00" in await override.inner_text() and "52.00" in await override.inner_text()
     await no_stack_trace(tab)
+
+
+async def test_an_account_whose_holding_crosses_its_registrys_threshold_shows_in_the_published_positions(
+        tab, market: LinkedMarket, base_url: str, artifacts: Path) -> None:
+    await market.open()
+    threshold = await market.client.put(f"/v1/admin/position-thresholds/{market.bj}", json={"tonnes": 150},
+                                        headers=market.operator)
+    assert threshold.status_code == 200, threshold.text
+    await tab.goto(base_url + "/ui/links")
+    await tab.wait_for_selector(f'#links tr[data-link="{market.link_id}"]')
+    positions = tab.locator("#positions")
+    await tab.evaluate("window.__sameDocument = true")
+
+    seller, buyer, sells, buys = await market.cross("50.00", quantity=100)  # the buyer holds 100 t: below 150
+    held_by = f'#positions tr[data-asset="{market.unit}"][data-account="{{}}"]'
+    await tab.wait_for_selector(held_by.format(seller) + '[data-holding="900"]')  # published by the same settlement
+    assert await tab.locator(held_by.format(buyer)).count() == 0
+
+    ask = await market.order(sells, account=seller, side="SELL", quantity=100, price="50.00")
+    await market.until_status(ask["order_id"], "NEW")
+    await market.order(buys, account=buyer, side="BUY", quantity=100, price="50.00")  # 200 t: above 150
+
+    async def published() -> bool:
+        found = (await market.client.get("/v1/positions", params={"asset": market.unit})).json()
+        return (buyer, 200) in [(p["account"], p["holding"]) for p in found]
+
+    await eventually(published, what="oversight to publish the buyer's position")
+    row = tab.locator(held_by.format(buyer) + '[data-holding="200"]')
+    await row.wait_for()
+    assert await tab.evaluate("window.__sameDocument") is True  # refreshed in place, not reloaded
+    assert await row.locator("td").all_inner_texts() == [buyer, market.unit, "200"]
+    mine = await positions.locator(f'tr[data-asset="{market.unit}"]').evaluate_all(
+        "rows => rows.map(r => [r.dataset.account, r.dataset.holding])")
+    assert mine == [[seller, "800"], [buyer, "200"]]
+    await row.scroll_into_view_if_needed()
+    await positions.screenshot(path=str(artifacts / "positions.png"))
+    await no_stack_trace(tab)

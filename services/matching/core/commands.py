@@ -92,12 +92,15 @@ class SetReferencePrice:
 
 @dataclass(frozen=True, slots=True)
 class SetBandOverride:
-    """From the next reference price on, the band may not leave `low`..`high` (see `shared.bands.narrow`)."""
+    """From the next reference price on, the band may not leave `low`..`high` (see `shared.bands.narrow`), nor the
+    override already held: the two intersect (`shared.bands.intersect`; `pin`, "LOW" or "HIGH", is the limit kept
+    when they have no price in common)."""
 
     low: int
     high: int
     reason: str = ""
     ts: int = 0
+    pin: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

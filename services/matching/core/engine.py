@@ -71,7 +71,9 @@ class MatchingEngine:
         self.reference_price = reference_price
         self.last_trade_price: int | None = None
         self.breaker = BreakerWindow(rules.circuit_breaker) if rules.circuit_breaker is not None else None
-        self.band_override: tuple[int, int] | None = None  # for the sessions to come
+        self.band_override: tuple[int, int] | None = None  # for the sessions to come: every override set, intersected
+        self.band_reason = ""  # the reasons of the overrides it intersects, "; "-separated
+        self.band_pinned = False  # two of them had no price in common (shared.bands.intersect)
         self.session_clip: tuple[int, int] | None = None  # the override in force when the reference was set
         # Whether a new order's size and price need more than "a positive int" (lot, limits, tick, band).
         self._checks_size = rules.lot != 1 or rules.min_quantity is not None or rules.max_quantity is not None
@@ -115,6 +117,7 @@ class MatchingEngine:
         engine.seq, engine.trade_seq, engine.last_trade_price = state.seq, state.trade_seq, state.last_trade_price
         engine.known_order_ids = state.known_order_ids
         engine.band_override, engine.session_clip = state.band_override, state.session_clip
+        engine.band_reason, engine.band_pinned = state.band_reason, state.band_pinned
         engine.apply_band()
         engine.mass_cancels.extend(state.mass_cancels)
         if engine.breaker is not None and state.breaker is not None:

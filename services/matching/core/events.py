@@ -95,8 +95,10 @@ class ReferencePriceChanged(Event, _fields("ReferencePriceChanged", "price clip_
     __slots__ = ()
 
 
-class BandOverrideChanged(Event, _fields("BandOverrideChanged", "low high reason")):
-    """A band override set (or cleared: `low` and `high` None), in force from the next reference price."""
+class BandOverrideChanged(Event, _fields("BandOverrideChanged", "low high reason pinned")):
+    """The band override now held (cleared: `low` and `high` None), in force from the next reference price: every
+    override set since the last clear intersected, `reason` naming each; `pinned` when two had no price in
+    common, so that the band is held at one price."""
 
     __slots__ = ()
 

@@ -4,6 +4,7 @@ Leaving an auction for CONTINUOUS or CLOSED uncrosses the book, and so does ente
 crossed book; entering CLOSED expires DAY orders; resuming from HALTED restarts the circuit breaker's memory
 at the last trade price. GTD orders expire when an AdvanceClock reaches their `expire_at`. A band override (set or cleared) changes no
 band at once: the next reference price, a session's open, computes the band with the override then in force.
+Overrides set one after another intersect; a clear lifts them all.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from services.matching.core.commands import (AdvanceClock, ChangePhase, ClearBan
 from services.matching.core.events import BandOverrideChanged, Event, ReferencePriceChanged
 from services.matching.core.validation import price_reason
 from services.matching.core.vocabulary import AUCTIONS, CLOSED, CONTINUOUS, DAY, HALTED, PHASES, TRANSITIONS
+from shared.bands import intersect
+
+PINS = (None, "LOW", "HIGH")
 
 
 def change_phase(engine, cmd: ChangePhase) -> list[Event]:
@@ -67,18 +71,28 @@ def set_reference_price(engine, cmd: SetReferencePrice) -> list[Event]:
 
 
 def set_band_override(engine, cmd: SetBandOverride) -> list[Event]:
+    """The override joins the one held (their intersection): a second corridor narrows, never replaces."""
     if (price_reason(cmd.low, engine.rules, None) is not None or price_reason(cmd.high, engine.rules, None) is not None
-            or cmd.low > cmd.high or type(cmd.reason) is not str):
+            or cmd.low > cmd.high or type(cmd.reason) is not str or cmd.pin not in PINS):
         return [engine.command_rejected("SET_BAND_OVERRIDE", None, r.INVALID_PRICE, cmd.ts)]
-    engine.band_override = (cmd.low, cmd.high)
+    (low, high), pinned = intersect(engine.band_override, (cmd.low, cmd.high), pin=cmd.pin)
+    reasons = engine.band_reason.split("; ") if engine.band_reason else []
+    if pinned:
+        reasons.append(f"{cmd.reason or 'an override'} has no price in common with the override held: pinned at {low}")
+    elif cmd.reason and cmd.reason not in reasons:
+        reasons.append(cmd.reason)
+    engine.band_override, engine.band_reason = (low, high), "; ".join(reasons)
+    engine.band_pinned = engine.band_pinned or pinned
     engine.seq += 1
-    return [BandOverrideChanged(engine.instrument, engine.seq, cmd.ts, cmd.low, cmd.high, cmd.reason)]
+    return [BandOverrideChanged(engine.instrument, engine.seq, cmd.ts, low, high, engine.band_reason,
+                                engine.band_pinned)]
 
 
 def clear_band_override(engine, cmd: ClearBandOverride) -> list[Event]:
-    engine.band_override = None
+    """Every override set since the last clear is lifted at once."""
+    engine.band_override, engine.band_reason, engine.band_pinned = None, "", False
     engine.seq += 1
-    return [BandOverrideChanged(engine.instrument, engine.seq, cmd.ts, None, None, "")]
+    return [BandOverrideChanged(engine.instrument, engine.seq, cmd.ts, None, None, "", False)]
 
 
 def _apply_reference_price(engine, price: int, ts: int, out: list[Event]) -> None:

@@ -31,6 +31,8 @@ class EngineState:
     mass_cancels: list[str]
     band_override: tuple[int, int] | None = None
     session_clip: tuple[int, int] | None = None
+    band_reason: str = ""
+    band_pinned: bool = False
 
 
 def dump(engine) -> dict:
@@ -50,6 +52,8 @@ def dump(engine) -> dict:
         "mass_cancels": list(engine.mass_cancels),
         "band_override": None if engine.band_override is None else list(engine.band_override),
         "session_clip": None if engine.session_clip is None else list(engine.session_clip),
+        "band_reason": engine.band_reason,
+        "band_pinned": engine.band_pinned,
     }
 
 
@@ -69,6 +73,8 @@ def parse(data: dict) -> EngineState:
         mass_cancels=data.get("mass_cancels", []),
         band_override=_pair(data.get("band_override")),
         session_clip=_pair(data.get("session_clip")),
+        band_reason=data.get("band_reason", ""),
+        band_pinned=data.get("band_pinned", False),
     )
 
 

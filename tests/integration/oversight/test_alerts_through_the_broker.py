@@ -144,7 +144,8 @@ async def test_a_market_leaving_a_band_corridor_sends_the_corridor_in_its_own_pr
     commands = [m for m in await topic_messages(oversight.settings, ORDERS_COMMANDS.name)
                 if m["payload"].get("instrument") == instrument]
     assert [(m["type"], m["payload"], m["event_id"]) for m in commands] == [
-        ("SetBandOverride", {"instrument": instrument, "low": 400, "high": 3000, "reason": f"corridor of link {link_id}"},
+        ("SetBandOverride", {"instrument": instrument, "low": 400, "high": 3000, "reason": f"corridor of link {link_id}",
+                             "pin": "LOW"},  # below the floor: pinned there should it share no price with another
          f"oversight-band:{found.alert_id}")]
 
 

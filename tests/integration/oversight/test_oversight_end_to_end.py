@@ -1,5 +1,6 @@
 """Oversight on the whole embedded stack, through the HTTP API: a corridor's HALT stops the market until an
-operator resumes it; a corridor's BAND narrows the market's next sessions' band until an operator clears it; a wash
+operator resumes it; a corridor's BAND narrows the market's next sessions' band until an operator clears it, and two
+BAND corridors breached narrow it to their intersection; a wash
 trade across one owner's accounts is listed for operators and auditors; positions
 above the registry's threshold are published; the purchase limit refuses a buy past it."""
 
@@ -129,6 +130,57 @@ async def test_a_trade_above_a_band_corridor_narrows_the_next_sessions_band_unti
     again = await market.client.delete(f"/v1/admin/instruments/{market.instrument}/band-override",
                                        headers=market.operator)
     assert (again.status_code, again.json()["code"]) == (404, "BAND_OVERRIDE_NOT_FOUND")
+
+
+async def _two_band_corridors(market: LinkedMarket, *, floor: int, ceiling: int) -> tuple[str, dict]:
+    """The market under two BAND corridors (20.00–52.00 on its Seoul link, ``floor``–``ceiling`` on a Tokyo link),
+    a trade at 53.00 breaching both, and the band override matching holds once both have arrived: the second
+    link's id and the override."""
+    await market.open(corridor={"currency": "CNY", "floor": 2000, "ceiling": 5200, "action": "BAND"})
+    tokyo, second_link = f"JP-{market.uid}", f"BJ-JP-{market.uid}"
+    await market.admin("registries", {"id": tokyo, "name": "Tokyo", "currency": "JPY"})
+    await market.admin("links", {"id": second_link, "kind": "UNILATERAL", "from_registry": market.bj,
+                                 "to_registry": tokyo, "unit_types": ["ALLOWANCE"],
+                                 "corridor": {"currency": "CNY", "floor": floor, "ceiling": ceiling, "action": "BAND"}})
+    await market.cross("53.00")
+
+    async def both_breached() -> list[dict] | None:
+        found = await _alerts_on(market, "CORRIDOR_BREACH") or []
+        return found if len(found) == 2 else None
+
+    breaches = await eventually(both_breached, what="both corridors' alerts")
+    found = sorted((a["details"]["link_id"], a["details"]["band_low"], a["details"]["band_high"]) for a in breaches)
+    assert found == sorted([(market.link_id, 2000, 5200), (second_link, floor, ceiling)])
+
+    async def both_held() -> dict | None:
+        found = await _band_override(market)
+        return found if found is not None and all(link in found["reason"] for link in (market.link_id, second_link)) \
+            else None
+
+    return second_link, await eventually(both_held, what="matching to hold both corridors' overrides")
+
+
+async def test_two_band_corridors_breached_narrow_the_band_to_their_intersection_and_one_clear_lifts_both(
+        market: LinkedMarket):
+    _, override = await _two_band_corridors(market, floor=4000, ceiling=5100)  # 53.00: above both ceilings
+    assert (override["low"], override["high"], override["pinned"]) == ("40.00", "51.00", False)
+    await _next_session(market, "50.00", band=("45.00", "51.00"))
+
+    cleared = await market.client.delete(f"/v1/admin/instruments/{market.instrument}/band-override",
+                                         headers=market.operator)
+    assert cleared.status_code == 202, cleared.text
+    await _next_session(market, "50.00", band=("45.00", "55.00"))
+    assert await _band_override(market) is None
+
+
+async def test_two_band_corridors_with_no_price_in_common_pin_the_band_at_the_breached_limit(market: LinkedMarket):
+    # 53.00 is below the Tokyo link's floor (54.00) and above the Seoul link's ceiling (52.00). The Tokyo link's
+    # override arrives first (links in id order), the Seoul link's second: pinned at the ceiling it breached.
+    second_link, override = await _two_band_corridors(market, floor=5400, ceiling=6000)
+    assert (override["low"], override["high"], override["pinned"]) == ("52.00", "52.00", True)
+    assert override["reason"] == (f"corridor of link {second_link}; corridor of link {market.link_id} has no price in "
+                                  "common with the override held: pinned at 5200")
+    await _next_session(market, "50.00", band=("52.00", "52.00"))
 
 
 async def test_a_wash_trade_is_listed_for_operators_and_auditors_but_not_traders(market: LinkedMarket):

@@ -12,6 +12,8 @@ from carbonlink.drill.equilibrium import solve
 from carbonlink.drill.phase_problems import phase_problems
 from carbonlink.drill.scenario import ScenarioError, load_scenario, parse_scenario
 from carbonlink.drill.setup_plan import link_terms
+from shared.corridor import Corridor, CorridorAction
+from shared.reference import LinkageTerms
 
 SCENARIOS = Path(__file__).resolve().parents[3] / "scenarios"
 TWO_MARKETS = (SCENARIOS / "two-markets.yaml").read_text()
@@ -29,7 +31,7 @@ def refused(text: str) -> ScenarioError:
     return caught.value
 
 
-@pytest.mark.parametrize("name", ["pilot-cities", "two-markets", "two-markets-capped"])
+@pytest.mark.parametrize("name", ["pilot-cities", "two-markets", "two-markets-capped", "two-markets-corridor"])
 def test_every_shipped_scenario_loads_and_every_phase_solves_exactly(name: str) -> None:
     scenario = load_scenario(SCENARIOS / f"{name}.yaml")
     for problem in phase_problems(scenario):
@@ -178,3 +180,38 @@ def test_a_reverse_rate_that_would_create_units_on_a_round_trip_is_refused_at_it
     text = TWO_MARKETS.replace("    kind: bilateral\n",
                                "    kind: bilateral\n    exchange_rate: \"2\"\n    reverse_exchange_rate: \"1\"\n", 1)
     assert "round trip" in str(refused(text))
+
+
+def with_corridor(text: str, corridor: str) -> str:
+    """``text`` with ``corridor: {corridor}`` on its first linkage."""
+    return text.replace("    unit_types: [ALLOWANCE]\n", "    unit_types: [ALLOWANCE]\n    corridor: {" + corridor + "}\n", 1)
+
+
+def test_a_linkage_corridor_is_the_agreements_corridor_in_every_phase() -> None:
+    scenario = load_scenario(SCENARIOS / "two-markets-corridor.yaml")
+    [linkage] = scenario.linkages
+    for phase in scenario.phases:
+        terms = LinkageTerms.model_validate(link_terms(scenario, linkage, scenario.link_state(phase, linkage)))
+        assert terms.corridor == Corridor(currency="CNY", floor=1500, ceiling=3000, action=CorridorAction.ALERT)
+
+
+def test_a_corridor_converts_other_currencies_at_the_scenarios_fx_restated_in_its_own() -> None:
+    text = with_corridor(TWO_MARKETS.replace('  CNY: "1"\n', '  CNY: "1"\n  KRW: "1/190"\n', 1),
+                         'currency: KRW, floor: "2850", ceiling: "5700", action: BAND')
+    scenario = parse_scenario(text)
+    [linkage] = scenario.linkages
+    corridor = link_terms(scenario, linkage, scenario.link_state(scenario.phases[0], linkage))["corridor"]
+    assert corridor == {"currency": "KRW", "action": "BAND", "floor": 2850, "ceiling": 5700, "fx": {"CNY": "190"}}
+
+
+@pytest.mark.parametrize(("corridor", "field"), [
+    ('currency: USD, floor: "15.00", ceiling: "30.00"', "linkages[0].corridor.currency"),
+    ('currency: CNY, floor: "30.00", ceiling: "15.00"', "linkages[0].corridor"),
+    ('currency: CNY, floor: "15.001", ceiling: "30.00"', "linkages[0].corridor.floor"),
+    ('currency: CNY, floor: "15.00", ceiling: "30.00", action: SHOUT', "linkages[0].corridor.action"),
+])
+def test_a_corridor_in_an_unknown_currency_upside_down_too_precise_or_with_an_unknown_action_is_refused_at_its_line(
+        corridor: str, field: str) -> None:
+    text = with_corridor(TWO_MARKETS, corridor)
+    problems = refused(text).problems
+    assert [(p.field, p.line) for p in problems] == [(field, line_of(text, "corridor: {"))]

@@ -171,7 +171,8 @@ async function loadAlerts() {
 
 async function clearBandOverride(override) {
   if (await confirmAction(`Clear the band override of ${override.instrument}?`,
-    "the static band applies alone again from the next session (the next reference price)")) {
+    "every corridor's override of it is lifted: the static band applies alone again from the next session " +
+    "(the next reference price)")) {
     await act(`${override.instrument} band override cleared`,
       `/v1/admin/instruments/${encodeURIComponent(override.instrument)}/band-override`, undefined, "DELETE");
   }
@@ -189,8 +190,10 @@ async function loadBandOverrides() {
     const overrides = await api("/v1/admin/band-overrides", { key });
     stateText.textContent = overrides.length ? "set by a corridor whose action is BAND" : "no band overrides";
     document.querySelector("#band-overrides tbody").replaceChildren(...overrides.map((o) =>
-      el("tr", { "data-instrument": o.instrument },
-        el("td", { class: "text" }, o.instrument), el("td", { class: "text" }, range(o.low, o.high, o.currency)),
+      el("tr", { "data-instrument": o.instrument, "data-pinned": o.pinned },
+        el("td", { class: "text" }, o.instrument),
+        el("td", { class: "text" },
+          range(o.low, o.high, o.currency) + (o.pinned ? " (pinned: the corridors share no price)" : "")),
         el("td", { class: "text" }, range(o.in_force_low, o.in_force_high, o.currency)),
         el("td", { class: "text" }, o.reason),
         el("td", { class: "text" }, el("button", { type: "button", class: "clear-band", disabled: o.low === null,

@@ -52,8 +52,8 @@ function bandOverrideText(override) {
 }
 
 function positionRows(positions) {
-  return positions.map((p) => el("tr", {}, el("td", { class: "text" }, p.account), el("td", { class: "text" }, p.asset),
-    el("td", {}, p.holding)));
+  return positions.map((p) => el("tr", { "data-account": p.account, "data-asset": p.asset, "data-holding": p.holding },
+    el("td", { class: "text" }, p.account), el("td", { class: "text" }, p.asset), el("td", {}, p.holding)));
 }
 
 function sumUnits(holdings) { return Object.values(holdings).reduce((a, b) => a + b, 0); }

@@ -13,7 +13,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 from shared import eligibility
 from shared.bands import band_limits
-from shared.conversion import conversion_factor, reverse_rate
+from shared.conversion import conversion_factor, min_delivering_quantity, reverse_rate
 from shared.corridor import Corridor
 from shared.fees import FeeSchedule
 from shared.messages.vocabulary import Phase, SelfTradePrevention
@@ -252,6 +252,13 @@ class LinkageTerms(_Model):
     def conversion_factor_for(self, from_registry: str, to_registry: str) -> Fraction:
         """Receiving units per unit sent this way (``shared.conversion``)."""
         return conversion_factor(self.exchange_rate_for(from_registry, to_registry), Fraction(self.discount))
+
+    def min_fill_for(self, from_registry: str, to_registry: str) -> int:
+        """The smallest fill of an order crossing this way: from it on, every quantity delivers at least one unit
+        after conversion and both levies (``shared.conversion.min_delivering_quantity``)."""
+        return min_delivering_quantity(factor=self.conversion_factor_for(from_registry, to_registry),
+                                       share_of_proceeds=Fraction(self.levy_share),
+                                       cancellation_share=Fraction(self.cancellation_share))
 
     def quota_terms(self, from_registry: str, to_registry: str) -> QuotaTerms:
         """One direction's conversion factor and caps, as pre-trade quota reserves against them."""

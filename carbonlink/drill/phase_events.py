@@ -16,12 +16,14 @@ end each compliance entity's verified emissions are recorded and units surrender
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from carbonlink.drill.apply import SetupError, call_api
 from carbonlink.drill.journal import EntityOutcome, LinkEvent
+from carbonlink.drill.quota_room import phase_rules
 from carbonlink.drill.scenario import Phase
 from carbonlink.drill.schedule import LinkChange
 from carbonlink.drill.setup_plan import ApiCall, Member, allocation_calls, link_terms, unit_asset
@@ -106,16 +108,20 @@ class PhaseEvents:
         return [text(s) if s else "" for s in await pipe.execute()]
 
     def open_foreign_venues(self, phase: Phase) -> None:
-        """The foreign venues (and link rules) open to the traders: ``phase``'s."""
+        """The foreign venues (and link rules) open to the traders: ``phase``'s. A venue abroad takes no order
+        below its link's minimum fill (rounded up to the lot), as order entry refuses one."""
         drill = self.drill
         drill.link_phase = phase
         homes = {m.registry: m.instrument for m in drill.members if m.entity is not None}
         currencies = {registry: drill.scenario.instrument(i).currency for registry, i in homes.items()}
+        rules = phase_rules(drill.scenario, phase)
         abroad: dict[str, list[Venue]] = {}
         for arc in drill.problems[phase.name].arcs:
             if arc.origin in homes and arc.destination in homes:
-                abroad.setdefault(arc.destination, []).append(
-                    drill.venue(homes[arc.origin], local_currency=currencies[arc.destination], credit=arc.rate))
+                venue = drill.venue(homes[arc.origin], local_currency=currencies[arc.destination], credit=arc.rate)
+                least = rules[(arc.origin, arc.destination)].min_fill if (arc.origin, arc.destination) in rules else 1
+                least = -(-least // venue.lot) * venue.lot
+                abroad.setdefault(arc.destination, []).append(replace(venue, min_qty=max(venue.min_qty, least)))
         drill.floor.abroad = abroad
 
     def _record_positions(self, phase: Phase, moment: str) -> None:

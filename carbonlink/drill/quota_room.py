@@ -23,10 +23,12 @@ __all__ = ["QuotaRoom", "phase_rules"]
 
 @dataclass(frozen=True, slots=True)
 class Arc:
-    """One direction of an active link: its id and its quota terms."""
+    """One direction of an active link: its id, its quota terms and its orders' minimum fill (order entry
+    refuses a smaller order across it: ``LinkageTerms.min_fill_for``)."""
 
     link_id: str
     terms: QuotaTerms
+    min_fill: int = 1
 
 
 def phase_rules(scenario: Scenario, phase: Phase) -> dict[tuple[str, str], Arc]:
@@ -37,7 +39,8 @@ def phase_rules(scenario: Scenario, phase: Phase) -> dict[tuple[str, str], Arc]:
         if state.state in ("restricted", "full"):
             terms = LinkageTerms.model_validate(link_terms(scenario, linkage, state))
             for origin, destination in terms.directions():
-                found.setdefault((origin, destination), Arc(terms.id, terms.quota_terms(origin, destination)))
+                found.setdefault((origin, destination), Arc(terms.id, terms.quota_terms(origin, destination),
+                                                            terms.min_fill_for(origin, destination)))
     return found
 
 

@@ -35,6 +35,7 @@ def command_of(message: Message, ts: int, command_id: str = "") -> object:
                 order_id=message.order_id, account=message.account, side=message.side.value,
                 quantity=message.quantity, price=message.price, order_type=message.order_type.value,
                 time_in_force=message.time_in_force.value, ts=ts, expire_at=message.expire_at,
+                min_fill=message.min_fill,
             )
         case wire.CancelOrder():
             return core.CancelOrder(order_id=message.order_id, ts=ts)

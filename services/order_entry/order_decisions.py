@@ -15,7 +15,7 @@ from shared.bridge_reasons import ReasonCode
 from shared.ledger import PostResult
 from shared.messages.vocabulary import OrderType, Phase, Side
 from shared.money import AmountError, from_minor, to_minor
-from shared.reference import Instrument
+from shared.reference import Instrument, LinkageTerms
 
 #: The bridge's codes of the caps a cross-border order's quota reservation is refused by (``shared.quota``).
 QUOTA_CODES = frozenset({ReasonCode.PERIOD_CAP_EXCEEDED, ReasonCode.ACCOUNT_CAP_EXCEEDED,
@@ -64,6 +64,7 @@ def view(order: dict[str, str]) -> OrderView:
         filled=int(order.get("filled") or 0), status=order.get("status", mk.PENDING_NEW),
         reason=order.get("reason", ""), created_at=int(order.get("created_at") or 0),
         expire_at=int(order["expire_at"]) if order.get("expire_at") else None,
+        min_fill=int(order.get("min_fill") or 1),
     )
 
 
@@ -118,14 +119,32 @@ def new_order(req: OrderRequest, market: Market, *, now: int) -> NewOrder:
     return NewOrder(terms, reservation)
 
 
-def order_record(req: OrderRequest, instrument: Instrument, terms: pretrade.Terms, *, now: int) -> dict[str, object]:
+def min_fill(link: LinkageTerms | None, instrument: Instrument, *, side: Side, account: str, quantity: int) -> int:
+    """The smallest fill of an order across ``link`` (1 for a domestic order, ``link`` None): the link's
+    ``min_fill_for`` its direction, rounded up to the instrument's lot. Refuses a quantity below it, which no fill
+    could deliver across the link (the bridge would refuse it: ZERO_DELIVERED_AFTER_CONVERSION)."""
+    if link is None:
+        return 1
+    registry = account.partition("/")[0]
+    source, target = (instrument.registry, registry) if side is Side.BUY else (registry, instrument.registry)
+    least = link.min_fill_for(source, target)
+    least = -(-least // instrument.lot) * instrument.lot
+    if quantity < least:
+        raise ApiError(422, "QUANTITY_BELOW_MIN_FILL",
+                       f"an order across {link.id} from {source} to {target} is at least {least} t: a smaller fill "
+                       "delivers nothing after conversion and levies", {"min_fill": least, "link": link.id})
+    return least
+
+
+def order_record(req: OrderRequest, instrument: Instrument, terms: pretrade.Terms, *, now: int,
+                 min_fill: int = 1) -> dict[str, object]:
     """The fields of ``ord:{order_id}`` a new order starts with."""
     return {
         "status": mk.PENDING_NEW, "leaves": req.quantity, "filled": 0, "reason": "", "account": req.account,
         "instrument": req.instrument, "currency": instrument.currency, "side": req.side, "type": req.type,
         "tif": req.time_in_force, "price": "" if terms.price is None else terms.price, "quantity": req.quantity,
         "client_order_id": req.client_order_id, "created_at": now,
-        "expire_at": "" if req.expire_at is None else req.expire_at,
+        "expire_at": "" if req.expire_at is None else req.expire_at, "min_fill": min_fill,
     }
 
 
@@ -158,6 +177,10 @@ def amend(order: dict[str, str], req: AmendRequest, market: Market) -> Amend:
         raise ApiError(422, "PRICE_NOT_ALLOWED", "a market order has no price")
     old_leaves = int(order.get("leaves") or 0)
     new_leaves = old_leaves if req.quantity is None else req.quantity
+    least = int(order.get("min_fill") or 1)
+    if new_leaves < least:
+        raise ApiError(422, "QUANTITY_BELOW_MIN_FILL", f"the order's open quantity may not go below its minimum fill "
+                       f"of {least} t", {"min_fill": least})
     try:
         pretrade.check_phase(market.phase, instrument.id)
         pretrade.check_quantity(new_leaves, instrument, check_min=False)

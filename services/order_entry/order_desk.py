@@ -132,6 +132,7 @@ class OrderDesk:
                                          holding_limit=reads.holding_limits.get(instrument.unit_asset))
         await purchase_limits.enforce(self._redis, account=req.account, side=req.side, quantity=req.quantity, now=now,
                                       read_ahead=reads.purchases)
+        min_fill = decide.min_fill(link, instrument, side=req.side, account=req.account, quantity=req.quantity)
         order_id, terms, reservation = reads.order_id, accepted.terms, accepted.reservation
         quota = None
         if link is not None and req.side is Side.BUY:
@@ -142,8 +143,8 @@ class OrderDesk:
         submit = SubmitOrder(order_id=order_id, client_order_id=req.client_order_id, instrument=req.instrument,
                              account=req.account, side=req.side, order_type=req.type,
                              time_in_force=req.time_in_force, price=terms.price, quantity=req.quantity,
-                             expire_at=req.expire_at)
-        record = decide.order_record(req, instrument, terms, now=now)
+                             expire_at=req.expire_at, min_fill=min_fill)
+        record = decide.order_record(req, instrument, terms, now=now, min_fill=min_fill)
         outcome = await self._store.accept(
             Command(submit, order_outbox.SUBMIT, req.instrument, order_id, f"submit:{order_id}", now),
             entry=entry, claim=mk.client_order(req.account, req.client_order_id),

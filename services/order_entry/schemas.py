@@ -58,6 +58,8 @@ class OrderView(BaseModel):
     reason: str = ""
     created_at: int
     expire_at: int | None = None
+    min_fill: int = Field(default=1, description="the smallest execution the order accepts: a cross-border order's "
+                          "is the size from which a delivery across its link credits anything; 1 otherwise")
 
 
 class OrderPage(BaseModel):

@@ -37,6 +37,9 @@ class ConfigureInstrument(Message):
 
 
 class SubmitOrder(Message):
+    """A new order. `min_fill`: the smallest execution it accepts (1: any), at most its quantity — a cross-border
+    order's is the size from which a delivery across its link credits anything (`shared.conversion`)."""
+
     order_id: Id
     client_order_id: Id
     instrument: Id
@@ -47,6 +50,13 @@ class SubmitOrder(Message):
     price: Minor | None = None
     quantity: Tonnes
     expire_at: int | None = Field(default=None, ge=0)
+    min_fill: int = Field(default=1, ge=1, le=10**12)
+
+    @model_validator(mode="after")
+    def _min_fill_within_quantity(self) -> SubmitOrder:
+        if self.min_fill > self.quantity:
+            raise ValueError("min_fill must not exceed the quantity")
+        return self
 
 
 class CancelOrder(Message):

@@ -4,6 +4,8 @@
 rule that applies; ``net_flows`` and ``plan_suspension`` serve reconciliation and delinking.
 """
 
+from shared.conversion import Split
+
 from .agreement import (
     Conversion,
     Eligibility,
@@ -15,15 +17,16 @@ from .agreement import (
     QuantityLimits,
     SuspensionPolicy,
     bilateral,
+    min_fill,
     multilateral,
     resume,
     reverse_rate,
+    split_quantity,
     suspend,
     terminate,
     unilateral,
 )
 from .calendar import SettlementCalendar, Weekday, calendar_year, weekday_of
-from .conversion import Split, split_quantity
 from .decision import (
     Adjustment,
     Approved,
@@ -81,6 +84,7 @@ __all__ = [
     "covers",
     "evaluate",
     "find_agreement",
+    "min_fill",
     "multilateral",
     "net_flows",
     "pair_balance",

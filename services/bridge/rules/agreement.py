@@ -13,7 +13,7 @@ from enum import StrEnum
 from fractions import Fraction
 from itertools import permutations
 
-from shared.conversion import conversion_factor, reverse_rate
+from shared.conversion import Split, conversion_factor, min_delivering_quantity, reverse_rate, split
 
 from .calendar import SettlementCalendar
 from .units import UnitType
@@ -126,6 +126,18 @@ class Levies:
             raise ValueError("levy shares must be >= 0")
         if self.share_of_proceeds + self.cancellation_share >= 1:
             raise ValueError("levy shares must leave something to deliver (sum < 1)")
+
+
+def split_quantity(sent: int, *, conversion: Conversion, levies: Levies) -> Split:
+    """Split ``sent`` whole units under the conversion and levies (the rule: ``shared.conversion``)."""
+    return split(sent, factor=conversion.factor, share_of_proceeds=levies.share_of_proceeds,
+                 cancellation_share=levies.cancellation_share)
+
+
+def min_fill(conversion: Conversion, levies: Levies) -> int:
+    """The fill size from which every quantity sent under these terms delivers (``shared.conversion``)."""
+    return min_delivering_quantity(factor=conversion.factor, share_of_proceeds=levies.share_of_proceeds,
+                                   cancellation_share=levies.cancellation_share)
 
 
 @dataclass(frozen=True, slots=True)

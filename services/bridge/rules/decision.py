@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from .conversion import Split
+from shared.conversion import Split
+
 from .reasons import ReasonCode
 from .units import UnitClass
 

@@ -12,7 +12,7 @@ from shared import eligibility
 
 from .agreement import InFlightPolicy, LinkageAgreement, LinkStatus
 from .calendar import calendar_year
-from .conversion import split_quantity
+from .agreement import split_quantity
 from .decision import Adjustment, Approved, Check, Decision, Deferred, Outcome, Refused
 from .lookup import ineligible
 from .quotas import check_quotas

@@ -18,14 +18,14 @@ from services.matching.core.vocabulary import BUY, SELL
 class Order:
     """A live order; mutable only inside the core. `priority` is the sequence number at which it joined its
     level's queue (lower = earlier); `commands` the ids of the amends decided on it (it lives as long as they
-    matter: see `MatchingEngine`)."""
+    matter: see `MatchingEngine`); `min_fill` the smallest execution it accepts (see `min_fill`)."""
 
     __slots__ = ("order_id", "account", "registry", "side", "price", "remaining", "order_type",
-                 "time_in_force", "expire_at", "stp", "priority", "commands")
+                 "time_in_force", "expire_at", "stp", "priority", "commands", "min_fill")
 
     def __init__(self, order_id: str, account: str, registry: str | None, side: str, price: int | None,
                  remaining: int, order_type: str, time_in_force: str, expire_at: int | None, stp: str,
-                 priority: int, commands: tuple[str, ...] | list[str] = ()) -> None:
+                 priority: int, commands: tuple[str, ...] | list[str] = (), min_fill: int = 1) -> None:
         self.order_id = order_id
         self.account = account
         self.registry = registry
@@ -38,6 +38,7 @@ class Order:
         self.stp = stp
         self.priority = priority
         self.commands = tuple(commands)
+        self.min_fill = min_fill
 
     def registry_id(self) -> str:
         """The account's registry: the explicit one, else the part of the account id before the first '/'."""

@@ -19,7 +19,8 @@ class SubmitOrder:
     """A new order. `price` is None for MARKET; `expire_at` (business ms) is required for GTD.
 
     `stp` chooses the self-trade prevention mode (None: the instrument's default). `registry` overrides the
-    registry derived from the account id (`{registry}/{name}`) for mass cancels by registry.
+    registry derived from the account id (`{registry}/{name}`) for mass cancels by registry. `min_fill` is the
+    smallest execution the order accepts, at most its quantity (1: any; see `min_fill`).
     """
 
     order_id: str
@@ -33,6 +34,7 @@ class SubmitOrder:
     expire_at: int | None = None
     stp: str | None = None
     registry: str | None = None
+    min_fill: int = 1
 
 
 @dataclass(frozen=True, slots=True)

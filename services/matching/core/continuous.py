@@ -13,18 +13,20 @@ from __future__ import annotations
 from services.matching.core import reasons as r
 from services.matching.core.book import Order
 from services.matching.core.events import Event, TradeExecuted, TradingHalted, build
+from services.matching.core.min_fill import allowed_fill
 from services.matching.core.vocabulary import BUY, HALTED, STP_CANCEL_INCOMING, STP_CANCEL_RESTING, STP_NONE
 
 Touched = dict[tuple[str, int], None]  # book levels changed by one command, in first-touch order
 
 
 def take(engine, taker: Order, limit: int | None, ts: int, out: list[Event], touched: Touched) -> None:
-    """Match `taker` against the opposite side up to `limit` (None: no limit), best price first, FIFO."""
+    """Match `taker` against the opposite side up to `limit` (None: no limit), best price first, FIFO, passing
+    over resting orders it may not fill with (`min_fill`): they keep their place, and their level its key."""
     is_buy = taker.side == BUY
     book_side = engine.book.asks if is_buy else engine.book.bids
     keys, levels, sign, maker_side = book_side.keys, book_side.levels, book_side.sign, book_side.side
     aggressor = taker.side
-    account, taker_id = taker.account, taker.order_id
+    account, taker_id, taker_min, lot = taker.account, taker.order_id, taker.min_fill, engine.rules.lot
     stp = taker.stp
     check_stp = stp != STP_NONE
     breaker = engine.breaker
@@ -34,8 +36,9 @@ def take(engine, taker: Order, limit: int | None, ts: int, out: list[Event], tou
     append = out.append
     seq, trade_seq = engine.seq, engine.trade_seq
     traded_at = None
-    while keys:
-        price = keys[-1] * sign
+    at = len(keys) - 1  # the level being taken: the best one, unless better ones were passed over
+    while at >= 0:
+        price = keys[at] * sign
         if limit is not None and (price > limit if is_buy else price < limit):
             break
         if breaker_range is not None and not breaker_range[0] <= price <= breaker_range[1]:
@@ -46,16 +49,23 @@ def take(engine, taker: Order, limit: int | None, ts: int, out: list[Event], tou
         level = levels[price]
         queue = level.orders
         touched[(maker_side, price)] = None
-        while True:
-            maker = queue[0]
+        passed = 0  # live orders at the head of the queue passed over; ended ones behind them stay (lazily)
+        while passed < len(queue):
+            maker = queue[passed]
             maker_left = maker.remaining
             if not maker_left:
-                queue.popleft()
+                if passed:
+                    passed += 1
+                else:
+                    queue.popleft()
                 continue
             if check_stp and maker.account == account:
                 engine.seq = seq
                 if stp != STP_CANCEL_INCOMING:
-                    queue.popleft()
+                    if passed:
+                        passed += 1
+                    else:
+                        queue.popleft()
                     level.quantity -= maker_left
                     level.count -= 1
                     del orders_by_id[maker.order_id]
@@ -67,14 +77,23 @@ def take(engine, taker: Order, limit: int | None, ts: int, out: list[Event], tou
                 seq = engine.seq
             else:
                 taker_left = taker.remaining
-                fill = maker_left if maker_left < taker_left else taker_left
+                if taker_min == 1 and maker.min_fill == 1:
+                    fill = maker_left if maker_left < taker_left else taker_left
+                else:
+                    fill = allowed_fill(taker_left, taker_min, maker_left, maker.min_fill, lot)
+                    if not fill:
+                        passed += 1
+                        continue
                 maker_left -= fill
                 taker_left -= fill
                 maker.remaining = maker_left
                 taker.remaining = taker_left
                 level.quantity -= fill
                 if not maker_left:
-                    queue.popleft()
+                    if passed:
+                        passed += 1
+                    else:
+                        queue.popleft()
                     level.count -= 1
                     del orders_by_id[maker.order_id]
                 trade_seq += 1
@@ -95,10 +114,11 @@ def take(engine, taker: Order, limit: int | None, ts: int, out: list[Event], tou
             if not taker.remaining or not level.count:
                 break
         if not level.count:
-            keys.pop()
+            del keys[at]
             del levels[price]
         if not taker.remaining:
             break
+        at -= 1
     engine.seq, engine.trade_seq = seq, trade_seq
     if traded_at is not None:
         engine.last_trade_price = traded_at
@@ -106,31 +126,28 @@ def take(engine, taker: Order, limit: int | None, ts: int, out: list[Event], tou
             breaker.record(ts, traded_at)
 
 
-def fillable(engine, side: str, account: str, stp: str, quantity: int, limit: int | None, ts: int) -> bool:
-    """Whether a FOK order can fill completely now, given its limit, the breaker and self-trade prevention."""
+def fillable(engine, side: str, account: str, stp: str, quantity: int, min_fill: int, limit: int | None,
+             ts: int) -> bool:
+    """Whether a FOK order can fill completely now, given its limit, the breaker, self-trade prevention and the
+    minimum fills (its own and the resting orders'): `take` walked without changing anything."""
     breaker_range = engine.breaker.allowed_range(ts, engine.reference_price) if engine.breaker else None
-    need = quantity
+    need, lot = quantity, engine.rules.lot
     for level in engine.book.opposite(side).levels_best_first():
         price = level.price
         if limit is not None and (price > limit if side == BUY else price < limit):
             return False
         if breaker_range is not None and not breaker_range[0] <= price <= breaker_range[1]:
             return False
-        if stp == STP_NONE:
-            need -= level.quantity
-        else:
-            for order in level.orders:
-                if not order.remaining:
+        for order in level.orders:
+            if not order.remaining:
+                continue
+            if stp != STP_NONE and order.account == account:
+                if stp == STP_CANCEL_RESTING:
                     continue
-                if order.account == account:
-                    if stp == STP_CANCEL_RESTING:
-                        continue
-                    return False
-                need -= order.remaining
-                if need <= 0:
-                    return True
-        if need <= 0:
-            return True
+                return False
+            need -= allowed_fill(need, min_fill, order.remaining, order.min_fill, lot)
+            if not need:
+                return True
     return False
 
 

@@ -7,10 +7,11 @@ Phase behaviour: new orders and amends are accepted in PRE_OPEN, the auctions an
 and FOK only in CONTINUOUS); cancels and mass cancels in every phase. Only CONTINUOUS matches on arrival
 (`continuous.py`); the call phases collect and the book uncrosses on phase changes (`phases.py`,
 `auction.py`). Self-trade prevention (the incoming order's mode) and the circuit breaker apply to
-continuous matching only.
+continuous matching only; an order's minimum fill to every fill (`min_fill.py`). Cancels, mass cancels and
+amends are in `order_changes.py`.
 
-The `emit_*`, `expire` and `command_rejected` methods are for the core's own modules: they number and
-append events.
+The `rest`, `emit_*`, `expire` and `command_rejected` methods are for the core's own modules: they rest an
+order, or number and append events.
 
 Commands sent again: order entry publishes a command until it sees its outcome, so one may arrive twice (after
 a broker restart, or when the first outcome was not seen in time). Each is decided once, and what the engine
@@ -33,7 +34,7 @@ from collections.abc import Callable
 from functools import partial
 from heapq import heappush
 
-from services.matching.core import phases
+from services.matching.core import order_changes, phases
 from services.matching.core import reasons as r
 from services.matching.core import snapshot as snap
 from services.matching.core.book import Book, Order
@@ -41,12 +42,11 @@ from services.matching.core.breaker import BreakerWindow
 from services.matching.core.commands import (AdvanceClock, AmendOrder, CancelOrder, ChangePhase, ClearBandOverride,
                                              MassCancel, SetBandOverride, SetReferencePrice, SubmitOrder)
 from services.matching.core.continuous import Touched, fillable, take
-from services.matching.core.events import (BookDelta, CommandRejected, Event, OrderAccepted, OrderAmended,
-                                           OrderCancelled, OrderExpired, OrderRejected, PhaseChanged, build)
+from services.matching.core.events import (BookDelta, CommandRejected, Event, OrderAccepted, OrderCancelled,
+                                           OrderExpired, OrderRejected, PhaseChanged, build)
 from services.matching.core.instrument import InstrumentRules
 from services.matching.core.validation import ENTRY_KINDS, kind_of, price_reason, quantity_reason, submit_reason
-from services.matching.core.vocabulary import (BUY, CLOSED, CONTINUOUS, GTD, ORDER_ENTRY_PHASES, PHASES, POST_ONLY,
-                                               STP_MODES)
+from services.matching.core.vocabulary import BUY, CLOSED, CONTINUOUS, GTD, PHASES, STP_MODES
 from shared.bands import narrow
 
 #: How many mass cancel ids an engine keeps to drop a repeat (see "Commands sent again" above).
@@ -81,9 +81,9 @@ class MatchingEngine:
         self.expiries: list[tuple[int, int, Order]] = []  # GTD heap (expire_at, priority, order); stale entries skipped
         self._handlers: dict[type, Callable[[object], list[Event]]] = {
             SubmitOrder: self._submit,
-            CancelOrder: self._cancel,
-            AmendOrder: self._amend,
-            MassCancel: self._mass_cancel,
+            CancelOrder: partial(order_changes.cancel, self),
+            AmendOrder: partial(order_changes.amend, self),
+            MassCancel: partial(order_changes.mass_cancel, self),
             ChangePhase: partial(phases.change_phase, self),
             AdvanceClock: partial(phases.advance_clock, self),
             SetReferencePrice: partial(phases.set_reference_price, self),
@@ -134,7 +134,7 @@ class MatchingEngine:
 
     def _submit(self, cmd: SubmitOrder) -> list[Event]:
         order_id, account, side, quantity, price = cmd.order_id, cmd.account, cmd.side, cmd.quantity, cmd.price
-        order_type, tif, ts, stp = cmd.order_type, cmd.time_in_force, cmd.ts, cmd.stp
+        order_type, tif, ts, stp, min_fill = cmd.order_type, cmd.time_in_force, cmd.ts, cmd.stp, cmd.min_fill
         phase = self.phase
         # The cheap test passes exactly the orders submit_reason accepts; only a failure pays for the full check.
         try:
@@ -149,7 +149,8 @@ class MatchingEngine:
                     type(price) is not int or price <= 0
                     or (self._checks_price and price_reason(price, rules, self.band) is not None)))
                 or (kind[5] and (type(cmd.expire_at) is not int or cmd.expire_at <= ts))
-                or (stp is not None and (type(stp) is not str or stp not in STP_MODES))):
+                or (stp is not None and (type(stp) is not str or stp not in STP_MODES))
+                or (min_fill != 1 and (type(min_fill) is not int or not 1 <= min_fill <= quantity))):
             reason = submit_reason(cmd, rules, self.band, phase, self.known_order_ids)
             if reason is not None:
                 self.seq += 1
@@ -157,6 +158,7 @@ class MatchingEngine:
                                               quantity if type(quantity) is int and quantity > 0 else 0, reason))]
             kind = kind_of(side, order_type, tif)  # valid, but with fields the lookup did not recognise
         is_buy, market, post_only, fok, rests, gtd = kind
+        order_min = 1 if min_fill == 1 else min_fill
         limit = price
         marketable = False
         if phase == CONTINUOUS:
@@ -174,7 +176,7 @@ class MatchingEngine:
             elif post_only and marketable:
                 reason = r.POST_ONLY_WOULD_TAKE
             if fok and reason is None and not fillable(self, side, account, stp or rules.default_stp, quantity,
-                                                       limit, ts):
+                                                       order_min, limit, ts):
                 reason = r.FOK_NOT_FILLABLE
             if reason is not None:
                 self.seq += 1
@@ -184,7 +186,7 @@ class MatchingEngine:
         seq = self.seq + 1
         instrument = self.instrument
         order = Order(order_id, account, cmd.registry, side, price, quantity, order_type, tif,
-                      cmd.expire_at if gtd else None, stp or rules.default_stp, seq)
+                      cmd.expire_at if gtd else None, stp or rules.default_stp, seq, (), order_min)
         out: list[Event] = [build(OrderAccepted, (instrument, seq, ts, order_id, account, side, order_type, tif,
                                                   price, quantity))]
         if marketable:
@@ -193,7 +195,7 @@ class MatchingEngine:
             take(self, order, limit, ts, out, touched)
             if order.remaining:
                 if rests:
-                    self._rest(order)
+                    self.rest(order)
                     touched[(side, price)] = None
                 else:
                     self.emit_cancelled(order, r.CANCEL_UNFILLED, ts, out)
@@ -210,97 +212,8 @@ class MatchingEngine:
             self.emit_cancelled(order, r.CANCEL_UNFILLED, ts, out)
         return out
 
-    def _cancel(self, cmd: CancelOrder) -> list[Event]:
-        try:
-            order = self.orders.pop(cmd.order_id, None)
-        except TypeError:  # an unhashable order id
-            order = None
-        if order is None:
-            return [self.command_rejected("CANCEL", cmd.order_id, r.UNKNOWN_ORDER, cmd.ts)]
-        side, price, ts, seq = order.side, order.price, cmd.ts, self.seq
-        out: list[Event] = [build(OrderCancelled, (self.instrument, seq + 1, ts, order.order_id, order.account, side,
-                                                   order.remaining, r.CANCEL_REQUESTED))]
-        book_side = self.book.bids if side == BUY else self.book.asks
-        level = book_side.levels[price]
-        level.quantity -= order.remaining
-        level.count -= 1
-        order.remaining = 0
-        self.seq = seq + 2
-        if level.count:
-            out.append(build(BookDelta, (self.instrument, seq + 2, ts, side, price, level.quantity, level.count)))
-        else:
-            book_side.drop_level(price)
-            out.append(build(BookDelta, (self.instrument, seq + 2, ts, side, price, 0, 0)))
-        return out
-
-    def _mass_cancel(self, cmd: MassCancel) -> list[Event]:
-        if cmd.command_id:
-            if cmd.command_id in self.mass_cancels:
-                return []
-            self.mass_cancels.append(cmd.command_id)
-        account, registry, ts = cmd.account, cmd.registry, cmd.ts
-        out: list[Event] = []
-        touched: Touched = {}
-        for order in list(self.orders.values()):
-            if (account is None or order.account == account) and (registry is None or order.registry_id() == registry):
-                del self.orders[order.order_id]
-                touched[(order.side, order.price)] = None
-                self.emit_cancelled(order, cmd.reason, ts, out)
-                self.book.side(order.side).remove(order)
-        self.emit_deltas(ts, out, touched)
-        return out
-
-    def _amend(self, cmd: AmendOrder) -> list[Event]:
-        ts = cmd.ts
-        order = self.orders.get(cmd.order_id) if type(cmd.order_id) is str else None
-        if order is None:
-            return [self.command_rejected("AMEND", cmd.order_id, r.UNKNOWN_ORDER, ts)]
-        if cmd.command_id:
-            if cmd.command_id in order.commands:
-                return []
-            order.commands += (cmd.command_id,)
-        phase = self.phase
-        if phase not in ORDER_ENTRY_PHASES:
-            reason = r.MARKET_CLOSED if phase == CLOSED else r.INSTRUMENT_HALTED
-            return [self.command_rejected("AMEND", cmd.order_id, reason, ts)]
-        price = order.price if cmd.price is None else cmd.price
-        quantity = order.remaining if cmd.quantity is None else cmd.quantity
-        reason = quantity_reason(quantity, self.rules, check_min=False) or price_reason(price, self.rules, self.band)
-        side = order.side
-        marketable = reason is None and phase == CONTINUOUS and self._marketable(side, price)
-        if marketable and order.order_type == POST_ONLY:
-            reason = r.POST_ONLY_WOULD_TAKE
-        if reason is not None:
-            return [self.command_rejected("AMEND", cmd.order_id, reason, ts)]
-        book_side = self.book.side(side)
-        old_price = order.price
-        self.seq += 1
-        if price == old_price and quantity <= order.remaining:
-            book_side.reduce(order, quantity)
-            out: list[Event] = [build(OrderAmended, (self.instrument, self.seq, ts, order.order_id, order.account,
-                                                     side, price, quantity, False))]
-            self.emit_deltas(ts, out, {(side, price): None})
-            return out
-        book_side.remove(order)
-        del self.orders[order.order_id]
-        moved = Order(order.order_id, order.account, order.registry, side, price, quantity, order.order_type,
-                      order.time_in_force, order.expire_at, order.stp, self.seq, order.commands)
-        out = [build(OrderAmended, (self.instrument, self.seq, ts, order.order_id, order.account, side, price, quantity,
-                                    True))]
-        touched: Touched = {(side, old_price): None}
-        if marketable:
-            take(self, moved, price, ts, out, touched)
-        if moved.remaining:
-            self._rest(moved)
-            touched[(side, price)] = None
-        self.emit_deltas(ts, out, touched)
-        return out
-
-    def _marketable(self, side: str, limit: int) -> bool:
-        best = (self.book.asks if side == BUY else self.book.bids).best_price()
-        return best is not None and (best <= limit if side == BUY else best >= limit)
-
-    def _rest(self, order: Order) -> None:
+    def rest(self, order: Order) -> None:
+        """Put `order` on the book (and, for GTD, on the expiry heap)."""
         self.book.side(order.side).add(order)
         self.orders[order.order_id] = order
         if order.time_in_force == GTD:

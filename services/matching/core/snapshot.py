@@ -13,8 +13,9 @@ from services.matching.core.instrument import InstrumentRules
 
 FORMAT = 1
 
+# A snapshot taken before "commands" or "min_fill" existed lists fewer fields: the missing ones take their defaults.
 _ORDER_FIELDS = ("order_id", "account", "registry", "side", "price", "remaining", "order_type", "time_in_force",
-                 "expire_at", "stp", "priority", "commands")  # a snapshot taken before "commands" lists one less
+                 "expire_at", "stp", "priority")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +47,7 @@ def dump(engine) -> dict:
         "reference_price": engine.reference_price,
         "last_trade_price": engine.last_trade_price,
         "breaker": engine.breaker.to_dict() if engine.breaker is not None else None,
-        "orders": [[*(getattr(order, name) for name in _ORDER_FIELDS[:-1]), list(order.commands)]
+        "orders": [[*(getattr(order, name) for name in _ORDER_FIELDS), list(order.commands), order.min_fill]
                    for order in engine.orders.values()],
         "known_order_ids": sorted(engine.known_order_ids),
         "mass_cancels": list(engine.mass_cancels),

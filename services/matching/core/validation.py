@@ -98,6 +98,11 @@ def submit_reason(cmd: SubmitOrder, rules: InstrumentRules, band: tuple[int, int
         return r.QUANTITY_BELOW_MIN
     if rules.max_quantity is not None and quantity > rules.max_quantity:
         return r.QUANTITY_ABOVE_MAX
+    min_fill = cmd.min_fill
+    if type(min_fill) is not int or min_fill < 1:
+        return r.INVALID_MIN_FILL
+    if quantity < min_fill:
+        return r.QUANTITY_BELOW_MIN_FILL
     price = cmd.price
     if order_type == MARKET:
         if price is not None:

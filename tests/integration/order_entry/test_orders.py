@@ -221,6 +221,26 @@ async def test_cross_registry_orders_need_an_active_link_admitting_the_unit_clas
     assert resumed.status_code == 409 and resumed.json()["code"] == "LINK_TERMINATED"
 
 
+async def test_a_cross_border_order_carries_the_links_minimum_fill_and_may_not_go_below_it(exchange: Exchange) -> None:
+    trader = await exchange.trader("seoul", "KR/seoul-power", cny="10000")
+    # one KR unit per 20 Beijing units: 19 t deliver nothing, so fills start at 20 t (a multiple of the lot, 10)
+    await exchange.admin("links", {"id": "BJ-KR", "kind": "UNILATERAL", "from_registry": "CN-BJ", "to_registry": "KR",
+                                   "unit_types": ["ALLOWANCE"], "exchange_rate": "1/20"})
+    small = await exchange.client.post("/v1/orders", json=order_body(account="KR/seoul-power", quantity=10),
+                                       headers=trader)
+    assert small.status_code == 422 and small.json()["code"] == "QUANTITY_BELOW_MIN_FILL"
+    assert small.json()["details"] == {"min_fill": 20, "link": "BJ-KR"}
+    placed = await exchange.client.post("/v1/orders", json=order_body(account="KR/seoul-power", client_order_id="c-2"),
+                                        headers=trader)
+    assert placed.status_code == 201, placed.text
+    assert placed.json()["min_fill"] == 20
+    lower = await exchange.client.patch(f"/v1/orders/{placed.json()['order_id']}", json={"quantity": 10}, headers=trader)
+    assert lower.status_code == 422 and lower.json()["code"] == "QUANTITY_BELOW_MIN_FILL"
+    home = await exchange.trader("alpha", "CN-BJ/alpha", cny="10000")
+    domestic = await exchange.client.post("/v1/orders", json=order_body(quantity=10), headers=home)
+    assert domestic.status_code == 201 and domestic.json()["min_fill"] == 1
+
+
 async def test_a_buy_beyond_the_holding_limit_is_refused(exchange: Exchange) -> None:
     trader = await exchange.trader("alpha", "CN-BJ/alpha", cny="10000", units=50)
     await exchange.admin("holding-limits", {"account": "CN-BJ/alpha", "asset": "U:CN-BJ:ALLOWANCE:2025", "limit": 120})

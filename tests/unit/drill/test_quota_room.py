@@ -4,8 +4,10 @@ the exchange counts them, and what traders earlier in the same step decided."""
 from __future__ import annotations
 
 from fractions import Fraction
+from pathlib import Path
 
-from carbonlink.drill.quota_room import Arc, QuotaRoom
+from carbonlink.drill.quota_room import Arc, QuotaRoom, phase_rules
+from carbonlink.drill.scenario import load_scenario
 from shared.quota import QuotaTerms
 from shared.read_models.linkage import link_field, reserved_field
 
@@ -30,3 +32,12 @@ def test_a_buy_decided_earlier_in_the_step_holds_its_quota_for_the_next_trader()
 
 def test_no_active_link_in_that_direction_carries_nothing() -> None:
     assert room().largest("B/e1", "A", "B", quantity=100, lot=1) == 0
+
+
+def test_each_open_direction_knows_its_orders_minimum_fill_from_the_links_conversion_and_levies() -> None:
+    scenario = load_scenario(Path("scenarios/pilot-cities.yaml"))
+    phases = {phase.name: phase for phase in scenario.phases}
+    restricted, recovery = phase_rules(scenario, phases["restricted"]), phase_rules(scenario, phases["recovery"])
+    assert restricted[("CN-GD", "KR")].min_fill == 4  # 3 t x 0.9 = 2 gross; levies of 5% and 2% take 1 t each
+    assert recovery[("CN-GD", "KR")].min_fill == 3  # no discount in this phase: 2 t are all levies
+    assert recovery[("CN-BJ", "CN-SH")].min_fill == 1

@@ -1,4 +1,5 @@
-"""Differential property: the engine and the simple reference matcher agree on trades and the final book."""
+"""Differential property: the engine and the simple reference matcher agree on trades and the final book, with
+orders of every minimum fill among them."""
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -13,8 +14,10 @@ ORDER_KINDS = [("LIMIT", "GTC"), ("LIMIT", "DAY"), ("LIMIT", "GTD"), ("LIMIT", "
                ("MARKET", "IOC"), ("MARKET", "FOK"), ("MARKET", "GTC"), ("POST_ONLY", "GTC"), ("POST_ONLY", "IOC")]
 
 QUANTITIES = list(range(1, 13)) * 3 + [0, -1]  # mostly valid, sometimes not
+MIN_FILLS = [1] * 6 + [2, 3, 4, 5]  # mostly any fill, often a cross-border order's minimum
 new_op = st.tuples(st.just("new"), st.sampled_from([BUY, SELL]), st.sampled_from(ORDER_KINDS),
-                   st.integers(97, 103), st.sampled_from(QUANTITIES), st.integers(0, 40), st.integers(0, 15))
+                   st.integers(97, 103), st.sampled_from(QUANTITIES), st.integers(0, 40), st.integers(0, 15),
+                   st.sampled_from(MIN_FILLS))
 cancel_op = st.tuples(st.just("cancel"), st.integers(0, 5))
 amend_op = st.tuples(st.just("amend"), st.integers(0, 5), st.one_of(st.none(), st.integers(97, 103)),
                      st.one_of(st.none(), st.sampled_from(QUANTITIES)))
@@ -26,13 +29,13 @@ def to_commands(ops):
     commands, ids, now = [], [], 0
     for op in ops:
         if op[0] == "new":
-            _, side, (order_type, tif), price, quantity, expiry, reuse = op
+            _, side, (order_type, tif), price, quantity, expiry, reuse, min_fill = op
             order_id = ids[len(ids) // 2] if reuse == 0 and ids else f"o{len(commands)}"
             ids.append(order_id)
             commands.append(SubmitOrder(
                 order_id=order_id, account=f"CN-BJ/{len(commands) % 3}", side=side, quantity=quantity,
                 price=None if order_type == "MARKET" else price, order_type=order_type, time_in_force=tif,
-                ts=now, expire_at=now + expiry if tif == "GTD" else None))
+                ts=now, expire_at=now + expiry if tif == "GTD" else None, min_fill=min_fill))
         elif op[0] == "clock":
             now += op[1]
             commands.append(AdvanceClock(ts=now))
@@ -74,7 +77,7 @@ def dense_stream(rng, size):
             ops.append(("clock", rng.randint(1, 20)))
         else:
             ops.append(("new", rng.choice([BUY, SELL]), rng.choice(ORDER_KINDS), rng.randint(97, 103),
-                        rng.randint(1, 12), rng.randint(0, 40), rng.randrange(30)))
+                        rng.randint(1, 12), rng.randint(0, 40), rng.randrange(30), rng.choice(MIN_FILLS)))
     return ops
 
 

@@ -63,6 +63,11 @@ CASES = [
     (r.ORDER_TYPE_NOT_ALLOWED_IN_PHASE, {"phase": PRE_OPEN}, [buy("a", 1, order_type=MARKET, time_in_force=IOC)]),
     (r.INVALID_PHASE, {}, [ChangePhase(phase="LUNCH")]),
     (r.INVALID_PHASE_TRANSITION, {"phase": CLOSED}, [ChangePhase(phase=HALTED)]),
+    (r.INVALID_MIN_FILL, {}, [buy("a", 5, 100, min_fill=0)]),
+    (r.INVALID_MIN_FILL, {}, [buy("a", 5, 100, min_fill="4")]),
+    (r.QUANTITY_BELOW_MIN_FILL, {}, [buy("a", 3, 100, min_fill=4)]),
+    (r.QUANTITY_BELOW_MIN_FILL, {}, [buy("a", 8, 100, min_fill=4), AmendOrder("a", quantity=3)]),
+    (r.FOK_NOT_FILLABLE, {}, [sell("s", 5, 100, min_fill=3), buy("f", 4, 100, time_in_force=FOK)]),
 ]
 
 

@@ -1,7 +1,8 @@
 """Session fixtures: a private Redis (AOF) and a private Kafka-protocol broker on free ports.
 
 Unit tests request neither and need no servers. Integration tests request `redis_url`,
-`redis_client` (a flushed database per test) or `kafka_bootstrap`; each server starts once per
+`redis_client` (a flushed database per test), `async_redis` (an asyncio client on that database) or
+`kafka_bootstrap`; each server starts once per
 session, on first use, and is stopped by pid at the end. End-to-end tests request `running_stack`
 (a whole embedded stack for the session) and `market` (their own linked market on it).
 """
@@ -15,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 import redis
+import redis.asyncio as aioredis
 
 from carbonlink.servers import ServerProcess, free_port, start_broker, start_redis, stop_pid
 from tests.integration.e2e.market import LinkedMarket, operator_key
@@ -40,6 +42,14 @@ def redis_client(redis_url: str) -> Iterator[redis.Redis]:
     client.flushdb()
     yield client
     client.close()
+
+
+@pytest.fixture
+async def async_redis(redis_url: str, redis_client: redis.Redis) -> AsyncIterator[aioredis.Redis]:
+    """An asyncio client on the test's flushed database (the Redis adapters of the ports take one)."""
+    client = aioredis.Redis.from_url(redis_url)
+    yield client
+    await client.aclose()
 
 
 @pytest.fixture(scope="session")

@@ -23,10 +23,10 @@ from services.bridge import audit_log, deferrals, rules
 from services.bridge import bridge_keys as keys
 from services.bridge.agreements import all_rules
 from services.bridge.delivery_entry import InvalidCashLeg, checks_json, decision_record, delivery_entry, entry_id
-from services.bridge.redis_usage import DeliveryState, read_state
+from services.bridge.usage import DeliveryState, UsageReader
 from shared import reference_store
 from shared.kafka import publish
-from shared.ledger import AsyncLedger, PostResult
+from shared.ledger import LedgerPort, PostResult
 from shared.ledger.views import text_map
 from shared.messages.post_trade import DeliveryDecided, DeliveryRequested
 from shared.reference import Instrument, LinkageTerms
@@ -55,12 +55,15 @@ class Outcome:
 
 
 class Bridge:
-    """Judges and executes cross-registry deliveries against Redis; announces decisions through ``producer``."""
+    """Judges cross-registry deliveries against what ``usage`` reads, executes them on ``ledger`` and announces
+    decisions through ``producer`` (the ports: ``RedisUsageReader`` and ``AsyncLedger`` in the service)."""
 
-    def __init__(self, client: aioredis.Redis, producer: AIOKafkaProducer) -> None:
+    def __init__(self, client: aioredis.Redis, producer: AIOKafkaProducer, *, ledger: LedgerPort,
+                 usage: UsageReader) -> None:
         self._redis = client
         self._producer = producer
-        self._ledger = AsyncLedger(client)
+        self._ledger = ledger
+        self._usage = usage
         self._write_once = client.register_script(_WRITE_ONCE)
 
     async def handle(self, request: DeliveryRequested) -> Outcome:
@@ -100,7 +103,7 @@ class Bridge:
             to_registry=transfer.to_registry, unit_class=transfer.unit_class, time=time,
         )
         period = rules.calendar_year(time)
-        state = await read_state(self._redis, request=transfer, agreement=agreement, period=period)
+        state = await self._usage.read_state(request=transfer, agreement=agreement, period=period)
         decision = rules.evaluate(transfer, agreement, state.usage)
 
         if isinstance(decision, rules.Deferred):

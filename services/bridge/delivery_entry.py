@@ -22,7 +22,7 @@ import orjson
 
 from services.bridge import bridge_keys as keys
 from services.bridge import rules
-from services.bridge.redis_usage import DeliveryState
+from services.bridge.usage import DeliveryState
 from shared import redis_keys
 from shared.ledger import (
     AccountType,

@@ -42,17 +42,18 @@ class LinkTerminated(ValueError):
     """A terminated link stays terminated."""
 
 
-async def execute(client: aioredis.Redis, producer: AIOKafkaProducer, command: LinkCommand, *, command_id: str,
-                  at: int) -> LinkCommandResult:
+async def execute(client: aioredis.Redis, producer: AIOKafkaProducer, command: LinkCommand, *, bridge: Bridge,
+                  command_id: str, at: int) -> LinkCommandResult:
     """Carry out one operator command at business time ``at`` (the command's), once: a redelivered command
-    answers with its recorded result and changes nothing. An unknown or terminated link refuses the command."""
+    answers with its recorded result and changes nothing. An unknown or terminated link refuses the command;
+    ``bridge`` refuses the parked requests a suspension or termination does not let settle."""
     key = link_commands.result_key(command_id)
     recorded = await client.get(key)
     if recorded is not None:
         return link_commands.decode(recorded)
     name = type(command).__name__
     try:
-        result = await _act(client, producer, command.link_id, status=STATUS_AFTER[type(command)], at=at,
+        result = await _act(client, producer, bridge, command.link_id, status=STATUS_AFTER[type(command)], at=at,
                             command_id=command_id, command=name)
     except LinkNotFound:
         result = LinkCommandResult(command_id=command_id, link_id=command.link_id, command=name, outcome="REFUSED",
@@ -75,8 +76,8 @@ async def execute(client: aioredis.Redis, producer: AIOKafkaProducer, command: L
     return result
 
 
-async def _act(client: aioredis.Redis, producer: AIOKafkaProducer, link_id: str, *, status: str, at: int,
-               command_id: str, command: str) -> LinkCommandResult:
+async def _act(client: aioredis.Redis, producer: AIOKafkaProducer, bridge: Bridge, link_id: str, *, status: str,
+               at: int, command_id: str, command: str) -> LinkCommandResult:
     store = ReferenceStore(client)
     terms = await store.link(link_id)
     if terms is None:
@@ -92,7 +93,7 @@ async def _act(client: aioredis.Redis, producer: AIOKafkaProducer, link_id: str,
     settling: list[str] = []
     cancels: list[MassCancelView] = []
     if status != "ACTIVE":
-        refused, settling = await _judge_parked(client, producer, directed, at=at)
+        refused, settling = await _judge_parked(client, bridge, directed, at=at)
         cancels = await _mass_cancel(producer, directed, await store.instruments(), action=status.lower(), at=at)
     await producer.flush()
 
@@ -104,8 +105,8 @@ async def _act(client: aioredis.Redis, producer: AIOKafkaProducer, link_id: str,
                              net_flows=[linkage.pair_view(flows, a, b) for a, b in combinations(registries, 2)])
 
 
-async def _judge_parked(client: aioredis.Redis, producer: AIOKafkaProducer,
-                        directed: tuple[rules.LinkageAgreement, ...], *, at: int) -> tuple[list[str], list[str]]:
+async def _judge_parked(client: aioredis.Redis, bridge: Bridge, directed: tuple[rules.LinkageAgreement, ...], *,
+                        at: int) -> tuple[list[str], list[str]]:
     """Parked requests crossing the link: refuse now those the policy does not let settle."""
     directions = {(rule.from_registry, rule.to_registry) for rule in directed}
     crossing = {}
@@ -118,7 +119,6 @@ async def _judge_parked(client: aioredis.Redis, producer: AIOKafkaProducer,
         if (transfer.from_registry, transfer.to_registry) in directions:
             crossing[request.trade_id] = (request, transfer)
     plan = rules.plan_suspension(directed, [transfer for _, transfer in crossing.values()])
-    bridge = Bridge(client, producer)
     for trade_id in plan.refuse:
         await bridge.decide(crossing[trade_id][0], time=at)
         await deferrals.unpark(client, trade_id)

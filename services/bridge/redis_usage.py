@@ -1,119 +1,23 @@
-"""Reads what the rule engine judges a delivery against: the trade holds and the usage counters, in one round trip.
-
-Where each ``rules.Usage`` figure comes from:
-
-- quota counters: the bridge's own per-period hash (``bridge_keys.quota_key``), raised by every approval;
-- ``obligation``: the buyer's verified emissions for the period (``{L}:compliance:{account}``, field = period);
-- ``local_units_counted``: the buyer's holding of units of the receiving registry's own origin, of the types the
-  rule admits; ``foreign_units_counted``: what the bridge delivered to the buyer under local-origin rules;
-- ``receiver_holding`` / ``receiver_holding_limit``: the buyer's available + reserved of the delivered class and
-  the ledger's holding limit on it;
-- ``sender_held``: the seller's trade hold ``{L}:hold:{trade}:sell`` when it matches the seller and the class;
-- blocked flags: the ledger account record's ``blocked`` field set to ``"1"``;
-- ``units_already_adjusted``: units held outside their origin that an earlier adjustment covers (the pool per
-  registry and class, ``bridge_keys.ADJUSTED_POOL``, holds at least the traded quantity).
-"""
+"""The Redis adapter of the bridge's usage port (``usage.UsageReader``): every read a delivery is judged against
+(``usage.reads``) in one pipeline round trip, decoded by ``usage.delivery_state``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import redis.asyncio as aioredis
 
-from services.bridge import bridge_keys as keys
 from services.bridge import rules
-from shared import redis_keys
-from shared.ledger.views import balances, text, text_map
+from services.bridge.usage import DeliveryState, delivery_state, reads
 
 
-@dataclass(frozen=True, slots=True)
-class DeliveryState:
-    """The usage for the engine, plus the two trade holds the executor consumes."""
+class RedisUsageReader:
+    """``UsageReader`` on one redis.asyncio client."""
 
-    usage: rules.Usage
-    buy_hold: dict[str, str]
-    sell_hold: dict[str, str]
-    adjusted_pool: int
+    def __init__(self, client: aioredis.Redis) -> None:
+        self._client = client
 
-
-def delivered_class(agreement: rules.LinkageAgreement | None, sent: rules.UnitClass) -> rules.UnitClass:
-    delivered_type = agreement.conversion.delivered_type if agreement else None
-    return rules.UnitClass(sent.origin, delivered_type or sent.unit_type, sent.vintage)
-
-
-async def read_state(
-    client: aioredis.Redis,
-    *,
-    request: rules.TransferRequest,
-    agreement: rules.LinkageAgreement | None,
-    period: int,
-) -> DeliveryState:
-    seller, buyer = request.seller_account, request.buyer_account
-    link = agreement.link_id if agreement else ""
-    direction = (request.from_registry, request.to_registry)
-    received = delivered_class(agreement, request.unit_class).asset_code
-    sent = request.unit_class.asset_code
-
-    pipe = client.pipeline(transaction=False)
-    pipe.hgetall(redis_keys.hold_key(request.trade_id, "buy"))
-    pipe.hgetall(redis_keys.hold_key(request.trade_id, "sell"))
-    pipe.hmget(
-        keys.quota_key(period),
-        keys.link_field(link, *direction),
-        keys.account_field(link, *direction, buyer),
-        keys.obligation_field(buyer),
-        keys.foreign_field(buyer),
-    )
-    pipe.hget(redis_keys.compliance_key(buyer), str(period))
-    pipe.hgetall(redis_keys.balance_key(buyer))
-    pipe.hget(redis_keys.holding_limits_key(buyer), received)
-    pipe.hget(redis_keys.account_key(seller), "blocked")
-    pipe.hget(redis_keys.account_key(buyer), "blocked")
-    pipe.hget(keys.ADJUSTED_POOL, keys.pool_field(request.from_registry, sent))
-    buy_raw, sell_raw, quota, obligation, buyer_raw, limit, seller_blocked, buyer_blocked, pool = await pipe.execute()
-
-    buy_hold, sell_hold = text_map(buy_raw), text_map(sell_raw)
-    link_used, account_used, obligation_used, foreign_used = (_int(v) for v in quota)
-    holdings = balances(buyer_raw)
-    local_types = agreement.eligibility.unit_types if agreement else frozenset()
-    local_units = sum(
-        available + reserved
-        for asset, (available, reserved) in holdings.items()
-        if _is_local(asset, request.to_registry, local_types)
-    )
-    sender_held = (
-        _int(sell_hold.get("remaining"))
-        if sell_hold.get("account") == seller and sell_hold.get("asset") == sent
-        else 0
-    )
-    adjusted_pool = _int(pool)
-    usage = rules.Usage(
-        sender_held=sender_held,
-        link_period_delivered=link_used,
-        account_period_delivered=account_used,
-        obligation=_int(obligation),
-        obligation_units_counted=obligation_used,
-        local_units_counted=local_units,
-        foreign_units_counted=foreign_used,
-        receiver_holding=sum(holdings.get(received, (0, 0))),
-        receiver_holding_limit=None if limit is None else int(limit),
-        sender_blocked=_flag(seller_blocked),
-        receiver_blocked=_flag(buyer_blocked),
-        units_already_adjusted=(
-            request.unit_class.origin != request.from_registry and adjusted_pool >= request.quantity
-        ),
-    )
-    return DeliveryState(usage=usage, buy_hold=buy_hold, sell_hold=sell_hold, adjusted_pool=adjusted_pool)
-
-
-def _is_local(asset: str, registry: str, unit_types: frozenset[rules.UnitType]) -> bool:
-    parts = asset.split(":")
-    return len(parts) == 4 and parts[0] == "U" and parts[1] == registry and parts[2] in unit_types
-
-
-def _int(value: bytes | str | None) -> int:
-    return 0 if value is None else int(text(value))
-
-
-def _flag(value: bytes | str | None) -> bool:
-    return value is not None and text(value) == "1"
+    async def read_state(self, *, request: rules.TransferRequest, agreement: rules.LinkageAgreement | None,
+                         period: int) -> DeliveryState:
+        pipe = self._client.pipeline(transaction=False)
+        for command, key, fields in reads(request, agreement, period):
+            getattr(pipe, command)(key, *fields)
+        return delivery_state(request, agreement, await pipe.execute())

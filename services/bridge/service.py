@@ -15,9 +15,11 @@ from collections.abc import Callable
 from services.bridge import link_operations
 from services.bridge import prometheus_metrics as metrics
 from services.bridge.decisions import Bridge
+from services.bridge.redis_usage import RedisUsageReader
 from shared import topic_incarnation
 from shared.consumer_watchdog import WatchedConsumer
 from shared.kafka import TRANSIENT_ERRORS, Delivery, FetchPacer, consume, dead_letter, make_consumer
+from shared.ledger import AsyncLedger
 from shared.business_clock import business_now
 from shared.messages.link_commands import ResumeLink, SuspendLink, TerminateLink
 from shared.messages.post_trade import DeliveryRequested
@@ -35,7 +37,7 @@ async def main(
 ) -> None:
     """Run until ``ctx.stop`` is set; ``clock`` tells the timer when parked requests are due (default: the
     exchange's business clock, ``shared.business_clock``)."""
-    bridge = Bridge(ctx.redis, ctx.producer)
+    bridge = Bridge(ctx.redis, ctx.producer, ledger=AsyncLedger(ctx.redis), usage=RedisUsageReader(ctx.redis))
     consumer = WatchedConsumer(lambda: make_consumer(ctx.settings, group_id=group_id, client_id=ctx.instance),
                                ctx.redis, ctx)
     consumer.subscribe([BRIDGE_REQUESTS.name, BRIDGE_COMMANDS.name])
@@ -43,7 +45,7 @@ async def main(
     async def handle(deliveries: list[Delivery]) -> None:
         for delivery in deliveries:
             if isinstance(delivery.message, SuspendLink | ResumeLink | TerminateLink):
-                await link_operations.execute(ctx.redis, ctx.producer, delivery.message,
+                await link_operations.execute(ctx.redis, ctx.producer, delivery.message, bridge=bridge,
                                               command_id=delivery.envelope.event_id, at=delivery.envelope.occurred_at)
                 continue
             if not isinstance(delivery.message, DeliveryRequested):

@@ -11,7 +11,9 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 
 from services.order_entry.errors import ApiError
 from services.order_entry.principals import Principal, PrincipalStore, Role
-from shared.ledger import AsyncLedger
+from shared.ledger import AsyncLedger, LedgerPort
+from shared.market_mirror import MarketMirror
+from shared.redis_market_mirror import RedisMarketMirror
 from shared.reference_data import ReferenceData
 from shared.reference_store import ReferenceStore
 from shared.runtime import ServiceContext
@@ -19,17 +21,18 @@ from shared.runtime import ServiceContext
 
 @dataclass(frozen=True, slots=True)
 class Ports:
-    """Everything a route needs, built once per app."""
+    """Everything a route needs, built once per app (``make_ports``, the service's composition root)."""
 
     ctx: ServiceContext
     reference: ReferenceData
     principals: PrincipalStore
-    ledger: AsyncLedger
+    ledger: LedgerPort
+    market: MarketMirror
 
 
 def make_ports(ctx: ServiceContext) -> Ports:
     return Ports(ctx=ctx, reference=ReferenceStore(ctx.redis), principals=PrincipalStore(ctx.redis),
-                 ledger=AsyncLedger(ctx.redis))
+                 ledger=AsyncLedger(ctx.redis), market=RedisMarketMirror(ctx.redis))
 
 
 async def _ports(request: Request) -> Ports:  # async: FastAPI runs a plain `def` dependency in a worker thread

@@ -1,10 +1,10 @@
-"""Public market data read from matching's Redis mirror: instruments, book depth, recent trades, candles."""
+"""Public market data from matching's mirror (the market-mirror port, ``shared.market_mirror``): instruments, book
+depth, recent trades, candles."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-import orjson
 from fastapi import APIRouter, Path, Query, Request
 
 from services.order_entry.errors import error_responses
@@ -13,7 +13,6 @@ from services.order_entry.schemas import BookLevel, BookView, Candle, Instrument
 from shared import market_keys as mk
 from shared.messages.vocabulary import Side
 from shared.money import from_minor
-from shared.redis_text import text
 from shared.reference import Instrument
 
 router = APIRouter(prefix="/v1", tags=["market data"], responses=error_responses(404, 422, 429, 503))
@@ -53,25 +52,19 @@ async def book(instrument: InstrumentPath, request: Request,
                depth: Annotated[int, Query(ge=1, le=500)] = 10) -> BookView:
     """Aggregated price levels, best first."""
     market = await _desk(request).market(instrument)
-    redis = request.app.state.ports.ctx.redis
-    bids_raw, asks_raw = await redis.hgetall(mk.levels(instrument, Side.BUY)), await redis.hgetall(mk.levels(instrument, Side.SELL))
+    mirror = request.app.state.ports.market
 
-    def levels(raw: dict, best_high: bool) -> list[BookLevel]:
-        parsed = []
-        for price, value in raw.items():
-            qty, _, count = text(value).partition(":")
-            parsed.append((int(price), int(qty), int(count or 0)))
-        parsed.sort(reverse=best_high)
-        return [BookLevel(price=from_minor(p, market.instrument.currency), quantity=q, orders=c)
-                for p, q, c in parsed[:depth]]
+    async def levels(side: Side) -> list[BookLevel]:
+        return [BookLevel(price=from_minor(level.price, market.instrument.currency), quantity=level.quantity,
+                          orders=level.orders) for level in await mirror.levels(instrument, side, depth=depth)]
 
-    return BookView(instrument=instrument, phase=market.phase, bids=levels(bids_raw, True), asks=levels(asks_raw, False))
+    return BookView(instrument=instrument, phase=market.phase, bids=await levels(Side.BUY),
+                    asks=await levels(Side.SELL))
 
 
 async def _trades(request: Request, instrument: str, limit: int) -> tuple[str, list[dict]]:
     market = await _desk(request).market(instrument)
-    raw = await request.app.state.ports.ctx.redis.lrange(mk.recent_trades(instrument), 0, limit - 1)
-    return market.instrument.currency, [orjson.loads(item) for item in raw]
+    return market.instrument.currency, await request.app.state.ports.market.recent_trades(instrument, limit=limit)
 
 
 @router.get("/markets/{instrument}/trades", response_model=list[TradeView])

@@ -1,10 +1,13 @@
-"""The order desk's decisions, pure: whether a new order, an amend or a retry may go ahead, what it reserves, what
-is stored and which refusal (stable code) the caller gets. No I/O: the desk reads, calls these, then writes.
+"""The order desk's decisions, pure: whether a new order, an amend or a retry may go ahead (holding limit, the link
+a cross-registry order crosses, the quota an amend adds), what it reserves, what is stored and which refusal
+(stable code) the caller gets. No I/O: the desk (``order_desk``, the adapter) reads, calls these, then writes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from fractions import Fraction
 
 from services.order_entry import pretrade
 from services.order_entry.errors import ApiError
@@ -12,9 +15,14 @@ from services.order_entry.schemas import AmendRequest, OrderRequest, OrderView
 from shared import market_keys as mk
 from shared.bands import narrow
 from shared.bridge_reasons import ReasonCode
-from shared.ledger import PostResult
+from shared import redis_keys
+from shared.ledger import AdjustRecord, CounterChange, Entry, EntryKind, Posting, PostResult
+from shared.ledger.entries import quota as quota_entries
+from shared.ledger.entries.quota import QuotaReservation
+from shared.ledger.model import RecordOp
 from shared.messages.vocabulary import OrderType, Phase, Side
 from shared.money import AmountError, from_minor, to_minor
+from shared.quota import QuotaTerms, reserved_units
 from shared.reference import Instrument, LinkageTerms
 
 #: The bridge's codes of the caps a cross-border order's quota reservation is refused by (``shared.quota``).
@@ -125,8 +133,7 @@ def min_fill(link: LinkageTerms | None, instrument: Instrument, *, side: Side, a
     could deliver across the link (the bridge would refuse it: ZERO_DELIVERED_AFTER_CONVERSION)."""
     if link is None:
         return 1
-    registry = account.partition("/")[0]
-    source, target = (instrument.registry, registry) if side is Side.BUY else (registry, instrument.registry)
+    source, target = direction(account, instrument, side)
     least = link.min_fill_for(source, target)
     least = -(-least // instrument.lot) * instrument.lot
     if quantity < least:
@@ -165,6 +172,40 @@ def client_order_id_reused(order_id: str) -> ApiError:
                     {"order_id": order_id})
 
 
+def direction(account: str, instrument: Instrument, side: Side) -> tuple[str, str]:
+    """The registries an order's units would move from and to: the seller's to the buyer's."""
+    registry = account.partition("/")[0]
+    return (instrument.registry, registry) if side is Side.BUY else (registry, instrument.registry)
+
+
+def check_holding_limit(quantity: int, *, held: int, limit: int) -> None:
+    """A buy may not take the account's holding (available and reserved) over the registry's limit."""
+    if held + quantity > limit:
+        raise ApiError(409, "HOLDING_LIMIT_EXCEEDED", "the buy would take the account over its holding limit",
+                       {"limit": limit, "held": held})
+
+
+def crossing_link(account: str, instrument: Instrument, side: Side, links: Iterable[LinkageTerms], *,
+                  now: int) -> LinkageTerms:
+    """The link a cross-registry order of ``account`` on ``instrument`` would cross: the first that admits the
+    move (units go to the buyer's registry). Raises CROSS_REGISTRY_NOT_ELIGIBLE with each link's reason."""
+    source, target = direction(account, instrument, side)
+    reasons = {}
+    for link in links:
+        reason = link.admits(from_registry=source, to_registry=target, unit=instrument.unit, at=now)
+        if reason is None:
+            return link
+        if reason != "NO_LINK":
+            reasons[link.id] = reason
+    raise ApiError(422, "CROSS_REGISTRY_NOT_ELIGIBLE",
+                   f"no active linkage lets {instrument.unit_asset} move from {source} to {target}",
+                   {"from_registry": source, "to_registry": target, "links": reasons})
+
+
+def not_open(order_id: str, status: str) -> ApiError:
+    return ApiError(409, "ORDER_NOT_OPEN", f"order {order_id} is {status}", {"order_id": order_id, "status": status})
+
+
 def amend(order: dict[str, str], req: AmendRequest, market: Market) -> Amend:
     """Checks of an amend against the order's known state; what it must reserve first. Raises the refusal."""
     if req.price is None and req.quantity is None:
@@ -195,3 +236,39 @@ def amend(order: dict[str, str], req: AmendRequest, market: Market) -> Amend:
         raise value_out_of_range()
     asset = instrument.currency_asset if side is Side.BUY else instrument.unit_asset
     return Amend(price=None if req.price is None else new_price, increase=increase, asset=asset)
+
+
+def quota_increase(record: dict[str, str], quota: QuotaReservation, *, order_id: str, old_leaves: int,
+                   new_leaves: int) -> int:
+    """How much more quota a cross-border buy amended from ``old_leaves`` to ``new_leaves`` open tonnes takes, on
+    the counters its reservation ``record`` holds; refused when the link's terms or period changed since."""
+    if quota.key != record["counter_key"] or "\n".join(c.reserved for c in quota.counters) != record.get(
+            "counter_fields"):
+        raise ApiError(409, "QUOTA_TERMS_CHANGED", "the link's quota terms or period changed since the order "
+                       "was accepted: cancel it and enter a new order", {"order_id": order_id})
+    terms = QuotaTerms(Fraction(record["quota_factor"]))
+    return reserved_units(new_leaves, terms) - reserved_units(old_leaves, terms)
+
+
+def reservation_increase(order_id: str, account: str, asset: str, delta: int, *, now: int, entry_id: str,
+                         quota: tuple[QuotaReservation, int] | None = None) -> Entry:
+    """The ledger entry ``entry_id`` reserving `delta` more for an amended order (added to its reservation record),
+    and the quota its added tonnes take (added to the record's ``counter_held``)."""
+    key = redis_keys.reservation_key(order_id)
+    expect = {"account": account, "asset": asset}
+    a, r = redis_keys.AVAILABLE, redis_keys.RESERVED
+    postings: tuple[Posting, ...] = ()
+    records: tuple[RecordOp, ...] = ()
+    if delta:
+        postings = (Posting(account, asset, a, -delta), Posting(account, asset, r, delta))
+        records = (AdjustRecord(key, "remaining", delta, expect=expect),
+                   AdjustRecord(key, "reserved", delta, expect=expect))
+    counters: tuple[CounterChange, ...] = ()
+    if quota is not None:
+        reservation, more = quota
+        records += (AdjustRecord(key, quota_entries.HELD, more, expect=expect),)
+        counters = quota_entries.reserve(reservation, more)
+    return Entry(
+        entry_id=entry_id, kind=EntryKind.RESERVE, time=now, postings=postings,
+        records=records, counters=counters, meta={"order_id": order_id, "amend": True},
+    )

@@ -11,7 +11,6 @@ matching sees them after the order they name.
 from __future__ import annotations
 
 import time
-from fractions import Fraction
 
 from services.order_entry import order_decisions as decide
 from services.order_entry import pretrade
@@ -24,13 +23,9 @@ from services.order_entry.redis_order_store import EXISTS, FORBIDDEN, NOT_OPEN, 
 from services.order_entry.schemas import AmendRequest, MassCancelRequest, OrderPage, OrderRequest, OrderView
 from shared import market_keys as mk
 from shared import order_outbox, redis_keys
-from shared.ledger import AdjustRecord, CounterChange, Entry, EntryKind, Posting
-from shared.ledger.entries import quota as quota_entries
 from shared.ledger.entries import reserve_for_order
 from shared.ledger.entries.quota import QuotaReservation, holds_quota, quota_reservation
-from shared.ledger.model import RecordOp
 from shared.ledger.views import text_map
-from shared.quota import QuotaTerms, reserved_units
 from shared.messages.order_commands import AmendOrder, CancelOrder, MassCancel, SubmitOrder
 from shared.messages.vocabulary import Phase, Side
 from shared.redis_text import text
@@ -39,7 +34,7 @@ from shared.reference import Instrument, LinkageTerms
 from shared.business_clock import business_now
 from shared.oversight_keys import purchase_period
 
-__all__ = ["Market", "OrderDesk", "view"]
+__all__ = ["OrderDesk"]
 
 _INSTRUMENT_CACHE_SIZE = 1024
 
@@ -67,10 +62,10 @@ class OrderDesk:
         instrument = await self._ports.reference.instrument(instrument_id)
         if instrument is None:
             raise ApiError(404, "INSTRUMENT_NOT_FOUND", f"no instrument {instrument_id!r}", {"instrument": instrument_id})
-        phase, reference, clip = await self._redis.mget(mk.phase(instrument_id), mk.reference_price(instrument_id),
-                                                        mk.session_clip(instrument_id))
-        return Market(instrument=instrument, phase=Phase(text(phase)) if phase else instrument.phase,
-                      reference=int(reference) if reference else instrument.reference_price, clip=mk.parse_clip(clip))
+        live = await self._ports.market.market_state(instrument_id)
+        return Market(instrument=instrument, phase=Phase(live.phase) if live.phase else instrument.phase,
+                      reference=live.reference if live.reference is not None else instrument.reference_price,
+                      clip=live.clip)
 
     async def order(self, principal: Principal, order_id: str) -> dict[str, str]:
         """The order's state; 404 both when it does not exist and when a trader may not see it."""
@@ -167,25 +162,12 @@ class OrderDesk:
                              holding_limit: int | None) -> LinkageTerms | None:
         """Advisory checks the ledger and the bridge decide for good later: holding limit, cross-registry link.
         The link a cross-registry order would cross (None: a domestic order)."""
-        registry = account.partition("/")[0]
         if terms.side is Side.BUY and holding_limit is not None:
             held = (await self._ports.ledger.balances(account)).get(instrument.unit_asset, (0, 0))
-            if sum(held) + terms.quantity > holding_limit:
-                raise ApiError(409, "HOLDING_LIMIT_EXCEEDED", "the buy would take the account over its holding limit",
-                               {"limit": holding_limit, "held": sum(held)})
-        if registry == instrument.registry:
+            decide.check_holding_limit(terms.quantity, held=sum(held), limit=holding_limit)
+        if account.partition("/")[0] == instrument.registry:
             return None
-        source, target = (instrument.registry, registry) if terms.side is Side.BUY else (registry, instrument.registry)
-        reasons = {}
-        for link in await self._ports.reference.links():
-            reason = link.admits(from_registry=source, to_registry=target, unit=instrument.unit, at=now)
-            if reason is None:
-                return link
-            if reason != "NO_LINK":
-                reasons[link.id] = reason
-        raise ApiError(422, "CROSS_REGISTRY_NOT_ELIGIBLE",
-                       f"no active linkage lets {instrument.unit_asset} move from {source} to {target}",
-                       {"from_registry": source, "to_registry": target, "links": reasons})
+        return decide.crossing_link(account, instrument, terms.side, await self._ports.reference.links(), now=now)
 
     async def _quota(self, link: LinkageTerms, instrument: Instrument, *, account: str, quantity: int,
                      now: int) -> QuotaReservation:
@@ -211,7 +193,7 @@ class OrderDesk:
             Command(cancel, order_outbox.CANCEL, order["instrument"], order_id, f"cancel:{order_id}:{time.time_ns()}",
                     now), open_order=True)
         if outcome.status == NOT_OPEN:
-            raise _not_open(order_id, outcome.order_status)
+            raise decide.not_open(order_id, outcome.order_status)
         return view(order)
 
     async def amend(self, principal: Principal, order_id: str, req: AmendRequest) -> OrderView:
@@ -224,16 +206,17 @@ class OrderDesk:
         quota = await self._quota_increase(order, market.instrument, req, now)
         entry = None
         if plan.increase or quota:
-            entry = _reservation_increase(order_id, order["account"], plan.asset, plan.increase, now, quota=quota)
+            entry = decide.reservation_increase(order_id, order["account"], plan.asset, plan.increase, now=now,
+                                                entry_id=f"amend:{order_id}:{time.time_ns()}", quota=quota)
         command = AmendOrder(order_id=order_id, instrument=market.instrument.id, price=plan.price, quantity=req.quantity)
         outcome = await self._store.accept(
             Command(command, order_outbox.AMEND, market.instrument.id, order_id, f"amend:{order_id}:{time.time_ns()}",
                     now), entry=entry, open_order=True)
         if outcome.status == NOT_OPEN:
-            raise _not_open(order_id, outcome.order_status)
+            raise decide.not_open(order_id, outcome.order_status)
         if outcome.status == REFUSED:
             if outcome.refusal.code == "RESERVATION_MISMATCH":
-                raise _not_open(order_id, order.get("status", ""))
+                raise decide.not_open(order_id, order.get("status", ""))
             raise decide.ledger_refusal(outcome.refusal, side=Side(order["side"]))
         return view(order)
 
@@ -253,12 +236,8 @@ class OrderDesk:
                                                         quantity=req.quantity), now, holding_limit=None)
         assert link is not None, "a buy holding quota crosses a link"
         quota = await self._quota(link, instrument, account=order["account"], quantity=req.quantity, now=now)
-        if quota.key != record["counter_key"] or "\n".join(c.reserved for c in quota.counters) != record.get(
-                "counter_fields"):
-            raise ApiError(409, "QUOTA_TERMS_CHANGED", "the link's quota terms or period changed since the order "
-                           "was accepted: cancel it and enter a new order", {"order_id": order["order_id"]})
-        terms = QuotaTerms(Fraction(record["quota_factor"]))
-        more = reserved_units(req.quantity, terms) - reserved_units(old_leaves, terms)
+        more = decide.quota_increase(record, quota, order_id=order["order_id"], old_leaves=old_leaves,
+                                     new_leaves=req.quantity)
         return (quota, more) if more > 0 else None
 
     async def _open_order(self, principal: Principal, order_id: str) -> dict[str, str]:
@@ -266,7 +245,7 @@ class OrderDesk:
             raise ApiError(403, "FORBIDDEN", "auditors are read-only")
         order = await self.order(principal, order_id)
         if order.get("status") not in mk.OPEN_STATUSES:
-            raise _not_open(order_id, order.get("status", ""))
+            raise decide.not_open(order_id, order.get("status", ""))
         return order
 
     async def mass_cancel(self, principal: Principal, req: MassCancelRequest) -> dict[str, str | None]:
@@ -282,30 +261,3 @@ class OrderDesk:
                                          f"mass-cancel:{req.instrument}:{time.time_ns()}", now))
         return {"instrument": req.instrument, "account": req.account, "registry": req.registry}
 
-
-def _not_open(order_id: str, status: str) -> ApiError:
-    return ApiError(409, "ORDER_NOT_OPEN", f"order {order_id} is {status}", {"order_id": order_id, "status": status})
-
-
-def _reservation_increase(order_id: str, account: str, asset: str, delta: int, now: int, *,
-                          quota: tuple[QuotaReservation, int] | None = None) -> Entry:
-    """The ledger entry reserving `delta` more for an amended order (added to its reservation record), and the
-    quota its added tonnes take (added to the record's ``counter_held``)."""
-    key = redis_keys.reservation_key(order_id)
-    expect = {"account": account, "asset": asset}
-    a, r = redis_keys.AVAILABLE, redis_keys.RESERVED
-    postings: tuple[Posting, ...] = ()
-    records: tuple[RecordOp, ...] = ()
-    if delta:
-        postings = (Posting(account, asset, a, -delta), Posting(account, asset, r, delta))
-        records = (AdjustRecord(key, "remaining", delta, expect=expect),
-                   AdjustRecord(key, "reserved", delta, expect=expect))
-    counters: tuple[CounterChange, ...] = ()
-    if quota is not None:
-        reservation, more = quota
-        records += (AdjustRecord(key, quota_entries.HELD, more, expect=expect),)
-        counters = quota_entries.reserve(reservation, more)
-    return Entry(
-        entry_id=f"amend:{order_id}:{time.time_ns()}", kind=EntryKind.RESERVE, time=now, postings=postings,
-        records=records, counters=counters, meta={"order_id": order_id, "amend": True},
-    )

@@ -10,7 +10,8 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from services.order_entry.deps import AnyPrincipal, TraderOrOperator
 from services.order_entry import prometheus_metrics as metrics
 from services.order_entry.errors import ApiError, error_responses
-from services.order_entry.order_desk import OrderDesk, view
+from services.order_entry.order_decisions import view
+from services.order_entry.order_desk import OrderDesk
 from services.order_entry.schemas import (
     AccountId, Accepted, AmendRequest, MassCancelRequest, OrderPage, OrderRequest, OrderView,
 )

@@ -36,7 +36,7 @@ class BridgeResults:
             known.append((delivery, decision, state))
         plans = [ledger_entries.release_holds(trade_id=m.trade_id, time=d.envelope.occurred_at)
                  for d, m, _ in known if m.outcome == "REFUSED"]
-        results = iter(await self.effects.run_plans(plans))
+        results = iter(await self.effects.ledger.run_many(plans))
         transitions: list[Transition] = []
         outgoing: list[Outgoing] = []
         for delivery, decision, state in known:

@@ -6,8 +6,6 @@ once, ``trade_state.lua``), then the events they announce, published and acknowl
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-
 import orjson
 import redis.asyncio as aioredis
 from aiokafka import AIOKafkaProducer
@@ -16,8 +14,7 @@ from services.settlement import prometheus_metrics as metrics
 from services.settlement.outbox import Outgoing, send_all
 from services.settlement.trade_state import ALREADY, CONFLICT, SETTLED, TradeStates, Transition
 from shared import market_keys
-from shared.ledger import AsyncLedger, Plan, PostResult
-from shared.ledger.views import text_map
+from shared.ledger import LedgerPort
 from shared.messages.order_events import TradeExecuted
 from shared.messages.post_trade import TradeFailed, TradeSettled
 from shared.messages.vocabulary import Message
@@ -27,24 +24,14 @@ log = logging.getLogger(__name__)
 
 
 class Effects:
-    """The ledger, the trade states and the producer of one settlement instance."""
+    """The ledger (a port: ``AsyncLedger`` in the service, the in-memory fake in unit tests), the trade states and
+    the producer of one settlement instance. The ledger's plans run through ``ledger.run_many``."""
 
-    def __init__(self, redis: aioredis.Redis, producer: AIOKafkaProducer) -> None:
+    def __init__(self, redis: aioredis.Redis, producer: AIOKafkaProducer, ledger: LedgerPort) -> None:
         self.redis = redis
         self.producer = producer
-        self.ledger = AsyncLedger(redis)
+        self.ledger = ledger
         self.states = TradeStates(redis)
-
-    async def run_plans(self, plans: Sequence[Plan]) -> list[PostResult]:
-        """``AsyncLedger.post_many``, reading each record once: the fills of one order share its reservation."""
-        if not plans:
-            return []
-        keys = list(dict.fromkeys(key for plan in plans for key in plan.reads))
-        pipe = self.redis.pipeline(transaction=False)
-        for key in keys:
-            pipe.hgetall(key)
-        found = dict(zip(keys, (text_map(raw) for raw in await pipe.execute())))
-        return await self.ledger.post_many([plan.build([found[key] for key in plan.reads]) for plan in plans])
 
     async def commit(self, transitions: list[Transition], outgoing: list[Outgoing]) -> None:
         """Trade states first (the effects of record), then the events: a crash in between republishes them."""

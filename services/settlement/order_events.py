@@ -33,7 +33,6 @@ from shared import event_outbox, redis_keys
 from shared.kafka import Delivery, dead_letter
 from shared.ledger import Plan, PostResult
 from shared.ledger import entries as ledger_entries
-from shared.ledger.views import text_map
 from shared.messages.order_events import OrderAmended, OrderCancelled, OrderExpired, OrderRejected, TradeExecuted
 from shared.messages.post_trade import DeliveryRequested
 from shared.messages.vocabulary import Side
@@ -190,19 +189,10 @@ class OrderEvents:
             await dead_letter(self.effects.producer, delivery.record, f"unknown instrument {trade.instrument!r}")
             return None
         try:
-            cross = translate.is_cross_registry(trade, instrument)
-            sides = translate.trade_sides(trade, instrument)
+            cross, plan = translate.trade_plan(trade, instrument, at=delivery.envelope.occurred_at)
         except ValueError as err:
             await dead_letter(self.effects.producer, delivery.record, f"trade cannot be settled: {err}")
             return None
-        at = delivery.envelope.occurred_at
-        fees = instrument.fee_schedule
-        if cross:
-            plan = ledger_entries.hold_for_bridge(trade=sides, fees=fees, time=at)
-        else:
-            plan = ledger_entries.settle_domestic_trade(trade=sides, price=trade.price,
-                                                        buyer_is_maker=translate.buyer_is_maker(trade), fees=fees,
-                                                        registry=instrument.registry, time=at)
         return _TradeWork(delivery, trade, instrument, cross, plan)
 
     async def _plan_rebase(self, delivery: Delivery, amended: OrderAmended) -> _Rebase | None:
@@ -225,11 +215,11 @@ class OrderEvents:
         segment: list[Plan] = []
         for w in work:
             if isinstance(w, _Rebase):
-                results += await self.effects.run_plans(segment) + await self.effects.run_plans([w.plan])
+                results += await self.effects.ledger.run_many(segment) + await self.effects.ledger.run_many([w.plan])
                 segment = []
             else:
                 segment.append(w.plan)
-        return results + await self.effects.run_plans(segment)
+        return results + await self.effects.ledger.run_many(segment)
 
     async def _delivery_requests(self, holds: list[tuple[_TradeWork, PostResult]]) -> dict[str, DeliveryRequested]:
         """The bridge request of each held trade: as first recorded, or computed from the buyer's hold.
@@ -239,10 +229,8 @@ class OrderEvents:
             return {}
         trade_ids = [w.trade.trade_id for w, _ in holds]
         states = await self.effects.states.get_many(trade_ids)
-        pipe = self.effects.redis.pipeline(transaction=False)
-        for trade_id in trade_ids:
-            pipe.hgetall(redis_keys.hold_key(trade_id, ledger_entries.BUY))
-        buy_holds = [text_map(raw) for raw in await pipe.execute()]
+        buy_holds = await self.effects.ledger.read_records(
+            [redis_keys.hold_key(trade_id, ledger_entries.BUY) for trade_id in trade_ids])
         requests: dict[str, DeliveryRequested] = {}
         for (w, _), state, buy_hold in zip(holds, states, buy_holds):
             trade_id = w.trade.trade_id

@@ -27,6 +27,7 @@ from services.settlement.request_relay import RequestRelay
 from shared import topic_incarnation
 from shared.consumer_watchdog import WatchedConsumer
 from shared.kafka import TRANSIENT_ERRORS, Delivery, FetchPacer, consume, dead_letter, make_consumer
+from shared.ledger import AsyncLedger, LedgerPort
 from shared.prometheus_metrics import watch_lag
 from shared.reference_store import ReferenceStore
 from shared.runtime import ServiceContext
@@ -36,9 +37,9 @@ log = logging.getLogger(__name__)
 
 
 class SettlementService(ConsumerRebalanceListener):
-    def __init__(self, ctx: ServiceContext, *, group_id: str = "settlement") -> None:
+    def __init__(self, ctx: ServiceContext, *, ledger: LedgerPort, group_id: str = "settlement") -> None:
         self.ctx = ctx
-        effects = Effects(ctx.redis, ctx.producer)
+        effects = Effects(ctx.redis, ctx.producer, ledger)
         self.order_events = OrderEvents(effects, InstrumentCache(ReferenceStore(ctx.redis)))
         self.bridge_results = BridgeResults(effects)
         self.catch_up = EventCatchUp(ctx.redis, self._isolating(self.order_events.handle))
@@ -105,4 +106,4 @@ class SettlementService(ConsumerRebalanceListener):
 
 
 async def main(ctx: ServiceContext) -> None:
-    await SettlementService(ctx).run()
+    await SettlementService(ctx, ledger=AsyncLedger(ctx.redis)).run()

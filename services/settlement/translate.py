@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from shared.cash_legs import seller_leg, split_buyer_portion
-from shared.ledger import PostResult, TradeSides, registry_of
+from shared.ledger import Plan, PostResult, TradeSides, registry_of
+from shared.ledger import entries as ledger_entries
 from shared.messages.order_events import TradeExecuted
 from shared.messages.post_trade import DeliveryDecided, DeliveryRequested, TradeFailed, TradeSettled
 from shared.reference import Instrument
@@ -31,6 +32,19 @@ def trade_sides(trade: TradeExecuted, instrument: Instrument) -> TradeSides:
         currency=instrument.currency, qty=trade.quantity, buy_leaves=trade.buy_leaves_quantity,
         sell_leaves=trade.sell_leaves_quantity,
     )
+
+
+def trade_plan(trade: TradeExecuted, instrument: Instrument, *, at: int) -> tuple[bool, Plan]:
+    """Whether the trade crosses registries, and its ledger work at business time ``at``: delivery versus payment
+    in one entry (domestic) or both sides' holds for the bridge. Raises ValueError on a bad account id."""
+    cross = is_cross_registry(trade, instrument)
+    sides = trade_sides(trade, instrument)
+    fees = instrument.fee_schedule
+    if cross:
+        return True, ledger_entries.hold_for_bridge(trade=sides, fees=fees, time=at)
+    return False, ledger_entries.settle_domestic_trade(trade=sides, price=trade.price, fees=fees,
+                                                       buyer_is_maker=buyer_is_maker(trade),
+                                                       registry=instrument.registry, time=at)
 
 
 def buyer_is_maker(trade: TradeExecuted) -> bool:

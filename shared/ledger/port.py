@@ -49,16 +49,14 @@ ADMIN_OPERATIONS: dict[str, AdminBuilder] = {
 }
 
 
-def built(batch: Sequence[Entry | Plan], reads: Sequence[Mapping[str, str]]) -> list[Entry]:
-    """The batch's entries, each plan built from its slice of the batched reads."""
-    out, cursor = [], 0
-    for work in batch:
-        if isinstance(work, Entry):
-            out.append(work)
-        else:
-            out.append(work.build(reads[cursor : cursor + len(work.reads)]))
-            cursor += len(work.reads)
-    return out
+def plan_reads(batch: Sequence[Entry | Plan]) -> list[str]:
+    """The records the batch's plans read, each once (the fills of one order share its reservation)."""
+    return list(dict.fromkeys(key for work in batch if isinstance(work, Plan) for key in work.reads))
+
+
+def built(batch: Sequence[Entry | Plan], found: Mapping[str, Mapping[str, str]]) -> list[Entry]:
+    """The batch's entries, each plan built from the records ``found`` (by key) before the batch."""
+    return [work if isinstance(work, Entry) else work.build([found[key] for key in work.reads]) for work in batch]
 
 
 class LedgerPort(abc.ABC):
@@ -104,8 +102,10 @@ class LedgerPort(abc.ABC):
         A plan therefore sees the records as they were before the batch: do not batch a plan with the entry
         that creates or rebases the record it reads (the other plans read only fields those two alone set).
         """
-        reads = await self.read_records([key for work in batch if isinstance(work, Plan) for key in work.reads])
-        return await self.post_many(built(batch, reads))
+        if not batch:
+            return []
+        keys = plan_reads(batch)
+        return await self.post_many(built(batch, dict(zip(keys, await self.read_records(keys)))))
 
 
 def _entry_method(builder: Builder) -> Callable[..., Any]:

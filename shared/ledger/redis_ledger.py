@@ -19,7 +19,7 @@ from shared.ledger import registry_admin, views
 from shared.ledger.encoding import POST_LUA, decode, encode
 from shared.ledger.entries import Plan
 from shared.ledger.model import Entry, PostResult
-from shared.ledger.port import ADMIN_OPERATIONS, ENTRY_OPERATIONS, AdminBuilder, Builder, LedgerPort, built
+from shared.ledger.port import ADMIN_OPERATIONS, ENTRY_OPERATIONS, AdminBuilder, Builder, LedgerPort, built, plan_reads
 from shared.ledger.views import JournalRecord
 from shared.redis_scripts import PipelinedScript
 
@@ -77,8 +77,8 @@ class Ledger:
         A plan therefore sees the records as they were before the batch: do not batch a plan with the entry
         that creates or rebases the record it reads (the other plans read only fields those two alone set).
         """
-        reads = self._read([key for work in batch if isinstance(work, Plan) for key in work.reads])
-        return self.post_many(built(batch, reads))
+        keys = plan_reads(batch)
+        return self.post_many(built(batch, dict(zip(keys, self._read(keys)))))
 
     def balances(self, account_id: str) -> dict[str, tuple[int, int]]:
         """{asset: (available, reserved)} of an account."""

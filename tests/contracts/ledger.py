@@ -48,11 +48,23 @@ def trade(**overrides: object) -> TradeSides:
     return TradeSides(**(fields | overrides))  # type: ignore[arg-type]
 
 
+async def open_books(ledger: LedgerPort) -> LedgerPort:
+    """The books opened and funded: the buyer holds CASH in CNY, the seller UNITS Beijing allowances."""
+    await ledger.open_registry("CN-BJ", currency="CNY", offset_share=Fraction(5, 100), foreign_share=Fraction(1, 40))
+    await ledger.open_registry("KR", currency="KRW", offset_share=Fraction(1, 10))
+    for account in (BUYER, SELLER, SEOUL):
+        await ledger.open_account(account, account_type=AccountType.HOLDING, holder=account)
+    assert (await ledger.deposit(entry_id="fund-cash", account=BUYER, currency="CNY", amount=CASH, time=1)).ok
+    assert (await ledger.issue(entry_id="fund-units", registry="CN-BJ", unit_class=BJ_UNIT, qty=UNITS,
+                               to_account=SELLER, time=1)).ok
+    return ledger
+
+
 async def place_orders(ledger: LedgerPort, *, limit_price: int = 5_000, qty: int = 100, buy: str = "b1",
-                       sell: str = "s1") -> int:
-    """A buy of ``qty`` at ``limit_price`` by BUYER and a sell of ``qty`` by SELLER, both reserved."""
+                       sell: str = "s1", buyer: str = BUYER) -> int:
+    """A buy of ``qty`` at ``limit_price`` by ``buyer`` and a sell of ``qty`` by SELLER, both reserved."""
     amount = buy_reservation(FEES, limit_price=limit_price, quantity=qty)
-    assert (await ledger.reserve_for_order(order_id=buy, account=BUYER, asset=CNY, amount=amount,
+    assert (await ledger.reserve_for_order(order_id=buy, account=buyer, asset=CNY, amount=amount,
                                            limit_price=limit_price, quantity=qty, time=2)).ok
     assert (await ledger.reserve_for_order(order_id=sell, account=SELLER, asset=BJ_UNIT, amount=qty, quantity=qty,
                                            time=2)).ok
@@ -64,17 +76,7 @@ class LedgerContract:
 
     @pytest.fixture
     async def ledger(self, empty_ledger: LedgerPort) -> LedgerPort:
-        """The books opened and funded: the buyer holds CASH in CNY, the seller UNITS Beijing allowances."""
-        await empty_ledger.open_registry("CN-BJ", currency="CNY", offset_share=Fraction(5, 100),
-                                         foreign_share=Fraction(1, 40))
-        await empty_ledger.open_registry("KR", currency="KRW", offset_share=Fraction(1, 10))
-        for account in (BUYER, SELLER, SEOUL):
-            await empty_ledger.open_account(account, account_type=AccountType.HOLDING, holder=account)
-        assert (await empty_ledger.deposit(entry_id="fund-cash", account=BUYER, currency="CNY", amount=CASH,
-                                           time=1)).ok
-        assert (await empty_ledger.issue(entry_id="fund-units", registry="CN-BJ", unit_class=BJ_UNIT, qty=UNITS,
-                                         to_account=SELLER, time=1)).ok
-        return empty_ledger
+        return await open_books(empty_ledger)
 
     async def test_issue_creates_units_against_the_issuance_account_and_journals_them(
             self, ledger: LedgerPort) -> None:

@@ -10,8 +10,9 @@ import redis.asyncio as aioredis
 from aiokafka import AIOKafkaProducer
 
 from services.bridge.decisions import Bridge
+from services.bridge.redis_usage import RedisUsageReader
 from shared.kafka import create_topics, make_producer
-from shared.ledger import Ledger
+from shared.ledger import AsyncLedger, Ledger
 from shared.reference_store import ReferenceStore
 from shared.settings import Settings
 from tests.integration.bridge.books import INSTRUMENT, link, open_books
@@ -51,4 +52,4 @@ async def aredis(redis_url: str, ledger: Ledger) -> AsyncIterator[aioredis.Redis
 
 @pytest.fixture
 def bridge(aredis: aioredis.Redis, producer: AIOKafkaProducer) -> Bridge:
-    return Bridge(aredis, producer)
+    return Bridge(aredis, producer, ledger=AsyncLedger(aredis), usage=RedisUsageReader(aredis))

@@ -10,7 +10,8 @@ from aiokafka import AIOKafkaProducer
 from carbonlink.audit.ledger import audit_ledger
 from services.bridge import bridge_keys, deferrals, link_operations
 from services.bridge.decisions import Bridge
-from shared.ledger import Ledger
+from services.bridge.redis_usage import RedisUsageReader
+from shared.ledger import AsyncLedger, Ledger
 from shared.messages import payload_of
 from shared.messages.link_commands import LinkCommand, ResumeLink, SuspendLink, TerminateLink
 from shared.messages.order_commands import MassCancel
@@ -134,5 +135,6 @@ async def test_a_command_on_an_unknown_link_is_refused(aredis: aioredis.Redis, p
 async def execute(aredis: aioredis.Redis, producer: AIOKafkaProducer, command: LinkCommand, *, at: int,
                   command_id: str | None = None) -> LinkCommandResult:
     """The bridge executing an operator's command as its ``bridge.commands`` consumer does."""
-    return await link_operations.execute(aredis, producer, command, command_id=command_id or f"cmd-{type(command).__name__}-{at}",
-                                         at=at)
+    bridge = Bridge(aredis, producer, ledger=AsyncLedger(aredis), usage=RedisUsageReader(aredis))
+    return await link_operations.execute(aredis, producer, command, bridge=bridge,
+                                         command_id=command_id or f"cmd-{type(command).__name__}-{at}", at=at)

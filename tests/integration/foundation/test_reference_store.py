@@ -3,10 +3,7 @@ in tests/unit/shared/test_reference_data.py)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
-import redis
 import redis.asyncio as aioredis
 
 from shared.reference_store import ReferenceStore
@@ -17,7 +14,5 @@ pytestmark = pytest.mark.integration
 
 class TestRedisReferenceStore(ReferenceDataContract):
     @pytest.fixture
-    async def reference(self, redis_url: str, redis_client: redis.Redis) -> AsyncIterator[ReferenceStore]:
-        client = aioredis.Redis.from_url(redis_url)
-        yield ReferenceStore(client)
-        await client.aclose()
+    def reference(self, async_redis: aioredis.Redis) -> ReferenceStore:
+        return ReferenceStore(async_redis)

@@ -3,10 +3,7 @@ fake runs the same suite in tests/unit/shared/test_ledger_fake.py)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
-import redis
 import redis.asyncio as aioredis
 
 from shared.ledger import AsyncLedger
@@ -17,7 +14,5 @@ pytestmark = pytest.mark.integration
 
 class TestRedisLedger(LedgerContract):
     @pytest.fixture
-    async def empty_ledger(self, redis_url: str, redis_client: redis.Redis) -> AsyncIterator[AsyncLedger]:
-        client = aioredis.Redis.from_url(redis_url)
-        yield AsyncLedger(client)
-        await client.aclose()
+    def empty_ledger(self, async_redis: aioredis.Redis) -> AsyncLedger:
+        return AsyncLedger(async_redis)

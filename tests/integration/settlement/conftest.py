@@ -19,7 +19,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from services.settlement.service import SettlementService
 from shared.envelope import Envelope, decode, encode
 from shared.kafka import create_topics, make_consumer, make_producer, publish
-from shared.ledger import Ledger
+from shared.ledger import AsyncLedger, Ledger
 from shared.messages import envelope_for, payload_of
 from shared.messages.vocabulary import Message
 from shared.reference import Instrument
@@ -130,7 +130,7 @@ async def settlement(redis_server, kafka_server) -> AsyncIterator[Harness]:
 
     ctx = ServiceContext(name="settlement", instance=f"settlement-test-{uuid.uuid4().hex[:6]}", settings=settings,
                          redis=aioredis.Redis.from_url(settings.redis_url), producer=own_producer)
-    service = SettlementService(ctx, group_id=f"settlement-test-{uuid.uuid4().hex[:6]}")
+    service = SettlementService(ctx, ledger=AsyncLedger(ctx.redis), group_id=f"settlement-test-{uuid.uuid4().hex[:6]}")
     running = asyncio.create_task(service.run())
     try:
         yield harness

@@ -24,6 +24,7 @@ from carbonlink.servers import (free_port, free_port_run, pid_alive, port_open, 
                                 stop_pid)
 from shared.kafka import create_topics
 from shared.redis_health import fresh_beats, health_key
+from shared.topics import ALL_TOPICS
 from shared.topic_incarnation import record_created
 from shared.settings import Settings
 
@@ -91,16 +92,21 @@ class Stack:
                                log_path=logs / "redis.log")
             self._record("redis", proc.pid, f"{s.redis_host}:{s.redis_port}")
             say(f"redis started (pid {proc.pid}, {s.redis_host}:{s.redis_port}, append-only)")
+        broker_started = False
         if pid := self.running_pid("broker"):
             say(f"broker already running (pid {pid})")
         else:
             proc = start_broker(host=s.kafka_host, port=s.kafka_port, log_path=logs / "broker.log")
             self._record("broker", proc.pid, s.kafka_bootstrap)
             say(f"broker started (pid {proc.pid}, {s.kafka_bootstrap}, memory storage)")
+            broker_started = True
         created = asyncio.run(create_topics(s))
-        if created:
+        if created or broker_started:
+            # A broker just started holds nothing from before: every topic is new, also one a client's request
+            # auto-created between the broker's start and `create_topics`.
             with self._redis_client() as client:
-                record_created(client, created)
+                record_created(client, [topic.name for topic in ALL_TOPICS] if broker_started else created)
+        if created:
             say(f"topics created: {', '.join(created)}")
         env = {**os.environ, **self._settings_environment()}
         for component in self._service_components():

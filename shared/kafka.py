@@ -198,10 +198,10 @@ BatchHandler = Callable[[list[Delivery]], Awaitable[None]]
 
 async def consume(consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, handle: BatchHandler,
                   stop: asyncio.Event, *, max_records: int = 1000, concurrent: bool = False,
-                  ready: Callable[[], None] | None = None, pacer: FetchPacer | None = None,
+                  pacer: FetchPacer | None = None,
                   recreated: topic_incarnation.Watch | None = None) -> None:
     """Fetch, dead-letter what does not parse, hand the rest to `handle` per partition batch, then commit.
-    `ready` is called after every fetch made while the consumer holds partitions (the service's readiness);
+    `consumer` is usually a `shared.consumer_watchdog.WatchedConsumer` (which also keeps the service's readiness);
     `pacer` (a `FetchPacer`) lengthens the fetch wait while the topics are quiet; `recreated` (a
     `topic_incarnation.Watch`) reads a topic recreated by a broker restart from its start, dropping what was
     just fetched from it at the old position.
@@ -223,8 +223,6 @@ async def consume(consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, handle
             pacer.fetched(bool(batches))
         if recreated is not None and batches:
             batches = await _unless_recreated(consumer, recreated, batches)
-        if ready is not None and consumer.assignment():
-            ready()
         if concurrent:
             await asyncio.gather(*(_handle_and_commit(consumer, producer, handle, tp, records, stop)
                                    for tp, records in batches.items()))

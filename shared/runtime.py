@@ -3,8 +3,10 @@
 A service provides `main(ctx)`, which runs until `ctx.stop` is set (SIGTERM or SIGINT); the runtime then
 flushes the producer and closes the clients. No connection is opened at import time. The process serves its
 Prometheus metrics on its metrics port (``shared.prometheus_metrics``). The heartbeat says whether
-the service is `ready`: it calls `ctx.mark_ready()` once its consumer has its assignment and has fetched, so a
-restarted service is reported healthy only when it consumes again, not merely when its process is up.
+the service is `ready`: it calls `ctx.mark_ready()` once its consumer has its assignment and has fetched, and
+`ctx.mark_not_ready(reason)` when it stops consuming (`shared.consumer_watchdog`), so a restarted service — or
+one whose consumer lost its group to a broker restart — is reported healthy only when it consumes, not merely
+when its process is up.
 """
 
 from __future__ import annotations
@@ -50,6 +52,12 @@ class ServiceContext:
         if not self.ready:
             log.info("%s ready: consuming", self.instance)
         self.ready = True
+
+    def mark_not_ready(self, reason: str) -> None:
+        """The service does not consume (see `shared.consumer_watchdog`): its heartbeat says not ready."""
+        if self.ready:
+            log.warning("%s not ready: %s", self.instance, reason)
+        self.ready = False
 
 
 def business_now_ms() -> int:

@@ -3,8 +3,9 @@
 After every step the drill hands each trader what the exchange then shows: its balances from the ledger
 (units and cash available and reserved) and every market's book. So a trader's position is the ledger's,
 never its own guess: a cross-border purchase the bridge refused simply never arrives, and a refused sale
-leaves the seller its units. Decisions are the pure ones of :mod:`carbonlink.drill.traders`; a new kind of
-trader is a new entry in :data:`KINDS` (how to build its logic) and a ``decide`` there.
+leaves the seller its units. Decisions are the pure ones of :mod:`carbonlink.drill.traders` and
+:mod:`carbonlink.drill.dealers`; a new kind of trader is a new entry in :data:`KINDS` (how to build its
+logic) and a ``decide`` there.
 
 :class:`Floor` is what the traders share: the markets' quotes, the foreign venues the phase opens, whether
 dealers unwind, the order and refusal counts.
@@ -20,15 +21,18 @@ from typing import Any
 
 import httpx
 
+from carbonlink.drill.dealers import MarketMaker, NoiseTrader
+from carbonlink.drill.order_terms import OrderIntent, Quote, Venue
 from carbonlink.drill.scenario import Scenario
 from carbonlink.drill.setup_plan import Member, dealer_units
-from carbonlink.drill.traders import ComplianceTrader, MarketMaker, NoiseTrader, OrderIntent, Quote, Venue
+from carbonlink.drill.traders import ComplianceTrader
 from shared.money import from_minor, minor_digits
 
 __all__ = ["KINDS", "Agent", "Floor", "Posted", "post_lane"]
 
 Logic = ComplianceTrader | MarketMaker | NoiseTrader
 Holdings = dict[str, tuple[int, int]]  # asset → (available, reserved)
+SEND_ATTEMPTS = 5  # an order whose answer is lost is sent again (same client order id) up to this often
 
 
 @dataclass
@@ -134,15 +138,15 @@ class Agent:
 
 async def post_lane(http: httpx.AsyncClient, lane: list[tuple[Agent, OrderIntent]], floor: Floor, *,
                     expire_at: int) -> list[Posted]:
-    """Post one instrument's orders of a step one after another, in the step's trader order."""
+    """Post one instrument's orders of a step one after another, in the step's trader order.
+
+    An order whose answer was lost in transit (a kept-alive connection the server closed while the drill
+    waited out a long step, a timeout under load) is sent again with the same ``client_order_id``: order
+    entry answers a repeat with the order it accepted, so whether an order exists never depends on timing."""
     posted = []
     for agent, intent in lane:
-        try:
-            response = await http.post("/v1/orders", json=agent.order_body(intent, expire_at=expire_at),
-                                       headers=agent.headers)
-        except httpx.HTTPError as err:
-            floor.refusals[f"HTTP_{type(err).__name__}"] += 1
-            continue
+        body = agent.order_body(intent, expire_at=expire_at)
+        response = await _send(http, body, agent.headers)
         if response.status_code >= 300:
             try:
                 code = response.json().get("code", str(response.status_code))
@@ -153,3 +157,14 @@ async def post_lane(http: httpx.AsyncClient, lane: list[tuple[Agent, OrderIntent
         floor.orders += 1
         posted.append(Posted(response.json()["order_id"], intent, agent.member.account))
     return posted
+
+
+async def _send(http: httpx.AsyncClient, body: dict[str, Any], headers: dict[str, str]) -> httpx.Response:
+    """The answer to ``body``; raises the last transport error when none came in ``SEND_ATTEMPTS`` (the order may
+    exist unseen, so the drill cannot go on deterministically)."""
+    for _ in range(SEND_ATTEMPTS - 1):
+        try:
+            return await http.post("/v1/orders", json=body, headers=headers)
+        except httpx.TransportError:
+            continue
+    return await http.post("/v1/orders", json=body, headers=headers)

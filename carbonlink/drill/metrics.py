@@ -4,7 +4,9 @@ compliance cost per market, and the net flow standing across a link when it was 
 
 - The benchmark of a phase starts from what the markets hold when it begins: each entity's units after
   its allocation (what it carried over included), what the dealers sold on net to the market in the phase,
-  and the link caps the bridge's own counters left for the period. So the efficiency cannot exceed 100% beyond rounding.
+  and the link caps the bridge's own counters left for the period; a link the phase suspends on its first
+  day carried trades until then, and what crossed (tonnes out, units credited) is taken as given too. So
+  the efficiency cannot exceed 100% beyond rounding.
 - Simulated price of a phase: the volume-weighted price of the phase's second half (trading days) over
   the market's home trades and its accounts' imports per credited tonne (converted to its currency)
   together; busted trades (matched, then refused by the bridge) are left out. A market with neither

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from dataclasses import replace
 from fractions import Fraction
 
 from carbonlink.drill.equilibrium import Entity, Equilibrium, Market
 from carbonlink.drill.journal import DrillJournal, TradeRecord
-from carbonlink.drill.metrics_results import PhaseResult, registry_of, to_reporting
-from carbonlink.drill.phase_problems import PhaseProblem, phase_problem
+from carbonlink.drill.metrics_results import PhaseResult, phase_window, registry_of, to_reporting
+from carbonlink.drill.phase_problems import PhaseProblem, phase_problem, suspended_intraday
 from carbonlink.drill.scenario import Scenario
 from carbonlink.drill.setup_plan import Member, minor_price
 from shared.money import minor_digits
@@ -19,7 +20,8 @@ from shared.money import minor_digits
 
 def realised_problem(scenario: Scenario, members: list[Member], journal: DrillJournal, problem: PhaseProblem,
                      counted_before: dict[str, int]) -> PhaseProblem:
-    """The phase's benchmark from what the markets held when it began (see `carbonlink.drill.metrics`)."""
+    """The phase's benchmark from what the markets held when it began (see `carbonlink.drill.metrics`), and
+    what crossed a link the phase suspends before its suspension, both taken as given."""
     starts = {o.member: o.position for o in journal.starts if o.phase == problem.phase}
     ends = {o.member: o.position for o in journal.outcomes if o.phase == problem.phase}
     if not starts:
@@ -37,11 +39,39 @@ def realised_problem(scenario: Scenario, members: list[Member], journal: DrillJo
         by_registry[member.registry].append(Entity(slope=member.entity.slope * fx,
                                                    baseline=Fraction(member.entity.baseline),
                                                    allocation=Fraction(held)))
+    crossed = crossed_before_suspension(scenario, journal, problem.phase, counted_before)
+    for (origin, destination), (tonnes, credited) in crossed.items():
+        stock[origin] -= tonnes
+        stock[destination] += credited
     markets = tuple(Market(m.id, tuple(by_registry[m.id]) or m.entities, stock[m.id]) for m in problem.markets)
     used = {arc: Fraction(n) for arc, n in counted_before.items()}
     phase = next(p for p in scenario.phases if p.name == problem.phase)
     realised, _ = phase_problem(scenario, phase, markets, link_used=used, share_used=used)
-    return realised
+    notes = [note for note in problem.notes if note not in realised.notes]
+    notes += [f"{origin}>{destination}: {tonnes} t crossed before the suspension ({float(credited):.0f} credited)"
+              for (origin, destination), (tonnes, credited) in crossed.items() if tonnes]
+    return replace(realised, notes=realised.notes + tuple(notes))
+
+
+def crossed_before_suspension(scenario: Scenario, journal: DrillJournal, phase: str,
+                              counted_before: dict[str, int]) -> dict[tuple[str, str], tuple[int, Fraction]]:
+    """Per direction of a link the phase suspends on its first day: tonnes delivered in the phase (all before the
+    suspension) and the units credited for them (the bridge's counter, else tonnes × the rate until then)."""
+    arcs = suspended_intraday(scenario, phase)
+    window = phase_window(journal, phase)
+    if not arcs or window is None:
+        return {}
+    counted_now = journal.quota_counted.get(phase)
+    crossed = {}
+    for (origin, destination), (arc_id, rate) in arcs.items():
+        tonnes = sum(t.quantity for t in journal.trades
+                     if window[0] <= t.at <= window[2] and t.refused is None
+                     and scenario.instrument(t.instrument).registry == origin and registry_of(t.buy_account) == destination)
+        credited = tonnes * rate
+        if counted_now is not None and arc_id in counted_now:
+            credited = Fraction(counted_now[arc_id] - counted_before.get(arc_id, 0))
+        crossed[(origin, destination)] = (tonnes, credited)
+    return crossed
 
 
 def phase_price(scenario: Scenario, problem: PhaseProblem, equilibrium: Equilibrium, registry: str,

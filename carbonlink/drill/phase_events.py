@@ -27,7 +27,8 @@ from carbonlink.drill.quota_room import phase_rules
 from carbonlink.drill.scenario import Phase
 from carbonlink.drill.schedule import LinkChange
 from carbonlink.drill.setup_plan import ApiCall, Member, allocation_calls, link_terms, unit_asset
-from carbonlink.drill.traders import ComplianceTrader, Venue
+from carbonlink.drill.order_terms import Venue
+from carbonlink.drill.traders import ComplianceTrader
 from carbonlink.link_commands import run_link_command
 from shared import market_keys as mk
 from shared.ledger.views import text

@@ -22,8 +22,9 @@ bridge and the registries really apply.
   bridge counts it over the year, the benchmark per phase).
 - A phase's cap overrides replace only the cap fields they name.
 - ``absent``, ``autarky`` and ``suspended`` carry nothing. A link the phase suspends intraday (it was
-  active in the phase before) still carries trades until the suspension: the benchmark treats it as
-  suspended for the whole phase, so the realised gain may exceed it, and the notes say so.
+  active in the phase before) still carries trades until the suspension: the planned benchmark treats it
+  as suspended for the whole phase; the realised one (``carbonlink.drill.metrics_prices``) takes what
+  crossed before the suspension as given, like the positions the phase starts from.
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ from carbonlink.drill.equilibrium import Arc, Entity, Market, solve
 from carbonlink.drill.scenario import Caps, Linkage, LinkState, Phase, Scenario
 from carbonlink.drill.schedule import SUSPEND_AT
 
-__all__ = ["PhaseProblem", "linkage_terms_in", "phase_problem", "phase_problems", "scenario_markets"]
+__all__ = ["PhaseProblem", "linkage_terms_in", "phase_problem", "phase_problems", "scenario_markets",
+           "suspended_intraday"]
 
 
 @dataclass(frozen=True)
@@ -85,11 +87,30 @@ def phase_problems(scenario: Scenario) -> list[PhaseProblem]:
 def _suspended_intraday(scenario: Scenario, previous: Phase | None, phase: Phase) -> tuple[str, ...]:
     if previous is None:
         return ()
-    return tuple(f"{linkage.id}: active until its suspension at {SUSPEND_AT:.0%} of the phase's first day, "
-                 "suspended for the whole phase in the benchmark (the realised gain may exceed it)"
+    return tuple(f"{linkage.id}: active until its suspension at {SUSPEND_AT:.0%} of the phase's first day; "
+                 "what crossed until then is taken as given in the benchmark"
                  for linkage in scenario.linkages
                  if scenario.link_state(phase, linkage).state == "suspended"
                  and scenario.link_state(previous, linkage).state in ("restricted", "full"))
+
+
+def suspended_intraday(scenario: Scenario, phase_name: str) -> dict[tuple[str, str], tuple[str, Fraction]]:
+    """The directions of the links the phase suspends on its first day (active in the phase before):
+    (origin, destination) → (arc id, the rate units counted at until the suspension)."""
+    ordered = sorted(scenario.phases, key=lambda p: p.start_day)
+    index = next(i for i, p in enumerate(ordered) if p.name == phase_name)
+    if index == 0:
+        return {}
+    phase, previous = ordered[index], ordered[index - 1]
+    found = {}
+    for linkage in scenario.linkages:
+        before = scenario.link_state(previous, linkage)
+        if scenario.link_state(phase, linkage).state != "suspended" or before.state not in ("restricted", "full"):
+            continue
+        for origin, destination, exchange_rate in linkage.directions():
+            found[(origin, destination)] = (f"{linkage.id}:{origin}>{destination}",
+                                            _rate(linkage, before, origin, destination, exchange_rate))
+    return found
 
 
 def phase_problem(scenario: Scenario, phase: Phase, markets: tuple[Market, ...], *,

@@ -23,58 +23,34 @@ import contextlib
 import random
 import secrets
 import time
-from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import httpx
-import redis
 import redis.asyncio as aioredis
 
-from carbonlink.audit.ledger import audit_ledger
 from carbonlink.drill import manipulators
-from carbonlink.drill.agents import KINDS, Agent, Floor, post_lane
+from carbonlink.drill.agents import Agent, Floor, post_lane
 from carbonlink.drill.apply import SetupError, apply_scenario, call_api
+from carbonlink.drill.drill_outcome import DrillAborted, DrillResult, finish
 from carbonlink.drill.exchange_state import ExchangeState, TrackedOrder
 from carbonlink.drill.journal import DayRecord, DrillJournal
-from carbonlink.drill.metrics import compute_metrics
+from carbonlink.drill.order_terms import BUY, OrderIntent, Quote, Venue
 from carbonlink.drill.phase_events import PhaseEvents
 from carbonlink.drill.phase_problems import phase_problems
 from carbonlink.drill.progress import Progress
-from carbonlink.drill.report import write_report
 from carbonlink.drill.quota_room import QuotaRoom, phase_rules
 from carbonlink.drill.scenario import Phase, Scenario, load_scenario
-from carbonlink.drill.schedule import DayWindow, Step, business_ms, day_steps, link_changes, timetable
-from carbonlink.drill.setup_plan import ApiCall, bridge_periods, minor_price, roster, unit_asset
-from carbonlink.drill.traders import BUY, OrderIntent, Quote, Venue
+from carbonlink.drill.schedule import DayWindow, business_ms, day_steps, link_changes, timetable
+from carbonlink.drill.setup_plan import ApiCall, bridge_periods, minor_price, roster
+from carbonlink.drill.trading_step import entity_flow, make_venue, opening_reference, plan_orders, start_agents
 from services.bridge.rules import calendar_year
 from services.order_entry.principals import PrincipalStore, Role
-from shared.money import from_minor, minor_digits
+from shared.money import from_minor
 from shared.settings import Settings
 
 __all__ = ["DrillAborted", "DrillResult", "run_drill"]
-
-
-@dataclass(frozen=True)
-class DrillResult:
-    out_dir: Path
-    report: Path
-    summary: dict[str, Any]
-    audit_ok: bool | None
-    interrupted: bool
-
-
-class DrillAborted(SetupError):
-    """An operator call failed mid-run: trading stopped, the books were audited and the report (naming
-    the error) written; ``result`` is that run's result."""
-
-    def __init__(self, cause: SetupError, result: DrillResult) -> None:
-        super().__init__(cause.call, cause.status, cause.body)
-        self.result = result
-
-    def __str__(self) -> str:
-        return f"{super().__str__()} (the drill stopped; report with the error: {self.result.report})"
 
 
 def run_drill(settings: Settings, scenario_path: str | Path, *, speed: int | None = None, out_dir: str | Path,
@@ -131,7 +107,7 @@ class _Drill:
                 await self.state.mark_trades_seen()
                 earlier_alerts = await manipulators.alert_ids(operator)
                 self.journal.quota_at_start = await self.state.link_counters(self.periods)
-                self._start_agents(keys)
+                self.agents = start_agents(self.scenario, self.members, keys)
                 self.cheats = await manipulators.prepare(operator, self.scenario, http,
                                                          tag=f"m{secrets.token_hex(3)}-")
                 events = PhaseEvents(self, operator)
@@ -169,21 +145,7 @@ class _Drill:
     # --- traders -------------------------------------------------------------------------------------------
 
     def venue(self, instrument_id: str, *, local_currency: str | None = None, credit: Fraction = Fraction(1)) -> Venue:
-        i = self.scenario.instrument(instrument_id)
-        to_local = Fraction(1)
-        if local_currency is not None:
-            to_local = (self.scenario.fx[i.currency] / self.scenario.fx[local_currency]
-                        * Fraction(10) ** (minor_digits(local_currency) - minor_digits(i.currency)))
-        return Venue(i.id, i.currency, i.tick, i.lot, i.min_qty, i.max_qty, i.fees.taker_bps, to_local, credit)
-
-    def _start_agents(self, keys: dict[str, str]) -> None:
-        for member in self.members:
-            home = self.venue(member.instrument)
-            logic = KINDS[member.kind](self.scenario, member, home)
-            self.agents.append(Agent(member=member, logic=logic, home=home,
-                                     home_asset=unit_asset(self.scenario, member.instrument),
-                                     rng=random.Random(f"{self.scenario.seed}:{member.id}"),
-                                     api_key=keys[member.principal]))
+        return make_venue(self.scenario, instrument_id, local_currency=local_currency, credit=credit)
 
     async def observe(self, *, phase_start: bool = False) -> None:
         """Every trader's balances and every market's book, as the exchange shows them after a step."""
@@ -191,25 +153,11 @@ class _Drill:
         holdings = await self.state.balances([agent.member.account for agent in self.agents])
         for agent in self.agents:
             agent.observe(holdings[agent.member.account], phase_start=phase_start)
-        flow = self._entity_flow()
+        self.entity_orders, flow = entity_flow(self.entity_orders, self.state.open_orders)
         for instrument, book in (await self.state.books()).items():
             quote = self.floor.quotes.get(instrument, Quote(None, None))
             self.floor.quotes[instrument] = Quote(book.last, quote.reference, quote.band, book.bid, book.ask,
                                                   *flow.get(instrument, (None, None)))
-
-    def _entity_flow(self) -> dict[str, tuple[int | None, int | None]]:
-        """Per instrument, the best bid and ask among the compliance entities' orders still resting."""
-        assert self.state is not None
-        self.entity_orders = {i: o for i, o in self.entity_orders.items() if i in self.state.open_orders}
-        best: dict[str, tuple[int | None, int | None]] = {}
-        for intent in self.entity_orders.values():
-            bid, ask = best.get(intent.instrument, (None, None))
-            if intent.side == BUY:
-                bid = intent.price if bid is None else max(bid, intent.price)
-            else:
-                ask = intent.price if ask is None else min(ask, intent.price)
-            best[intent.instrument] = (bid, ask)
-        return best
 
     # --- timeline ------------------------------------------------------------------------------------------
 
@@ -247,7 +195,7 @@ class _Drill:
             self.floor.flatten = step.flatten
             await self.settle()
             await self.observe()
-            await self._trade(http, step, expire_at=step.at + self.scenario.clock.order_life_steps * step_ms)
+            await self._trade(http, expire_at=step.at + self.scenario.clock.order_life_steps * step_ms)
             await manipulators.act(self.cheats, window, step, last=step is steps[-1])
             await self.settle()
             if self.speed:
@@ -264,32 +212,14 @@ class _Drill:
             if trade.refused is None:
                 self.closes[trade.instrument] = trade.price
 
-    async def _trade(self, http: httpx.AsyncClient, step: Step, *, expire_at: int) -> None:
-        """Every trader decides, in an order drawn from the seed; each market's orders go in in that order.
-
-        A cross-border buy is cut to what its link can still carry (see :mod:`carbonlink.drill.quota_room`)."""
+    async def _trade(self, http: httpx.AsyncClient, *, expire_at: int) -> None:
+        """The traders' orders of the step (:func:`carbonlink.drill.trading_step.plan_orders`) go in, each market's
+        one after another, the markets side by side."""
         assert self.state is not None and self.link_phase is not None
         homes = {i.id: i.registry for i in self.scenario.instruments}
         room = QuotaRoom(phase_rules(self.scenario, self.link_phase),
                          await self.state.quota_counters(calendar_year(self.now)), self.obligations)
-        lanes: dict[str, list] = {}
-        for agent in self.order_rng.sample(self.agents, len(self.agents)):
-            def room_for(venue: Venue, agent: Agent = agent) -> int:
-                return room.largest(agent.member.account, homes[venue.instrument], agent.member.registry,
-                                    quantity=venue.max_qty, lot=venue.lot)
-
-            for intent in agent.decide(self.floor, room_for):
-                origin = homes[intent.instrument]
-                if intent.side == BUY and origin != agent.member.registry:
-                    venue = agent.venues[intent.instrument]
-                    quantity = room.largest(agent.member.account, origin, agent.member.registry,
-                                            quantity=intent.quantity, lot=venue.lot)
-                    if quantity < venue.min_qty:
-                        self.floor.refusals["DRILL_LINK_QUOTA_FULL"] += 1
-                        continue
-                    intent = replace(intent, quantity=quantity)
-                    room.hold(agent.member.account, origin, agent.member.registry, quantity)
-                lanes.setdefault(intent.instrument, []).append((agent, intent))
+        lanes = plan_orders(self.agents, self.floor, self.order_rng, room, homes)
         results = await asyncio.gather(*(post_lane(http, lanes[i], self.floor, expire_at=expire_at)
                                          for i in sorted(lanes)))
         registries = {m.account: m.registry for m in self.members}
@@ -329,15 +259,10 @@ class _Drill:
             self.floor.open_instruments.add(instrument_id)
 
     def _open_reference(self, instrument_id: str) -> str:
-        instrument = self.scenario.instrument(instrument_id)
-        reference = max(instrument.tick, self.closes[instrument_id] // instrument.tick * instrument.tick)
-        band = None
-        if instrument.band is not None:
-            band = (-(-reference * (1 - instrument.band).numerator // (1 - instrument.band).denominator),
-                    reference * (1 + instrument.band).numerator // (1 + instrument.band).denominator)
+        reference, band = opening_reference(self.scenario, instrument_id, self.closes[instrument_id])
         last = self.floor.quotes.get(instrument_id, Quote(None, None)).last
         self.floor.quotes[instrument_id] = Quote(last, reference, band)
-        return from_minor(reference, instrument.currency)
+        return from_minor(reference, self.scenario.instrument(instrument_id).currency)
 
     async def _mass_cancel(self, operator: httpx.AsyncClient) -> None:
         for instrument in self.scenario.instruments:
@@ -351,17 +276,4 @@ class _Drill:
         self.journal.wall_seconds = time.monotonic() - self.started
         self.journal.refusals.update(self.floor.refusals)
         self.journal.orders = self.floor.orders
-        self.journal.audit = await asyncio.to_thread(self._audit)
-        metrics = compute_metrics(self.scenario, self.members, self.journal)
-        summary = write_report(self.out, self.scenario, self.journal, metrics)
-        manipulators.report_alerts(self.out, summary, self.alerts)
-        return DrillResult(self.out, self.out / "report.html", summary, summary["audit_ok"], self.journal.interrupted)
-
-    def _audit(self) -> dict[str, Any]:
-        client = redis.Redis(host=self.settings.redis_host, port=self.settings.redis_port, socket_timeout=30)
-        try:
-            return audit_ledger(client).to_dict()
-        except redis.RedisError as err:
-            return {"ok": False, "error": str(err)}
-        finally:
-            client.close()
+        return await finish(self.settings, self.out, self.scenario, self.members, self.journal, self.alerts)

@@ -17,6 +17,7 @@ from services.bridge import prometheus_metrics as metrics
 from services.bridge.decisions import Bridge
 from services.bridge.redis_usage import RedisUsageReader
 from shared import topic_incarnation, wakeup
+from shared.consumer_watchdog import WatchedConsumer
 from shared.fetch_pacer import FetchPacer
 from shared.kafka import TRANSIENT_ERRORS, Delivery, consume, dead_letter, make_consumer
 from shared.ledger import AsyncLedger
@@ -38,8 +39,9 @@ async def main(
     """Run until ``ctx.stop`` is set; ``clock`` tells the timer when parked requests are due (default: the
     exchange's business clock, ``shared.business_clock``)."""
     bridge = Bridge(ctx.redis, ctx.producer, ledger=AsyncLedger(ctx.redis), usage=RedisUsageReader(ctx.redis))
-    consumer = make_consumer(ctx.settings, BRIDGE_REQUESTS.name, BRIDGE_COMMANDS.name, group_id=group_id,
-                             client_id=ctx.instance)
+    consumer = WatchedConsumer(lambda: make_consumer(ctx.settings, group_id=group_id, client_id=ctx.instance),
+                               ctx.redis, ctx)
+    consumer.subscribe([BRIDGE_REQUESTS.name, BRIDGE_COMMANDS.name])
 
     async def handle(deliveries: list[Delivery]) -> None:
         for delivery in deliveries:
@@ -56,15 +58,17 @@ async def main(
                 await dead_letter(ctx.producer, delivery.record, f"not a valid delivery: {err}")
         await ctx.producer.flush()
 
-    await consumer.start()
+    if not await consumer.start(ctx.stop):
+        return
     timer = asyncio.create_task(_timer(bridge, ctx, clock))
     lag = asyncio.create_task(watch_lag(consumer, ctx.stop))
     pacer = FetchPacer.of(consumer, ctx.settings)
     pokes = asyncio.create_task(wakeup.listen(ctx.redis, (BRIDGE_REQUESTS.name, BRIDGE_COMMANDS.name), pacer.wake,
                                               pacer.listening, ctx.stop))
     try:
-        await consume(consumer, ctx.producer, handle, ctx.stop, ready=ctx.mark_ready, pacer=pacer,
-                      recreated=topic_incarnation.Watch(ctx.redis, consumer))
+        recreated = topic_incarnation.Watch(ctx.redis, consumer)
+        await consumer.supervise(
+            lambda: consume(consumer, ctx.producer, handle, ctx.stop, pacer=pacer, recreated=recreated), ctx.stop)
     finally:
         ctx.stop.set()
         await asyncio.gather(timer, lag, pokes)

@@ -38,7 +38,7 @@ class Written:
     deliveries: Sequence[asyncio.Future]
     ops: book_mirror.Ops
     kept: Mapping[int, event_outbox.Events] = field(default_factory=dict)
-    snapshot: tuple[str, bytes] | None = None  # (key, state) of the partition as of `next_offset`, if one is due
+    snapshot: Mapping[str, bytes] | None = None  # the partition's snapshot keys as of `next_offset`, if one is due
 
 
 class Outbox:
@@ -116,7 +116,7 @@ class Outbox:
 
             await redis_scripts.execute(self._redis, build, book_mirror.SCRIPT)
         snapshots = {key: state for written in group if written.snapshot is not None
-                     for key, state in (written.snapshot,)}
+                     for key, state in written.snapshot.items()}
         if snapshots:  # after the mirror: a snapshot never covers a command whose effects are not yet durable
             await self._redis.mset(snapshots)
         offsets = {written.tp: written.next_offset for written in group}

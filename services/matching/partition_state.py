@@ -5,7 +5,10 @@ the service restores it and replays from that offset, rebuilding books identical
 The offset belongs to one incarnation of the topic (see `shared.topic_incarnation`): after the embedded broker
 lost its topics, the books carry on and the commands are read from the new topic's beginning. With the books
 goes each instrument's last `orders.events` event id (its head), which the next event names as the one it
-follows: a replay from the snapshot therefore sends the very same envelopes.
+follows: a replay from the snapshot therefore sends the very same envelopes. With them goes the last entry of
+order entry's outbox applied: after a broker restart the commands after it come from that outbox
+(``services.matching.command_replay``). Written with every snapshot, the
+offset it covers tells order entry's relay which commands it may forget (`shared.order_outbox.covered_key`).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import redis.asyncio as aioredis
 
 from services.matching.core import MatchingEngine
 from shared import market_keys as keys
+from shared import order_outbox
 
 
 @dataclass
@@ -28,13 +32,25 @@ class PartitionState:
     engines: dict[str, MatchingEngine] = field(default_factory=dict)
     heads: dict[str, str] = field(default_factory=dict)  # instrument → its last event id on orders.events
     mirrored: dict[str, int] = field(default_factory=dict)
+    outbox_id: str = ""  # the last order entry outbox entry applied (``shared.order_outbox.HEADER``)
     commands_since_snapshot: int = 0
     snapshot_at: float = 0.0
+    replay_outbox: bool = False  # restored in a new life of the topic: apply the outbox after `outbox_id` first
+
+    def applied_entry(self, entry_id: str) -> None:
+        if entry_id:
+            order = order_outbox.stream_order(entry_id)
+            if order > self._outbox_order:
+                self.outbox_id, self._outbox_order = entry_id, order
+
+    def __post_init__(self) -> None:
+        self._outbox_order = order_outbox.stream_order(self.outbox_id)
 
     def to_json(self) -> bytes:
         return orjson.dumps({
             "next_offset": self.next_offset,
             "incarnation": self.incarnation,
+            "outbox_id": self.outbox_id,
             "engines": {instrument: engine.snapshot() for instrument, engine in self.engines.items()},
             "heads": self.heads,
         })
@@ -46,6 +62,7 @@ async def load(redis: aioredis.Redis, topic: str, partition: int) -> PartitionSt
         return None
     data = orjson.loads(raw)
     state = PartitionState(topic, partition, next_offset=data["next_offset"], incarnation=data.get("incarnation", ""),
+                           outbox_id=data.get("outbox_id", ""),
                            engines={i: MatchingEngine.restore(s) for i, s in data["engines"].items()},
                            heads=data.get("heads", {}))
     for instrument in state.engines:
@@ -59,12 +76,14 @@ def owner_key(topic: str, partition: int) -> str:
     return f"matching:owner:{topic}:{partition}"
 
 
-def capture(state: PartitionState) -> tuple[str, bytes]:
-    """The snapshot (key, bytes) of `state` as it is now, to be written once everything before it is durable."""
+def capture(state: PartitionState) -> dict[str, bytes]:
+    """The snapshot of `state` as it is now, to be written (one MSET) once everything before it is durable: the
+    books, and what they cover for order entry's relay (`shared.order_outbox.covered_key`)."""
     state.commands_since_snapshot = 0
-    return keys.matching_snapshot(state.topic, state.partition), state.to_json()
+    covered = order_outbox.covered_value(state.incarnation, state.next_offset)
+    return {keys.matching_snapshot(state.topic, state.partition): state.to_json(),
+            order_outbox.covered_key(state.topic, state.partition): covered.encode()}
 
 
 async def save(redis: aioredis.Redis, state: PartitionState) -> None:
-    key, value = capture(state)
-    await redis.set(key, value)
+    await redis.mset(capture(state))

@@ -13,7 +13,9 @@ process dies, or Redis or the broker goes away, while batches are still in the o
 rebuilt from their last snapshot and the commands after it are applied again: the same events come out with
 the same ids and sequence numbers, so what the broker already held is sent twice and dropped downstream, and
 the mirror (whose sequence number is written in the same Lua call as the books) skips what it already holds.
-The committed offset only shows progress; recovery starts from the snapshot's offset.
+The committed offset only shows progress; recovery starts from the snapshot's offset. If the broker forgot the
+topic as well, the commands after the snapshot come from order entry's outbox, which keeps them until a snapshot
+covers them (`services.matching.command_replay`), applied in outbox order before the new topic is read.
 """
 
 from __future__ import annotations
@@ -22,21 +24,23 @@ import asyncio
 import logging
 import time
 
-from aiokafka import ConsumerRebalanceListener, TopicPartition
+from aiokafka import ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 
-from services.matching import book_mirror, partition_state
+from services.matching import book_mirror, command_replay, partition_state
 from services.matching import prometheus_metrics as metrics
 from services.matching.core import MatchingEngine, SetReferencePrice
+from services.matching.command_replay import OutboxCommand
 from services.matching.event_publisher import send_events
 from services.matching.outbox import Outbox, Written
 from services.matching.partition_state import PartitionState
 from services.matching.translate import command_of, rules_of
 from shared import market_keys as keys
-from shared import topic_incarnation, wakeup
+from shared import order_outbox, topic_incarnation, wakeup
+from shared.consumer_watchdog import WatchedConsumer
 from shared.envelope import Envelope
 from shared.fetch_pacer import FetchPacer
-from shared.kafka import TRANSIENT_ERRORS, dead_letter, make_consumer, parse
+from shared.kafka import TRANSIENT_ERRORS, Delivery, dead_letter, make_consumer, parse
 from shared.messages import order_commands as wire
 from shared.messages.vocabulary import Message
 from shared.prometheus_metrics import watch_lag
@@ -45,6 +49,11 @@ from shared.topics import ORDERS_COMMANDS
 
 log = logging.getLogger(__name__)
 
+#: Commands order entry's outbox keeps until a snapshot covers them (``shared.order_outbox``), and clock steps.
+#: The others (an instrument's configuration, phase changes, band overrides) are published straight to the topic:
+#: a batch that applied one is snapshot with the batch, so that it does not depend on the broker's memory should
+#: the broker and matching both restart.
+ROUTINE_COMMANDS = (wire.SubmitOrder, wire.CancelOrder, wire.AmendOrder, wire.MassCancel, wire.AdvanceClock)
 ENGINE_COMMANDS = (wire.SubmitOrder, wire.CancelOrder, wire.AmendOrder, wire.MassCancel, wire.ChangePhase,
                    wire.AdvanceClock, wire.SetBandOverride, wire.ClearBandOverride)
 
@@ -52,7 +61,9 @@ ENGINE_COMMANDS = (wire.SubmitOrder, wire.CancelOrder, wire.AmendOrder, wire.Mas
 class MatchingService(ConsumerRebalanceListener):
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
-        self.consumer = make_consumer(ctx.settings, group_id="matching", client_id=ctx.instance)
+        self.consumer = WatchedConsumer(
+            lambda: make_consumer(ctx.settings, group_id="matching", client_id=ctx.instance), ctx.redis, ctx,
+            abandon=self._abandon)
         self.partitions: dict[TopicPartition, PartitionState] = {}
         self.pacer = FetchPacer.of(self.consumer, ctx.settings)
         self.outbox = Outbox(ctx.redis, self.consumer)
@@ -68,7 +79,6 @@ class MatchingService(ConsumerRebalanceListener):
                 except TRANSIENT_ERRORS as err:
                     log.error("cannot load the books of %s yet: %s", tp, err)
                     await asyncio.sleep(1.0)
-        self.ctx.mark_ready()  # called on every join, also with no partition to own
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
         states = [state for tp in revoked if (state := self.partitions.pop(tp, None)) is not None]
@@ -87,8 +97,10 @@ class MatchingService(ConsumerRebalanceListener):
         if state is None:
             state = PartitionState(tp.topic, tp.partition)
         elif state.incarnation != incarnation:
-            log.warning("%s was recreated since the snapshot (broker restart): books kept, commands read from 0", tp)
+            log.warning("%s was recreated since the snapshot (broker restart): books kept, order entry's outbox "
+                        "applied after entry %r, then commands read from 0", tp, state.outbox_id)
             state.next_offset = 0
+            state.replay_outbox = True
         state.incarnation = incarnation
         self.consumer.seek(tp, state.next_offset)
         state.snapshot_at = time.monotonic()
@@ -98,30 +110,24 @@ class MatchingService(ConsumerRebalanceListener):
 
     # --- the loop ------------------------------------------------------------------------------------------------
 
+    async def _abandon(self, partitions: list[TopicPartition]) -> None:
+        """A stuck consumer is being replaced (`shared.consumer_watchdog`) with its fetch loop cancelled, maybe in
+        the middle of a batch: the books in memory may be ahead of what was sent, so nothing is snapshot from
+        them. What the outbox holds is written; the next join rebuilds the partitions from their snapshots."""
+        log.warning("dropping the books of %s: rebuilt from their snapshots on the next assignment", partitions)
+        self.partitions.clear()
+        await self.outbox.reset()
+
     async def run(self) -> None:
         self.consumer.subscribe([ORDERS_COMMANDS.name], listener=self)
-        await self.consumer.start()
+        if not await self.consumer.start(self.ctx.stop):
+            return
         self.outbox.start()
         lag = asyncio.create_task(watch_lag(self.consumer, self.ctx.stop))
         pokes = asyncio.create_task(wakeup.listen(self.ctx.redis, (ORDERS_COMMANDS.name,), self.pacer.wake,
                                                   self.pacer.listening, self.ctx.stop))
         try:
-            while not self.ctx.stop.is_set():
-                try:
-                    batches = await self.consumer.getmany(timeout_ms=100, max_records=5000)
-                except KafkaError as err:
-                    log.error("fetch failed, retrying: %s", err)
-                    await asyncio.sleep(0.5)
-                    continue
-                self.pacer.fetched(bool(batches))
-                try:
-                    for tp, records in batches.items():
-                        state = self.partitions.get(tp)
-                        if state is not None:
-                            await self._apply(tp, state, records)
-                    await self._snapshot_due()
-                except TRANSIENT_ERRORS as err:
-                    await self._recover(err)
+            await self.consumer.supervise(self._fetch_loop, self.ctx.stop)
         finally:
             lag.cancel()
             pokes.cancel()
@@ -130,6 +136,27 @@ class MatchingService(ConsumerRebalanceListener):
             finally:
                 await self.outbox.stop()
                 await self.consumer.stop()
+
+    async def _fetch_loop(self) -> None:
+        while not self.ctx.stop.is_set():
+            try:
+                batches = await self.consumer.getmany(timeout_ms=100, max_records=5000)
+            except KafkaError as err:
+                log.error("fetch failed, retrying: %s", err)
+                await asyncio.sleep(0.5)
+                continue
+            self.pacer.fetched(bool(batches))
+            try:
+                for tp, state in list(self.partitions.items()):
+                    if state.replay_outbox:
+                        await self._replay_outbox(tp, state)
+                for tp, records in batches.items():
+                    state = self.partitions.get(tp)
+                    if state is not None:
+                        await self._apply(tp, state, records)
+                await self._snapshot_due()
+            except TRANSIENT_ERRORS as err:
+                await self._recover(err)
 
     async def _recover(self, err: BaseException) -> None:
         """Rebuild every owned partition from its snapshot: the outbox may have dropped any of their batches.
@@ -146,17 +173,33 @@ class MatchingService(ConsumerRebalanceListener):
                 log.error("still unavailable: %s", again)
 
     async def _apply(self, tp: TopicPartition, state: PartitionState, records) -> None:
-        touched: dict[str, list] = {}
         if records and records[0].offset < state.next_offset:
             # Only a recreated topic (a restarted embedded broker) delivers offsets below the snapshot's: its
             # commands are new, so the books stay as they are and the offsets start again.
             log.warning("%s restarts at offset %s below the expected %s: topic recreated, continuing from there",
                         tp, records[0].offset, state.next_offset)
             state.next_offset = records[0].offset
-        for record in records:
-            if record.offset < state.next_offset:
-                continue
-            parsed = parse(record)
+            state.incarnation = await topic_incarnation.current(self.ctx.redis, tp.topic)
+        fresh = [record for record in records if record.offset >= state.next_offset]
+        items = [(record, parse(record)) for record in fresh]
+        await self._apply_items(tp, state, items, records)
+
+    async def _replay_outbox(self, tp: TopicPartition, state: PartitionState) -> None:
+        """Apply order entry's outbox after the snapshot's last entry (see `command_replay`)."""
+        count, since = 0, state.outbox_id
+        async for page in command_replay.after(self.ctx.redis, since, set(state.engines)):
+            await self._apply_items(tp, state, [(None, command) for command in page], [])
+            count += len(page)
+        state.replay_outbox = False
+        log.warning("%s: applied %d command(s) again from order entry's outbox after entry %r", tp, count, since)
+
+    async def _apply_items(self, tp: TopicPartition, state: PartitionState,
+                           items: list[tuple[ConsumerRecord | None, Delivery | OutboxCommand | str]],
+                           records: list[ConsumerRecord]) -> None:
+        """Apply commands, each read from the topic (with its record) or from order entry's outbox (without)."""
+        touched: dict[str, list] = {}
+        operators = False  # an operator's command was applied: snapshot with this batch (see ROUTINE_COMMANDS)
+        for record, parsed in items:
             if isinstance(parsed, str):
                 reason = parsed
             else:
@@ -165,11 +208,19 @@ class MatchingService(ConsumerRebalanceListener):
                 except TRANSIENT_ERRORS:
                     raise
                 except Exception as err:  # a bug or an input nobody foresaw must not stop every instrument
-                    log.exception("command at %s@%s failed", tp, record.offset)
+                    log.exception("command %s on %s failed", parsed.envelope.event_id, tp)
                     reason = f"matching failed on this command: {type(err).__name__}: {err}"
-            if reason:
+            if reason and record is not None:
                 await dead_letter(self.ctx.producer, record, reason)
-            state.next_offset = record.offset + 1
+            elif reason:
+                log.error("command %s from order entry's outbox not applied: %s", parsed.envelope.event_id, reason)
+            elif not isinstance(parsed.message, ROUTINE_COMMANDS):
+                operators = True
+            if record is not None:
+                state.next_offset = record.offset + 1
+                state.applied_entry(order_outbox.entry_id_of(record.headers))
+            else:
+                state.applied_entry(parsed.entry_id)
             state.commands_since_snapshot += 1
         ops: book_mirror.Ops = []
         deliveries = []
@@ -181,7 +232,7 @@ class MatchingService(ConsumerRebalanceListener):
                     ops, instrument, events, after_seq=state.mirrored.get(instrument, 0))
         metrics.batch_matched(records, touched)
         snapshot = None
-        if state.commands_since_snapshot >= self.ctx.settings.matching_snapshot_every:
+        if operators or state.commands_since_snapshot >= self.ctx.settings.matching_snapshot_every:
             snapshot = partition_state.capture(state)
             state.snapshot_at = time.monotonic()
         await self.outbox.put(Written(tp, state.next_offset, deliveries, ops, kept, snapshot))

@@ -1,7 +1,9 @@
-"""Which outbox commands matching has applied, decided from its events and from the order's state: pure, no I/O.
+"""Which outbox commands matching has applied, decided from its events and from the order's state, and which of
+those a durable snapshot of matching covers: pure, no I/O.
 
-The relay (``outbox_relay``) records every command it publishes here and deletes from the outbox what this
-module says is acknowledged:
+The relay (``outbox_relay``) records every command it publishes here (with the partition, offset and topic
+incarnation of its last publish) and deletes from the outbox what this module says is acknowledged and covered.
+Acknowledged:
 
 - a new order by its ``OrderAccepted`` or ``OrderRejected``;
 - an amend by its ``OrderAmended``, a cancel by its ``OrderCancelled``, either by a ``CommandRejected``
@@ -10,6 +12,11 @@ module says is acknowledged:
 - every command of an order once the order has ended (rejected, cancelled, expired, filled);
 - when no event was seen (the event reader was away), by the order's state that matching mirrors into Redis:
   a submit once the order left PENDING_NEW, anything once the order has ended.
+
+Covered (`prune`): matching's last durable snapshot of the entry's partition is of the same topic incarnation
+and its next offset is past the entry's offset (``shared.order_outbox.covered_key``). Until then an applied entry
+is held: should the broker forget the topic and matching restart from an older snapshot, the relay publishes
+every held entry again (`held`, in outbox order) and matching applies it again.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared import market_keys as mk
-from shared.order_outbox import AMEND, CANCEL, SUBMIT
+from shared.order_outbox import AMEND, CANCEL, SUBMIT, stream_order
 
 ENDED = frozenset({mk.FILLED, mk.CANCELLED, mk.EXPIRED, mk.REJECTED})
 _ENDING_EVENTS = frozenset({"OrderRejected", "OrderCancelled", "OrderExpired"})
@@ -35,14 +42,24 @@ class Pending:
     kind: str
     order_id: str
     sent_at: float | None = None
+    partition: int | None = None  # where it was last published: partition, offset, topic incarnation
+    offset: int = -1
+    incarnation: str = ""
+
+    def covered_by(self, covered: Mapping[int, tuple[str, int]]) -> bool:
+        """Whether a snapshot covering `covered` (partition → (incarnation, next offset)) includes this entry."""
+        snapshot = covered.get(self.partition) if self.partition is not None else None
+        return snapshot is not None and snapshot[0] == self.incarnation and self.offset < snapshot[1]
 
 
 class PendingCommands:
-    """The outbox entries not yet acknowledged, in outbox order, and those acknowledged since the last `take_done`."""
+    """The outbox entries not yet acknowledged, in outbox order; those acknowledged but not yet covered by a
+    snapshot of matching; and those pruned since the last `take_done`."""
 
     def __init__(self) -> None:
         self._entries: dict[str, Pending] = {}
         self._by_order: dict[str, list[Pending]] = {}
+        self._applied: dict[str, Pending] = {}
         self._done: list[str] = []
 
     def __len__(self) -> int:
@@ -52,23 +69,38 @@ class PendingCommands:
         return entry_id in self._entries
 
     def add(self, pending: Pending) -> None:
-        if pending.entry_id in self._entries:
+        if pending.entry_id in self._entries or pending.entry_id in self._applied:
             return
         self._entries[pending.entry_id] = pending
         if pending.order_id:
             self._by_order.setdefault(pending.order_id, []).append(pending)
 
-    def all(self) -> list[Pending]:
-        return list(self._entries.values())
+    def held(self) -> list[Pending]:
+        """Every entry still in the outbox, acknowledged or not, in outbox order."""
+        return sorted((*self._entries.values(), *self._applied.values()), key=lambda p: stream_order(p.entry_id))
+
+    def applied_partitions(self) -> set[int]:
+        """The partitions of the entries acknowledged but not yet covered."""
+        return {p.partition for p in self._applied.values() if p.partition is not None}
+
+    def prune(self, covered: Mapping[int, tuple[str, int]]) -> int:
+        """Drop the acknowledged entries that `covered` (partition → (incarnation, next offset) of matching's last
+        durable snapshot) includes; they go out with the next `take_done`. How many."""
+        pruned = [entry_id for entry_id, pending in self._applied.items() if pending.covered_by(covered)]
+        for entry_id in pruned:
+            del self._applied[entry_id]
+        self._done.extend(pruned)
+        return len(pruned)
 
     def overdue(self, *, now: float, after: float) -> list[Pending]:
         """Entries published more than `after` seconds before `now`, oldest first."""
         return [p for p in self._entries.values() if p.sent_at is not None and now - p.sent_at >= after]
 
     def acknowledge(self, pending: Pending) -> None:
+        """Matching applied it: held until a snapshot covers it (`prune`)."""
         if self._entries.pop(pending.entry_id, None) is None:
             return
-        self._done.append(pending.entry_id)
+        self._applied[pending.entry_id] = pending
         if pending.order_id:
             of_order = self._by_order[pending.order_id]
             of_order.remove(pending)
@@ -76,7 +108,7 @@ class PendingCommands:
                 del self._by_order[pending.order_id]
 
     def take_done(self) -> list[str]:
-        """Entry ids acknowledged since the last call (to delete from the outbox)."""
+        """Entry ids pruned since the last call (to delete from the outbox)."""
         done, self._done = self._done, []
         return done
 

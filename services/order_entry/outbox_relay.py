@@ -6,15 +6,18 @@ One background task of order entry (started and stopped by the app's lifespan):
 - reads new outbox entries in stream order and publishes them in batches, keyed by instrument (so one
   instrument's commands stay in order on one partition); the read position advances only once the broker has
   acknowledged the whole batch, so a failed batch is published again;
-- deletes from the outbox what the event reader reported acknowledged;
-- once a second: when ``orders.commands`` was recreated (``shared.topic_incarnation``: the embedded broker
-  restarted) every unacknowledged command is published again, in order; and a new order or a cancel published
-  more than ``resend_after_s`` ago with no outcome is checked against the order's state in Redis and published
-  again if matching has not applied it. Amends are published again only after a lost topic: an amend applied
-  twice after fills could reopen quantity, so an amend's outcome is otherwise waited for.
+- deletes from the outbox, in batches, the commands matching acknowledged (the event reader reports them) and
+  a durable snapshot of matching covers (``shared.order_outbox.covered_key``, read once a second);
+- when ``orders.commands`` was recreated (``shared.topic_incarnation``: the embedded broker restarted; checked
+  with every read, before anything new is published) every command still in the outbox is published again, in
+  order, acknowledged or not: matching may restart from a snapshot taken before it applied them;
+- once a second: a new order or a cancel published more than ``resend_after_s`` ago with no outcome is checked
+  against the order's state in Redis and published again if matching has not applied it. Amends are published
+  again only after a lost topic: an amend applied twice after fills could reopen quantity, so an amend's outcome
+  is otherwise waited for.
 
-Matching drops a new order whose id it has seen, so publishing again is safe. Mass cancels are not kept once
-the broker acknowledged them.
+Matching drops a new order whose id it has seen, and an amend or cancel whose event id it has seen, so publishing
+again is safe. A mass cancel counts as acknowledged once the broker has it, and is held until covered like the rest.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from services.order_entry.outbox_acks import Pending, PendingCommands
 from shared import market_keys as mk
 from shared import order_outbox, topic_incarnation
 from shared.kafka import TRANSIENT_ERRORS
+from shared.redis_text import text
 from shared.runtime import ServiceContext
 from shared.topics import ORDERS_COMMANDS
 
@@ -71,13 +75,15 @@ class OutboxRelay:
                 backoff = min(backoff * 2, 5.0)
 
     async def _step(self) -> None:
-        # The deletes of what was acknowledged and the next read share one round trip.
+        # The deletes of what was pruned, the topic's incarnation and the next read share one round trip.
         done = self.pending.take_done()
         pipe = self._ctx.redis.pipeline(transaction=False)
         for start in range(0, len(done), 1000):
             pipe.xdel(order_outbox.STREAM, *done[start:start + 1000])
+        pipe.get(topic_incarnation.incarnation_key(ORDERS_COMMANDS.name))
         pipe.xread({order_outbox.STREAM: self._cursor}, count=BATCH, block=self._block_ms)
-        replies = (await pipe.execute())[-1]
+        *_, token, replies = await pipe.execute()
+        await self._follow(text(token))
         if replies:
             batch = []
             for entry_id, fields in replies[0][1]:
@@ -91,23 +97,39 @@ class OutboxRelay:
             self._swept_at = now
             await self._sweep(now)
 
-    async def _publish(self, batch: list[Pending]) -> None:
+    async def _follow(self, incarnation: str) -> None:
+        """Publish everything held again if the topic was recreated since the last look (before anything new)."""
+        if self._incarnation is not None and incarnation != self._incarnation:
+            held = self.pending.held()
+            log.warning("%s was recreated: publishing the %d command(s) still in the outbox again (%d of them not "
+                        "acknowledged)", ORDERS_COMMANDS.name, len(held), len(self.pending))
+            await self._publish(held, incarnation=incarnation)
+        self._incarnation = incarnation  # only once they are all published again
+
+    async def _publish(self, batch: list[Pending], *, incarnation: str | None = None) -> None:
         producer = self._ctx.producer
-        sends = [await producer.send(ORDERS_COMMANDS.name, p.value, key=p.key) for p in batch]
-        await asyncio.gather(*sends)
+        sends = [await producer.send(ORDERS_COMMANDS.name, p.value, key=p.key,
+                                     headers=[(order_outbox.HEADER, p.entry_id.encode())]) for p in batch]
+        placed = await asyncio.gather(*sends)
         now = time.monotonic()
-        for pending in batch:
+        if incarnation is None:
+            incarnation = self._incarnation or ""
+        for pending, record in zip(batch, placed):
             pending.sent_at = now
+            pending.partition, pending.offset, pending.incarnation = record.partition, record.offset, incarnation
             if pending.kind == order_outbox.MASS_CANCEL:
                 self.pending.acknowledge(pending)
 
     async def _sweep(self, now: float) -> None:
-        incarnation = await topic_incarnation.current(self._ctx.redis, ORDERS_COMMANDS.name)
-        if self._incarnation is not None and incarnation != self._incarnation:
-            log.warning("%s was recreated: publishing %d unacknowledged command(s) again",
-                        ORDERS_COMMANDS.name, len(self.pending))
-            await self._publish(self.pending.all())
-        self._incarnation = incarnation
+        partitions = sorted(self.pending.applied_partitions())
+        pipe = self._ctx.redis.pipeline(transaction=False)
+        pipe.get(topic_incarnation.incarnation_key(ORDERS_COMMANDS.name))
+        for partition in partitions:
+            pipe.get(order_outbox.covered_key(ORDERS_COMMANDS.name, partition))
+        token, *covered = await pipe.execute()
+        await self._follow(text(token))
+        snapshots = {p: c for p, raw in zip(partitions, covered) if (c := order_outbox.parse_covered(text(raw)))}
+        self.pending.prune(snapshots)
         overdue = [p for p in self.pending.overdue(now=now, after=self._resend_after_s)
                    if p.kind != order_outbox.AMEND]
         if not overdue:

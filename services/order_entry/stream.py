@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import re
+import time
 import uuid
 from collections.abc import Callable
 
@@ -23,8 +24,9 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from services.order_entry.outbox_relay import OutboxRelay
 from services.order_entry.principals import Role
 from services.order_entry.stream_hub import PUBLIC_KINDS, Hub, Subscriber
-from shared import wakeup
+from shared import topic_incarnation, wakeup
 from shared.fetch_pacer import FetchPacer
+from shared.redis_text import text
 from shared.runtime import ServiceContext
 from shared.topics import MARKET_DATA, ORDERS_EVENTS, SETTLEMENT_EVENTS
 
@@ -99,9 +101,12 @@ async def run_event_reader(ctx: ServiceContext, hub: Hub, relay: OutboxRelay | N
 
     Each event is decoded once (orjson, no model): its type and payload go to the relay (``orders.events``: which
     commands matching has applied) and to the hub, which builds nothing when no subscriber wants the event. A
-    message that does not decode is skipped here; the topic's own consumers dead-letter it.
+    message that does not decode is skipped here; the topic's own consumers dead-letter it. A topic recreated by
+    a broker restart (its ``shared.topic_incarnation`` token changed, checked once a second) is read again from
+    its start: everything in it is new, and its end would skip what came before this reader noticed.
     """
     topics = (ORDERS_EVENTS.name, MARKET_DATA.name, SETTLEMENT_EVENTS.name)
+    recreated: set[str] = set()
     while not ctx.stop.is_set():
         pokes: asyncio.Task | None = None
         consumer = AIOKafkaConsumer(
@@ -109,12 +114,17 @@ async def run_event_reader(ctx: ServiceContext, hub: Hub, relay: OutboxRelay | N
             client_id=f"{ctx.instance}-stream-{uuid.uuid4().hex[:6]}", fetch_max_wait_ms=ctx.settings.fetch_max_wait_ms)
         try:
             await consumer.start()
+            tokens = await _incarnations(ctx, topics)
             partitions = [TopicPartition(t, p) for t in topics for p in (consumer.partitions_for_topic(t) or ())]
             consumer.assign(partitions)
-            await consumer.seek_to_end(*partitions)
+            for start, seek in ((True, consumer.seek_to_beginning), (False, consumer.seek_to_end)):
+                if chosen := [tp for tp in partitions if (tp.topic in recreated) == start]:
+                    await seek(*chosen)
+            recreated = set()
             pacer = FetchPacer.of(consumer, ctx.settings)
             pokes = asyncio.create_task(wakeup.listen(ctx.redis, topics, pacer.wake, pacer.listening, ctx.stop))
-            while not ctx.stop.is_set():
+            checked_at = time.monotonic()
+            while not ctx.stop.is_set() and not recreated:
                 batches = await consumer.getmany(timeout_ms=200, max_records=2000)
                 pacer.fetched(bool(batches))
                 ctx.mark_ready()
@@ -122,6 +132,12 @@ async def run_event_reader(ctx: ServiceContext, hub: Hub, relay: OutboxRelay | N
                     acknowledge = relay.on_event if relay is not None and tp.topic == ORDERS_EVENTS.name else None
                     for record in records:
                         _deliver(record.value, hub, acknowledge)
+                if time.monotonic() - checked_at >= 1.0:
+                    checked_at = time.monotonic()
+                    now = await _incarnations(ctx, topics)
+                    recreated = {topic for topic in topics if now[topic] != tokens[topic]}
+            if recreated:
+                log.warning("%s recreated (broker restart): reading again from the start", ", ".join(sorted(recreated)))
         except asyncio.CancelledError:
             raise
         except Exception as err:  # the broker may be away: retry, the stream is best effort
@@ -134,6 +150,11 @@ async def run_event_reader(ctx: ServiceContext, hub: Hub, relay: OutboxRelay | N
                 pokes.cancel()
             with contextlib.suppress(Exception):
                 await consumer.stop()
+
+
+async def _incarnations(ctx: ServiceContext, topics: tuple[str, ...]) -> dict[str, str]:
+    raw = await ctx.redis.mget([topic_incarnation.incarnation_key(topic) for topic in topics])
+    return {topic: text(value) for topic, value in zip(topics, raw)}
 
 
 def _deliver(value: bytes | None, hub: Hub, acknowledge: Callable[[str, dict], None] | None) -> None:

@@ -16,7 +16,6 @@ import asyncio
 import logging
 
 from aiokafka import ConsumerRebalanceListener, TopicPartition
-from aiokafka.errors import KafkaError
 
 from services.settlement.bridge_results import BridgeResults
 from services.settlement.effects import Effects
@@ -26,6 +25,7 @@ from services.settlement.journal_mirror import run_journal_mirror
 from services.settlement.order_events import OrderEvents
 from services.settlement.request_relay import RequestRelay
 from shared import topic_incarnation, wakeup
+from shared.consumer_watchdog import WatchedConsumer
 from shared.fetch_pacer import FetchPacer
 from shared.kafka import TRANSIENT_ERRORS, Delivery, consume, dead_letter, make_consumer
 from shared.ledger import AsyncLedger, LedgerPort
@@ -45,7 +45,8 @@ class SettlementService(ConsumerRebalanceListener):
         self.bridge_results = BridgeResults(effects)
         self.catch_up = EventCatchUp(ctx.redis, self._isolating(self.order_events.handle))
         self.relay = RequestRelay(ctx.redis, ctx.producer)
-        self.consumer = make_consumer(ctx.settings, group_id=group_id, client_id=ctx.instance)
+        self.consumer = WatchedConsumer(
+            lambda: make_consumer(ctx.settings, group_id=group_id, client_id=ctx.instance), ctx.redis, ctx)
         self.consumer.subscribe([ORDERS_EVENTS.name, BRIDGE_RESULTS.name], listener=self)
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
@@ -57,7 +58,7 @@ class SettlementService(ConsumerRebalanceListener):
         self.catch_up.revoked(tp.partition for tp in revoked if tp.topic == ORDERS_EVENTS.name)
 
     async def run(self) -> None:
-        if not await self._start_consumer():
+        if not await self.consumer.start(self.ctx.stop):
             return
         stop = self.ctx.stop
         pacer = FetchPacer.of(self.consumer, self.ctx.settings)
@@ -67,25 +68,14 @@ class SettlementService(ConsumerRebalanceListener):
                    asyncio.create_task(self.catch_up.run(stop)), asyncio.create_task(self.relay.run(stop)),
                    asyncio.create_task(watch_lag(self.consumer, stop))]
         try:
-            await consume(self.consumer, self.ctx.producer, self.handle, stop, concurrent=True,
-                          ready=self.ctx.mark_ready, pacer=pacer,
-                          recreated=topic_incarnation.Watch(self.ctx.redis, self.consumer))
+            recreated = topic_incarnation.Watch(self.ctx.redis, self.consumer)
+            await self.consumer.supervise(
+                lambda: consume(self.consumer, self.ctx.producer, self.handle, stop, concurrent=True, pacer=pacer,
+                                recreated=recreated), stop)
         finally:
             stop.set()
             await asyncio.gather(*helpers)
             await self.consumer.stop()
-
-    async def _start_consumer(self) -> bool:
-        delay = 0.2
-        while not self.ctx.stop.is_set():
-            try:
-                await self.consumer.start()
-                return True
-            except KafkaError as err:
-                log.error("consumer cannot start yet, retrying: %s", err)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
-        return False
 
     async def handle(self, batch: list[Delivery]) -> None:
         """One partition's batch: all from `orders.events` or all from `bridge.results`."""

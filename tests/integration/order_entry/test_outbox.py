@@ -1,5 +1,6 @@
 """Accepted means durable: an order's record, client order id, reservation and command are written in one atomic
-step, and the outbox relay publishes the command until matching has applied it, also after the topic was lost."""
+step, and the outbox relay publishes the command until matching has applied it, also after the topic was lost, and
+keeps it until a snapshot of matching covers it."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from services.order_entry.app import create_app
 from services.order_entry.outbox_relay import OutboxRelay
 from shared import order_outbox, topic_incarnation
 from shared.envelope import decode
-from shared.topics import ORDERS_COMMANDS
+from shared.topics import ORDERS_COMMANDS, partitions_for
 from tests.integration.order_entry.conftest import Exchange, open_exchange, order_body
 
 pytestmark = pytest.mark.integration
@@ -65,6 +66,15 @@ async def eager_exchange(oe_context, redis_client) -> AsyncIterator[tuple[Exchan
 
 async def outbox(redis) -> list[dict[bytes, bytes]]:
     return [fields for _, fields in await redis.xrange(order_outbox.STREAM)]
+
+
+async def snapshot_covers_everything(oe_context) -> None:
+    """What matching writes with a snapshot, for a snapshot past every command published so far."""
+    redis = oe_context.redis
+    incarnation = await topic_incarnation.current(redis, ORDERS_COMMANDS.name)
+    for partition in range(partitions_for(ORDERS_COMMANDS, oe_context.settings.default_partitions)):
+        await redis.set(order_outbox.covered_key(ORDERS_COMMANDS.name, partition),
+                        order_outbox.covered_value(incarnation, 10**9))
 
 
 async def test_an_accepted_order_is_its_record_claim_reservation_and_command_written_together(
@@ -122,6 +132,7 @@ async def test_a_command_matching_has_not_applied_is_published_again_until_the_o
     await until(published_twice)
     assert set(seen) == {(b"BJEA-2025", "SubmitOrder")}
     await oe_context.redis.hset(f"ord:{order_id}", "status", "NEW")  # what matching's mirror writes once applied
+    await snapshot_covers_everything(oe_context)
 
     async def outbox_empty() -> bool:
         return not await outbox(oe_context.redis)
@@ -129,13 +140,20 @@ async def test_a_command_matching_has_not_applied_is_published_again_until_the_o
     await until(outbox_empty)
 
 
-async def test_the_outcome_event_acknowledges_a_command_and_removes_it_from_the_outbox(
+async def test_an_acknowledged_command_stays_in_the_outbox_until_a_snapshot_of_matching_covers_it(
         eager_exchange: tuple[Exchange, OutboxRelay], oe_context) -> None:
     exchange, relay = eager_exchange
     trader = await exchange.trader("alpha", "CN-BJ/alpha", cny="10000")
     order_id = (await exchange.client.post("/v1/orders", json=order_body(), headers=trader)).json()["order_id"]
     await until(lambda: _in(relay, order_id))
+    held = next(p for p in relay.pending.held() if p.order_id == order_id)
     relay.on_event("OrderAccepted", {"order_id": order_id, "instrument": "BJEA-2025", "account": "CN-BJ/alpha"})
+    assert order_id not in {p.order_id for p in relay.pending.overdue(now=float("inf"), after=0)}
+    covered_key = order_outbox.covered_key(ORDERS_COMMANDS.name, held.partition)
+    await oe_context.redis.set(covered_key, order_outbox.covered_value(held.incarnation, held.offset))
+    await asyncio.sleep(2.5)  # two sweeps of the relay: a snapshot that ends at the command does not cover it
+    assert len(await outbox(oe_context.redis)) == 1
+    await oe_context.redis.set(covered_key, order_outbox.covered_value(held.incarnation, held.offset + 1))
 
     async def outbox_empty() -> bool:
         return not await outbox(oe_context.redis)
@@ -144,7 +162,7 @@ async def test_the_outcome_event_acknowledges_a_command_and_removes_it_from_the_
 
 
 async def _in(relay: OutboxRelay, order_id: str) -> bool:
-    return any(p.order_id == order_id for p in relay.pending.all())
+    return any(p.order_id == order_id and p.partition is not None for p in relay.pending.held())
 
 
 async def test_after_the_topic_was_recreated_every_unacknowledged_command_is_published_again_in_order(
@@ -165,3 +183,24 @@ async def test_after_the_topic_was_recreated_every_unacknowledged_command_is_pub
     await oe_context.redis.set(topic_incarnation.incarnation_key(ORDERS_COMMANDS.name), "a-new-life")
     await until(await published(6))
     assert [kind for _, kind in seen] == ["SubmitOrder", "AmendOrder", "CancelOrder"] * 2
+
+
+async def test_after_the_topic_was_recreated_acknowledged_commands_not_yet_covered_are_published_again(
+        eager_exchange: tuple[Exchange, OutboxRelay], oe_context, commands: AIOKafkaConsumer) -> None:
+    """Matching may restart from a snapshot taken before it applied them (the broker and matching both restarted)."""
+    exchange, relay = eager_exchange
+    trader = await exchange.trader("alpha", "CN-BJ/alpha", cny="10000")
+    order_id = (await exchange.client.post("/v1/orders", json=order_body(), headers=trader)).json()["order_id"]
+    await until(lambda: _in(relay, order_id))
+    relay.on_event("OrderAccepted", {"order_id": order_id, "instrument": "BJEA-2025", "account": "CN-BJ/alpha"})
+    seen: list[tuple[bytes, str]] = []
+
+    async def published(count: int) -> bool:
+        seen.extend(await read_commands(commands, order_id))
+        return len(seen) >= count
+
+    await until(lambda: published(1))
+    await oe_context.redis.set(topic_incarnation.incarnation_key(ORDERS_COMMANDS.name), "a-new-life")
+    await until(lambda: published(2))
+    assert seen == [(b"BJEA-2025", "SubmitOrder")] * 2
+    assert next(p for p in relay.pending.held() if p.order_id == order_id).incarnation == "a-new-life"

@@ -127,3 +127,19 @@ def test_a_market_whose_buyers_only_imported_in_the_second_half_is_priced_at_wha
     journal.trades = [t for t in journal.trades if t.trade_id != "a2"]  # A's book is quiet; f1 is A importing
     market = compute_metrics(scenario, members, journal).phases[1].markets["A"]
     assert (market.simulated_minor, market.price_basis) == (2000, "imports")
+
+
+def test_what_crossed_before_an_intraday_suspension_counts_as_given_in_the_phase_s_benchmark() -> None:
+    scenario, members, journal = delink_journal()
+    journal.starts = [EntityOutcome("delink", m.id, m.account, m.registry, m.entity.allocation)
+                      for m in members if m.entity is not None]
+    before = compute_metrics(scenario, members, journal).phases[2]
+    journal.trades.append(TradeRecord("d1", "B-ALW-2025", 2000, 200, 4100, "A/A-ALW-2025-ce1", "B/B-ALW-2025-ce1"))
+    after = compute_metrics(scenario, members, journal).phases[2]
+    a, b = (next(m for m in before.markets.values() if m.registry == r) for r in "AB")
+    responsiveness = {r: sum(1 / m.entity.slope for m in members if m.entity is not None and m.registry == r)
+                      for r in "AB"}
+    # 200 t left B for A before the link closed: A needs 200 t less, B 200 t more (slopes in major units)
+    assert round(after.markets["A"].benchmark_minor - a.benchmark_minor, 6) == round(-200 / responsiveness["A"] * 100, 6)
+    assert round(after.markets["B"].benchmark_minor - b.benchmark_minor, 6) == round(200 / responsiveness["B"] * 100, 6)
+    assert any("200 t crossed before the suspension" in note for note in after.notes)

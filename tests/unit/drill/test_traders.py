@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 
 from carbonlink.drill.agents import Agent, Floor
 from carbonlink.drill.setup_plan import Member
-from carbonlink.drill.traders import (
-    BUY, SELL, ComplianceTrader, MarketMaker, NoiseTrader, Quote, Venue, buy_cost,
-)
+from carbonlink.drill.dealers import MarketMaker, NoiseTrader
+from carbonlink.drill.order_terms import BUY, SELL, Quote, Venue, buy_cost
+from carbonlink.drill.traders import ComplianceTrader
 
 HOME = Venue("A-ALW", "CNY", tick=1, lot=1, min_qty=1, max_qty=99_999)
 

@@ -69,9 +69,7 @@ async def test_every_orders_event_follows_the_instruments_previous_one_across_ba
 async def test_the_chain_goes_on_from_a_restored_snapshot_as_it_did_before() -> None:
     state = PartitionState("orders.commands", 0, engines={"CEA": make_engine(instrument="CEA")})
     await send_events(FakeProducer(), {"CEA": run(state.engines["CEA"], sell("s1", 100, 5_000))}, {}, state.heads)
-    key, snapshot = partition_state.capture(state)
-
-    restored = await partition_state.load(FakeRedis({key: snapshot}), "orders.commands", 0)
+    restored = await partition_state.load(FakeRedis(partition_state.capture(state)), "orders.commands", 0)
     after_restore, uninterrupted = FakeProducer(), FakeProducer()
     await send_events(after_restore, {"CEA": run(restored.engines["CEA"], buy("b1", 40, 5_000))}, {}, restored.heads)
     await send_events(uninterrupted, {"CEA": run(state.engines["CEA"], buy("b1", 40, 5_000))}, {}, state.heads)

@@ -29,6 +29,7 @@ from shared.logs import configure_logging
 from shared.messages.operations import ServiceHeartbeat
 from shared.prometheus_metrics import serve as serve_metrics
 from shared.redis_health import health_key
+from shared.redis_packing import fast_packing
 from shared.settings import Settings, load_settings
 from shared.topics import SERVICE_HEARTBEATS
 
@@ -120,8 +121,8 @@ async def run(name: str, main: Callable[[ServiceContext], Awaitable[None]], *, s
     instance = os.environ.get("CARBONLINK_INSTANCE", f"{name}@{socket.gethostname()}:{os.getpid()}")
     ctx = ServiceContext(
         name=name, instance=instance, settings=settings,
-        redis=aioredis.Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=2,
-                                      health_check_interval=10, retry_on_timeout=True),
+        redis=fast_packing(aioredis.Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=2,
+                                                   health_check_interval=10, retry_on_timeout=True)),
         producer=make_producer(settings, client_id=instance, service=name),
     )
     ctx.producer.pokes = ctx.redis  # every send wakes the topic's dozing consumers (shared.wakeup)

@@ -124,12 +124,14 @@ def finish(event: TradeSettled | TradeFailed, status: str, at: int, transitions:
     if isinstance(event, TradeFailed):
         fields = {**fields, "reason_code": str(event.reason_code), "reason": event.reason, "message": event.message}
     trade_record = trade_json(matched, at) if matched is not None else None
+    payload = event.model_dump(mode="json")  # once: the account records and the envelope both carry it
+    settlement_record = orjson.dumps({"type": type(event).__name__, **payload, "at": at})
     transitions.append(Transition(event.trade_id, status, fields,
-                                  appends(event, trade_record=trade_record, settlement_record=_event_json(event, at)),
+                                  appends(event, trade_record=trade_record, settlement_record=settlement_record),
                                   started_ms))
     prefix = "settle" if status == SETTLED else "fail"
     outgoing.append(Outgoing(SETTLEMENT_EVENTS.name, event.instrument, event, event_id=f"{prefix}:{event.trade_id}",
-                             occurred_at=at, correlation_id=event.trade_id))
+                             occurred_at=at, correlation_id=event.trade_id, payload=payload))
 
 
 def appends(message: Message, *, trade_record: bytes | None = None,
@@ -148,6 +150,3 @@ def appends(message: Message, *, trade_record: bytes | None = None,
 def trade_json(trade: TradeExecuted, at: int) -> bytes:
     return orjson.dumps({**trade.model_dump(mode="json"), "at": at})
 
-
-def _event_json(event: TradeSettled | TradeFailed, at: int) -> bytes:
-    return orjson.dumps({"type": type(event).__name__, **event.model_dump(mode="json"), "at": at})

@@ -7,7 +7,7 @@ The messages are packed into one record batch per topic partition (a new one whe
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import orjson
@@ -27,12 +27,15 @@ class Outgoing:
     event_id: str
     occurred_at: int
     correlation_id: str = ""
+    #: ``message.model_dump(mode="json")`` when the caller has already made it
+    payload: Mapping[str, object] | None = None
 
     def encoded(self) -> bytes:
         """The envelope's bytes (``shared.envelope``), built without a second validation pass."""
+        payload = self.message.model_dump(mode="json") if self.payload is None else self.payload
         return orjson.dumps({"event_id": self.event_id, "type": type(self.message).__name__, "schema_version": 1,
                              "occurred_at": self.occurred_at, "correlation_id": self.correlation_id,
-                             "payload": self.message.model_dump(mode="json")})
+                             "payload": payload})
 
 
 async def send_all(producer: ServiceProducer, outgoing: Sequence[Outgoing]) -> None:

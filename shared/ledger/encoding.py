@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from functools import lru_cache
 from importlib.resources import files
 
 import orjson
@@ -52,21 +54,24 @@ def _record_json(op: RecordOp) -> dict[str, object]:
     return {"op": "drain", "key": op.key, "expect": expect, "missing_ok": op.missing_ok}
 
 
+@lru_cache(maxsize=65536)
+def _account_keys(account: str) -> Mapping[str, str]:
+    """An account's keys and registry as ``post.lua`` reads them (the same few accounts recur in every batch;
+    the mapping is only ever serialised, never changed)."""
+    return {
+        "bal": redis_keys.balance_key(account),
+        "acct": redis_keys.account_key(account),
+        "limit": redis_keys.holding_limits_key(account),
+        "registry": registry_of(account),
+    }
+
+
 def encode(entry: Entry) -> tuple[list[str], bytes]:
     """The KEYS (every key touched, for Redis Cluster) and ARGV[1] (the entry as JSON) of one ``post.lua`` call.
 
     Amounts travel as decimal strings: Lua numbers are doubles, so the script parses and range-checks them.
     """
-    accounts = _accounts_of(entry)
-    account_keys = {
-        account: {
-            "bal": redis_keys.balance_key(account),
-            "acct": redis_keys.account_key(account),
-            "limit": redis_keys.holding_limits_key(account),
-            "registry": registry_of(account),
-        }
-        for account in sorted(accounts)
-    }
+    account_keys = {account: _account_keys(account) for account in sorted(_accounts_of(entry))}
     journals = {reg: redis_keys.journal_key(reg) for reg in sorted({k["registry"] for k in account_keys.values()})}
     counters = []
     for c in entry.counters:

@@ -73,8 +73,7 @@ def delivery_request(trade: TradeExecuted, instrument: Instrument, buy_hold: Map
 
 
 def settled_domestic(trade: TradeExecuted, instrument: Instrument, entry_id: str) -> TradeSettled:
-    # built without validation: every field comes from the validated trade and instrument (one per trade, hot path)
-    return TradeSettled.model_construct(
+    return TradeSettled(
         trade_id=trade.trade_id, instrument=trade.instrument, buy_account=trade.buy_account,
         sell_account=trade.sell_account, price=trade.price, quantity=trade.quantity,
         delivered_quantity=trade.quantity, delivered_asset=instrument.unit_asset, entry_ids=[entry_id],

@@ -112,6 +112,11 @@ def test_an_equilibrium_a_daily_band_cannot_reach_in_the_phase_is_flagged() -> N
     low, high = full.markets["A"].band_reach
     assert (round(low), round(high)) == (3240, 4840)  # two days of ±10% from the 40.00 close before the link
     assert full.markets["A"].band_limited and full.markets["B"].band_reach is None
+    # Prices are judged against the band-constrained equilibrium: A held at limit-down buys less, so B clears
+    # lower; the unconstrained equilibrium (one price, 20.00) and the error against it stay beside it.
+    a, b = full.markets["A"], full.markets["B"]
+    assert (round(a.benchmark_minor), a.unconstrained_minor, a.unconstrained_error_pct) == (3240, 2000, 0)
+    assert round(b.benchmark_minor) == 1380 and not b.band_limited and round(b.error_pct) == 45
 
 
 def test_a_market_that_stopped_trading_in_the_second_half_is_priced_at_its_last_trade() -> None:

@@ -16,8 +16,12 @@ compliance cost per market, and the net flow standing across a link when it was 
   phase's days from the close before it, each day's band around the previous close; an equilibrium
   outside it cannot be reached, whatever the traders do. Prices are therefore judged against the
   band-constrained equilibrium (`carbonlink.drill.equilibrium_bands`): a market whose price lies outside
-  its reach is held at the bound (band-limited, flagged), abates as at it, and the linked markets clear
-  around what it holds back. The unconstrained equilibrium and the error against it stay beside it.
+  its reach is held at the bound, abates as at it, and the linked markets clear around what it holds back.
+  A band limits the price of the market's own units, and imports trade on the origin's book, so only a
+  market whose units are what it trades (no net imports in the unconstrained equilibrium: an exporter, or a
+  market on its own) is held; a net importer follows the linked price. A market held, or whose benchmark
+  lies outside its reach all the same (an importer's home book), is flagged band-limited. The
+  unconstrained equilibrium and the error against it stay beside it.
 - Efficiency of a phase: (no-trade cost − realised cost) / (no-trade cost − benchmark cost), where a
   cost is total abatement cost: with no trade every entity abates what its phase-start units leave
   uncovered; realised, what its end-of-phase units leave uncovered; the benchmark is the unconstrained
@@ -85,7 +89,7 @@ def compute_metrics(scenario: Scenario, members: list[Member], journal: DrillJou
                 reaches[registry] = reach
         banded = solve_within_reach(problem.markets, problem.arcs, {
             registry: (Fraction(low) / scales[registry], Fraction(high) / scales[registry])
-            for registry, (low, high) in reaches.items()})
+            for registry, (low, high) in reaches.items() if equilibrium.markets[registry].net_import <= 0})
         in_phase = [t for t in journal.trades if window[0] <= t.at <= window[2]]
         delivered = [t for t in in_phase if t.refused is None]
         second_half = [t for t in delivered if t.at >= window[1]]
@@ -107,7 +111,9 @@ def compute_metrics(scenario: Scenario, members: list[Member], journal: DrillJou
             result.markets[registry] = MarketResult(
                 registry, instrument_id, bench, simulated, _error(simulated, bench), sum(t.quantity for t in mine),
                 len(mine), float(outcome.compliance_cost), costs.get(registry), reaches.get(registry), basis,
-                band_limited=registry in banded.clamped, unconstrained_minor=free,
+                band_limited=registry in banded.clamped or (registry in reaches and not
+                                                             reaches[registry][0] <= bench <= reaches[registry][1]),
+                unconstrained_minor=free,
                 unconstrained_error_pct=_error(simulated, free))
         result.efficiency, result.realised_gain, result.benchmark_gain = efficiency(
             scenario, members, journal, problem.phase, equilibrium)

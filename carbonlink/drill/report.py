@@ -139,8 +139,10 @@ Refusals: {html.escape(json.dumps(data['refusals']))}.</p>
 the markets held when it began; simulated = volume-weighted price of the phase's second half over the market's
 home trades and what its accounts paid per credited tonne abroad (imports, over links whose cap does not bind) together, busted trades left out;
 with neither, its last home trade; band reach = the prices a daily band lets the market reach in the phase from the close before it;
-equilibrium = the band-constrained equilibrium, which the error is against: a market whose price lies outside its reach is held
-at the bound (<b>held at its band</b>), abates as at it, and the linked markets clear around what it holds back;
+equilibrium = the band-constrained equilibrium, which the error is against: a market whose units cannot reach their price
+(an exporter, or a market on its own) is held at the bound, abates as at it, and the linked markets clear around what it holds back;
+a net importer follows the linked price, since its imports trade on the origin's book; <b>band-limited</b> = held, or its
+equilibrium lies outside its reach all the same;
 unconstrained = the equilibrium without bands, for reference (the efficiency and the benchmark costs are against it);
 costs in {html.escape(scenario.reporting_currency)}.</p>
 <table><tr><th>phase</th><th>market</th><th>instrument</th><th>equilibrium</th><th>simulated</th><th>error %</th>
@@ -166,7 +168,7 @@ def _reach(market: dict[str, Any]) -> str:
     if market["band_reach"] is None:
         return "no band"
     low, high = market["band_reach"]
-    flag = " <b>held at its band</b>" if market["band_limited"] else ""
+    flag = " <b>band-limited</b>" if market["band_limited"] else ""
     return f"{_fmt(low)}–{_fmt(high)}{flag}"
 
 

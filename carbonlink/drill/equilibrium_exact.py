@@ -13,7 +13,10 @@ _REGIME_TOLERANCE = 1e-8
 
 
 def exact_solution(
-    markets: Mapping[str, Terms], arcs: Sequence[Arc], approximate: list[float], searched: Mapping[str, Terms] | None = None
+    markets: Mapping[str, Terms],
+    arcs: Sequence[Arc],
+    approximate: list[float],
+    searched: Mapping[str, Terms] | None = None,
 ) -> tuple[dict[str, Fraction], list[Fraction]] | None:
     """Solve the regime the float search found, exactly; None if it does not verify.
 

@@ -4,18 +4,26 @@ verified exactly (None when they do not hold). Standard library only."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from fractions import Fraction
 
-from carbonlink.drill.equilibrium_model import Arc, Market, net_imports
+from carbonlink.drill.equilibrium_model import Arc, Terms, net_imports
 
 _REGIME_TOLERANCE = 1e-8
 
 
 def exact_solution(
-    markets: dict[str, Market], arcs: Sequence[Arc], approximate: list[float]
+    markets: Mapping[str, Terms],
+    arcs: Sequence[Arc],
+    approximate: list[float],
+    searched: Mapping[str, Terms] | None = None,
 ) -> tuple[dict[str, Fraction], list[Fraction]] | None:
-    """Solve the regime the float search found, exactly; None if it does not verify."""
+    """Solve the regime the float search found, exactly; None if it does not verify.
+
+    ``searched``: the markets as the float search saw them, when they differ from ``markets`` (a market whose
+    abatement is fixed has responsiveness 0 here and a steep stand-in there); the regime's zero prices are
+    read from them."""
+    searched = markets if searched is None else searched
     flow_scale = 1.0 + sum(abs(float(market.required)) for market in markets.values())
     fixed: dict[int, Fraction] = {}
     for index, (arc, flow) in enumerate(zip(arcs, approximate)):
@@ -32,10 +40,10 @@ def exact_solution(
     for arc, flow in zip(arcs, approximate):
         approximate_import[arc.origin] -= flow
         approximate_import[arc.destination] += float(arc.rate) * flow
-    price_scale = 1.0 + max(abs(float(m.required / m.responsiveness)) for m in markets.values())
+    price_scale = 1.0 + max(abs(float(m.required / m.responsiveness)) for m in searched.values())
     zero_priced = {
         key
-        for key, market in markets.items()
+        for key, market in searched.items()
         if (float(market.required) - approximate_import[key]) / float(market.responsiveness)
         <= _REGIME_TOLERANCE * price_scale
     }
@@ -71,6 +79,8 @@ def exact_solution(
         if not zero_priced.intersection(component):
             numerator = sum(weights[m] * (markets[m].required - fixed_import[m]) for m in component)
             denominator = sum(markets[m].responsiveness * weights[m] ** 2 for m in component)
+            if denominator == 0:
+                return None
             level = numerator / denominator
             if level <= 0:
                 return None
@@ -143,7 +153,7 @@ def _solve_linear(
 
 
 def _is_equilibrium(
-    markets: dict[str, Market], arcs: Sequence[Arc], prices: dict[str, Fraction], flows: list[Fraction]
+    markets: Mapping[str, Terms], arcs: Sequence[Arc], prices: dict[str, Fraction], flows: list[Fraction]
 ) -> bool:
     imported = net_imports(markets, arcs, flows)
     for key, market in markets.items():

@@ -4,9 +4,10 @@ imports under given flows. Pure: standard library only, exact Fractions."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,17 @@ class Market:
     def abatement_cost(self, price: Fraction) -> Fraction:
         """Σ slope·a²/2 with every entity abating price/slope."""
         return self.responsiveness * price * price / 2
+
+
+class Terms(Protocol):
+    """What the solver reads of a market: its required abatement and responsiveness (a :class:`Market`, or a
+    market whose abatement is fixed, which keeps only what is left to cover)."""
+
+    @property
+    def required(self) -> Fraction: ...
+
+    @property
+    def responsiveness(self) -> Fraction: ...
 
 
 @dataclass(frozen=True)
@@ -122,7 +134,7 @@ class Equilibrium:
         return self.gain / self.max_gain if self.max_gain > 0 else None
 
 
-def net_imports(markets: dict[str, Market], arcs: Sequence[Arc], flows: Sequence[Fraction]) -> dict[str, Fraction]:
+def net_imports(markets: Mapping[str, Terms], arcs: Sequence[Arc], flows: Sequence[Fraction]) -> dict[str, Fraction]:
     imported = dict.fromkeys(markets, Fraction(0))
     for arc, flow in zip(arcs, flows):
         imported[arc.origin] -= flow

@@ -4,16 +4,16 @@ Fractions with prices following exactly from them are the answer. Standard libra
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from fractions import Fraction
 
-from carbonlink.drill.equilibrium_model import Arc, Market, net_imports
+from carbonlink.drill.equilibrium_model import Arc, Terms, net_imports
 
 _SWEEPS = 20_000
 _TOLERANCE = 1e-13
 
 
-def approximate_flows(markets: dict[str, Market], arcs: Sequence[Arc]) -> list[float]:
+def approximate_flows(markets: Mapping[str, Terms], arcs: Sequence[Arc]) -> list[float]:
     required = {key: float(market.required) for key, market in markets.items()}
     response = {key: float(market.responsiveness) for key, market in markets.items()}
     imported = dict.fromkeys(markets, 0.0)
@@ -47,7 +47,7 @@ def approximate_flows(markets: dict[str, Market], arcs: Sequence[Arc]) -> list[f
 
 
 def rounded_solution(
-    markets: dict[str, Market], arcs: Sequence[Arc], approximate: list[float]
+    markets: Mapping[str, Terms], arcs: Sequence[Arc], approximate: list[float]
 ) -> tuple[dict[str, Fraction], list[Fraction]]:
     flows = []
     for arc, flow in zip(arcs, approximate):

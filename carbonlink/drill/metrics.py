@@ -14,10 +14,19 @@ compliance cost per market, and the net flow standing across a link when it was 
   binds in the benchmark are left out: the importer pays the exporter's price there, and keeps the rent.
 - Band reach of a phase (markets with a daily band): the prices the band lets a market reach in the
   phase's days from the close before it, each day's band around the previous close; an equilibrium
-  outside it cannot be reached, whatever the traders do, and the report says so beside the error.
+  outside it cannot be reached, whatever the traders do. Prices are therefore judged against the
+  band-constrained equilibrium (`carbonlink.drill.equilibrium_bands`): a market whose price lies outside
+  its reach is held at the bound, abates as at it, and the linked markets clear around what it holds back.
+  A band limits the price of the market's own units, and imports trade on the origin's book, so only a
+  market whose units are what it trades (no net imports in the unconstrained equilibrium: an exporter, or a
+  market on its own) is held; a net importer follows the linked price. A market held, or whose benchmark
+  lies outside its reach all the same (an importer's home book), is flagged band-limited. The
+  unconstrained equilibrium and the error against it stay beside it.
 - Efficiency of a phase: (no-trade cost − realised cost) / (no-trade cost − benchmark cost), where a
   cost is total abatement cost: with no trade every entity abates what its phase-start units leave
-  uncovered; realised, what its end-of-phase units leave uncovered; the benchmark is the equilibrium's.
+  uncovered; realised, what its end-of-phase units leave uncovered; the benchmark is the unconstrained
+  equilibrium's (bands are no reason to call a lost gain efficient). Compliance costs, the imports a price
+  leaves out and the flows' benchmark are the unconstrained equilibrium's too.
   None when the benchmark gains nothing over no trade.
 - Flows: units delivered across each link direction (busted trades listed apart, with the bridge's reason).
 - Quota utilisation: what the bridge's own link counter (units delivered, i.e. credited) rose by in
@@ -37,6 +46,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from carbonlink.drill.equilibrium import solve
+from carbonlink.drill.equilibrium_bands import solve_within_reach
 from carbonlink.drill.journal import DrillJournal
 from carbonlink.drill.metrics_costs import efficiency, simulated_costs
 from carbonlink.drill.metrics_flows import link_flows, suspension_gaps
@@ -70,6 +80,16 @@ def compute_metrics(scenario: Scenario, members: list[Member], journal: DrillJou
         problem = realised_problem(scenario, members, journal, plan, counted_before)
         problems.append(problem)
         equilibrium = solve(problem.markets, problem.arcs)
+        reaches, scales = {}, {}
+        for registry, instrument_id in home.items():
+            currency = instruments[instrument_id].currency
+            scales[registry] = Fraction(10) ** minor_digits(currency) / scenario.fx[currency]
+            reach = band_reach(scenario, journal, instrument_id, problem.phase, window[0])
+            if reach is not None and registry in equilibrium.markets:
+                reaches[registry] = reach
+        banded = solve_within_reach(problem.markets, problem.arcs, {
+            registry: (Fraction(low) / scales[registry], Fraction(high) / scales[registry])
+            for registry, (low, high) in reaches.items() if equilibrium.markets[registry].net_import <= 0})
         in_phase = [t for t in journal.trades if window[0] <= t.at <= window[2]]
         delivered = [t for t in in_phase if t.refused is None]
         second_half = [t for t in delivered if t.at >= window[1]]
@@ -81,18 +101,20 @@ def compute_metrics(scenario: Scenario, members: list[Member], journal: DrillJou
             if outcome is None:
                 continue
             currency = instruments[instrument_id].currency
-            scale = Fraction(10) ** minor_digits(currency) / scenario.fx[currency]
-            bench = float(outcome.price * scale)
+            bench = float(banded.equilibrium.markets[registry].price * scales[registry])
+            free = float(outcome.price * scales[registry])
             mine = [t for t in delivered if t.instrument == instrument_id]
             simulated, basis = phase_price(scenario, problem, equilibrium, registry, instrument_id, currency,
                                             second_half)
             if simulated is None and mine:
                 simulated, basis = float(max(mine, key=lambda t: t.at).price), "last trade"
-            error = None if simulated is None or bench == 0 else (simulated - bench) / bench * 100
             result.markets[registry] = MarketResult(
-                registry, instrument_id, bench, simulated, error, sum(t.quantity for t in mine), len(mine),
-                float(outcome.compliance_cost), costs.get(registry),
-                band_reach(scenario, journal, instrument_id, problem.phase, window[0]), basis)
+                registry, instrument_id, bench, simulated, _error(simulated, bench), sum(t.quantity for t in mine),
+                len(mine), float(outcome.compliance_cost), costs.get(registry), reaches.get(registry), basis,
+                band_limited=registry in banded.clamped or (registry in reaches and not
+                                                             reaches[registry][0] <= bench <= reaches[registry][1]),
+                unconstrained_minor=free,
+                unconstrained_error_pct=_error(simulated, free))
         result.efficiency, result.realised_gain, result.benchmark_gain = efficiency(
             scenario, members, journal, problem.phase, equilibrium)
         result.convergence = convergence(scenario, problem, result)
@@ -103,3 +125,7 @@ def compute_metrics(scenario: Scenario, members: list[Member], journal: DrillJou
         counted_before = counted_now if counted_now is not None else counted_before
         flows += link_flows(scenario, problem, equilibrium, in_phase, counted)
     return DrillMetrics(phases, flows, suspension_gaps(scenario, journal, problems, phases))
+
+
+def _error(simulated: float | None, benchmark: float) -> float | None:
+    return None if simulated is None or benchmark == 0 else (simulated - benchmark) / benchmark * 100

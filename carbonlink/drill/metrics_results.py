@@ -16,19 +16,18 @@ from shared.money import minor_digits
 class MarketResult:
     registry: str
     instrument: str
-    benchmark_minor: float  # equilibrium price, local minor units per tonne
+    benchmark_minor: float  # band-constrained equilibrium price, local minor units per tonne
     simulated_minor: float | None  # second-half VWAP over home trades and imports per credited tonne
-    error_pct: float | None
+    error_pct: float | None  # against the band-constrained equilibrium
     volume: int
     trades: int
     benchmark_cost: float  # compliance cost, reporting currency
     simulated_cost: float | None
     band_reach: tuple[float, float] | None = None  # minor units; None: no band
     price_basis: str = "home"  # "home", "imports", "home and imports", or "last trade" (none in the second half)
-
-    @property
-    def band_limited(self) -> bool:
-        return self.band_reach is not None and not self.band_reach[0] <= self.benchmark_minor <= self.band_reach[1]
+    band_limited: bool = False  # held at a bound of its band reach in the band-constrained equilibrium
+    unconstrained_minor: float | None = None  # the equilibrium without bands, for reference
+    unconstrained_error_pct: float | None = None
 
 
 @dataclass(frozen=True)

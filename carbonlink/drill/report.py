@@ -59,6 +59,8 @@ def summary(scenario: Scenario, journal: DrillJournal, metrics: DrillMetrics) ->
                         "simulated_price": _major(scenario, m.instrument, m.simulated_minor),
                         "price_basis": m.price_basis,
                         "error_pct": m.error_pct,
+                        "unconstrained_price": _major(scenario, m.instrument, m.unconstrained_minor),
+                        "unconstrained_error_pct": m.unconstrained_error_pct,
                         "band_reach": None if m.band_reach is None else [
                             _major(scenario, m.instrument, edge) for edge in m.band_reach],
                         "band_limited": m.band_limited,
@@ -98,7 +100,8 @@ def _html(scenario: Scenario, data: dict[str, Any], pictures: list[Plot]) -> str
                 f"<tr><td>{html.escape(phase['phase'])}</td><td>{html.escape(registry)}</td>"
                 f"<td>{html.escape(m['instrument'])}</td><td>{_fmt(m['benchmark_price'])}</td>"
                 f"<td>{_fmt(m['simulated_price'])}{_basis(m['price_basis'])}</td>"
-                f"<td>{_fmt(m['error_pct'], 1)}</td>"
+                f"<td>{_fmt(m['error_pct'], 1)}</td><td>{_fmt(m['unconstrained_price'])}</td>"
+                f"<td>{_fmt(m['unconstrained_error_pct'], 1)}</td>"
                 f"<td>{_reach(m)}</td><td>{m['volume']}</td>"
                 f"<td>{_fmt(m['benchmark_compliance_cost'], 0)}</td><td>{_fmt(m['simulated_compliance_cost'], 0)}</td></tr>")
     efficiency = "".join(
@@ -136,9 +139,14 @@ Refusals: {html.escape(json.dumps(data['refusals']))}.</p>
 the markets held when it began; simulated = volume-weighted price of the phase's second half over the market's
 home trades and what its accounts paid per credited tonne abroad (imports, over links whose cap does not bind) together, busted trades left out;
 with neither, its last home trade; band reach = the prices a daily band lets the market reach in the phase from the close before it;
+equilibrium = the band-constrained equilibrium, which the error is against: a market whose units cannot reach their price
+(an exporter, or a market on its own) is held at the bound, abates as at it, and the linked markets clear around what it holds back;
+a net importer follows the linked price, since its imports trade on the origin's book; <b>band-limited</b> = held, or its
+equilibrium lies outside its reach all the same;
+unconstrained = the equilibrium without bands, for reference (the efficiency and the benchmark costs are against it);
 costs in {html.escape(scenario.reporting_currency)}.</p>
 <table><tr><th>phase</th><th>market</th><th>instrument</th><th>equilibrium</th><th>simulated</th><th>error %</th>
-<th>band reach</th><th>volume</th><th>cost (benchmark)</th><th>cost (simulated)</th></tr>{''.join(rows)}</table>
+<th>unconstrained</th><th>error % (unconstrained)</th><th>band reach</th><th>volume</th><th>cost (benchmark)</th><th>cost (simulated)</th></tr>{''.join(rows)}</table>
 <p>Limits the benchmark only approximates:</p><ul>{notes or "<li>none</li>"}</ul>
 <h2>Allocative efficiency</h2><table><tr><th>phase</th><th>efficiency %</th><th>realised gain</th>
 <th>benchmark gain</th></tr>{efficiency}</table>
@@ -160,7 +168,7 @@ def _reach(market: dict[str, Any]) -> str:
     if market["band_reach"] is None:
         return "no band"
     low, high = market["band_reach"]
-    flag = " <b>equilibrium out of reach</b>" if market["band_limited"] else ""
+    flag = " <b>band-limited</b>" if market["band_limited"] else ""
     return f"{_fmt(low)}–{_fmt(high)}{flag}"
 
 

@@ -112,6 +112,22 @@ def test_an_equilibrium_a_daily_band_cannot_reach_in_the_phase_is_flagged() -> N
     low, high = full.markets["A"].band_reach
     assert (round(low), round(high)) == (3240, 4840)  # two days of ±10% from the 40.00 close before the link
     assert full.markets["A"].band_limited and full.markets["B"].band_reach is None
+    # A is the importer: its band limits its home book, not what its buyers pay abroad, so it is not held.
+    assert full.markets["A"].benchmark_minor == full.markets["A"].unconstrained_minor == 2000
+
+
+def test_an_exporter_held_at_its_band_is_the_benchmark_and_the_importer_clears_around_it() -> None:
+    _, members, journal = equilibrium_journal()
+    text = (SCENARIOS / "two-markets.yaml").read_text()
+    at = text.index("band: null", text.index("band: null") + 1)
+    banded = parse_scenario(text[:at] + 'band: "0.10"' + text[at + len("band: null"):])
+    full = compute_metrics(banded, members, journal).phases[1]
+    a, b = full.markets["A"], full.markets["B"]
+    # B (S = 1, R = 10) can rise only to 12.10 in two days: it exports 2.1; A (S = 1/2, R = 20) abates 17.9.
+    assert (round(b.benchmark_minor), round(a.benchmark_minor)) == (1210, 3580)
+    assert b.band_limited and not a.band_limited
+    assert (a.unconstrained_minor, b.unconstrained_minor, a.unconstrained_error_pct) == (2000, 2000, 0)
+    assert round(a.error_pct, 1) == -44.1  # simulated 20.00 against 35.80
 
 
 def test_a_market_that_stopped_trading_in_the_second_half_is_priced_at_its_last_trade() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import BaseModel, ValidationError
 
+from shared import phases
 from shared.envelope import decode, encode
 from shared.messages import MESSAGE_TYPES, UnknownMessageType, envelope_for, payload_of
 from shared.messages import link_commands, operations, order_commands, order_events, post_trade, vocabulary
@@ -122,3 +123,7 @@ def test_each_model_module_exports_its_models_and_the_catalogue_holds_them_all()
     for module in (*modules, vocabulary):
         assert sorted(module.__all__) == module.__all__
         assert all(hasattr(module, name) for name in module.__all__)
+
+
+def test_the_wire_phase_enum_spells_exactly_the_phases_matching_and_order_entry_rule_on() -> None:
+    assert set(vocabulary.Phase) == phases.PHASES

@@ -8,9 +8,13 @@ producer writes to Redis anyway (an outbox entry, a trade state) or right after 
 only a hint: a consumer woken before the message reaches the broker keeps fetching at the short wait for a while,
 and a poke that is lost (Redis away, a consumer subscribing late) costs at most the pacer's doze interval.
 
-A process pokes a topic at most once per `EVERY_S`: a poked consumer stays awake for a quiet spell (2 s by default,
-``fetch_doze_after_ms``, longer than `EVERY_S`) after the poke, so whatever follows a poke within `EVERY_S` finds it
-awake; a busy producer then costs Redis two commands a second, not one per batch.
+Pokes sent from Python (`poke`, `queue_poke`) are throttled: a process pokes a topic at most once per `EVERY_S`.
+A poked consumer stays awake for a quiet spell (2 s by default, ``fetch_doze_after_ms``, longer than `EVERY_S`)
+after the poke, so whatever follows a poke within `EVERY_S` finds it awake; a busy producer then costs Redis two
+commands a second, not one per batch.
+Order entry's ``accept.lua`` is the exception: it publishes with every command it accepts, inside the script that
+writes the outbox entry (no round trip of its own; a refused order pokes nobody, which a throttle taken before the
+script ran could not know).
 """
 
 from __future__ import annotations

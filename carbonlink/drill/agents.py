@@ -78,6 +78,7 @@ class Posted:
     order_id: str
     intent: OrderIntent
     account: str
+    expire_at: int
 
 
 class Agent:
@@ -137,15 +138,17 @@ class Agent:
 
 
 async def post_lane(http: httpx.AsyncClient, lane: list[tuple[Agent, OrderIntent]], floor: Floor, *,
-                    expire_at: int) -> list[Posted]:
-    """Post one instrument's orders of a step one after another, in the step's trader order.
+                    expire_at: int, step_end: int) -> list[Posted]:
+    """Post one instrument's orders of a step one after another, in the step's trader order; each expires at
+    ``expire_at``, or at ``step_end`` when it is good for the step only.
 
     An order whose answer was lost in transit (a kept-alive connection the server closed while the drill
     waited out a long step, a timeout under load) is sent again with the same ``client_order_id``: order
     entry answers a repeat with the order it accepted, so whether an order exists never depends on timing."""
     posted = []
     for agent, intent in lane:
-        body = agent.order_body(intent, expire_at=expire_at)
+        expires = step_end if intent.for_step else expire_at
+        body = agent.order_body(intent, expire_at=expires)
         response = await _send(http, body, agent.headers)
         if response.status_code >= 300:
             try:
@@ -155,7 +158,7 @@ async def post_lane(http: httpx.AsyncClient, lane: list[tuple[Agent, OrderIntent
             floor.refusals[code] += 1
             continue
         floor.orders += 1
-        posted.append(Posted(response.json()["order_id"], intent, agent.member.account))
+        posted.append(Posted(response.json()["order_id"], intent, agent.member.account, expires))
     return posted
 
 

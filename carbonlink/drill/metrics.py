@@ -28,7 +28,10 @@ compliance cost per market, and the net flow standing across a link when it was 
   equilibrium's (bands are no reason to call a lost gain efficient). Compliance costs, the imports a price
   leaves out and the flows' benchmark are the unconstrained equilibrium's too.
   None when the benchmark gains nothing over no trade.
-- Flows: units delivered across each link direction (busted trades listed apart, with the bridge's reason).
+- Flows: units delivered across each link direction (busted trades listed apart, with the bridge's reason),
+  beside the unconstrained and the band-constrained benchmark flows. A cap *binds* when the band-constrained
+  equilibrium (the one prices are judged against) carries the capped amount; a cap it does not reach is
+  reported as not binding, and reaching it is no target.
 - Quota utilisation: what the bridge's own link counter (units delivered, i.e. credited) rose by in
   the phase, over the phase's cap in credited units; None when uncapped or not counted.
 - At each suspension: the net flow that had crossed the link each way (units left abroad), the
@@ -43,9 +46,10 @@ all and re-exports the results.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from fractions import Fraction
 
-from carbonlink.drill.equilibrium import solve
+from carbonlink.drill.equilibrium import Equilibrium, solve
 from carbonlink.drill.equilibrium_bands import solve_within_reach
 from carbonlink.drill.journal import DrillJournal
 from carbonlink.drill.metrics_costs import efficiency, simulated_costs
@@ -53,7 +57,7 @@ from carbonlink.drill.metrics_flows import link_flows, suspension_gaps
 from carbonlink.drill.metrics_prices import band_reach, convergence, phase_price, realised_problem
 from carbonlink.drill.metrics_results import (DrillMetrics, FlowResult, MarketResult, PhaseResult, business_day,
                                               phase_window, vwap)
-from carbonlink.drill.phase_problems import phase_problems
+from carbonlink.drill.phase_problems import PhaseProblem, phase_problems
 from carbonlink.drill.scenario import Scenario
 from carbonlink.drill.setup_plan import Member
 from shared.money import minor_digits
@@ -93,7 +97,8 @@ def compute_metrics(scenario: Scenario, members: list[Member], journal: DrillJou
         in_phase = [t for t in journal.trades if window[0] <= t.at <= window[2]]
         delivered = [t for t in in_phase if t.refused is None]
         second_half = [t for t in delivered if t.at >= window[1]]
-        result = PhaseResult(problem.phase, notes=problem.notes, busted=len(in_phase) - len(delivered),
+        notes = problem.notes + _account_cap_notes(scenario, problem, equilibrium)
+        result = PhaseResult(problem.phase, notes=notes, busted=len(in_phase) - len(delivered),
                              busted_tonnes=sum(t.quantity for t in in_phase if t.refused is not None))
         costs = simulated_costs(scenario, members, journal, problem.phase, delivered)
         for registry, instrument_id in home.items():
@@ -123,8 +128,33 @@ def compute_metrics(scenario: Scenario, members: list[Member], journal: DrillJou
         counted = None if counted_now is None else {
             arc: value - counted_before.get(arc, 0) for arc, value in counted_now.items()}
         counted_before = counted_now if counted_now is not None else counted_before
-        flows += link_flows(scenario, problem, equilibrium, in_phase, counted)
+        flows += link_flows(scenario, problem, equilibrium, banded.equilibrium, in_phase, counted)
     return DrillMetrics(phases, flows, suspension_gaps(scenario, journal, problems, phases))
+
+
+def _account_cap_notes(scenario: Scenario, problem: PhaseProblem, equilibrium: Equilibrium) -> tuple[str, ...]:
+    """What each per-account cap does to the phase's benchmark: nothing when another cap of the arc is tighter or
+    the benchmark's flow stays below it, else the flow and the gain the benchmark would have without it."""
+    notes = []
+    for cap in problem.account_caps:
+        arc = next(a for a in problem.arcs if a.id == cap.arc)
+        head = (f"{cap.arc}: the per-account cap ({cap.per_account:,} t a year for each of {cap.entities} importing "
+                f"entities, {float(cap.used):,.0f} t of it used earlier in the year) leaves {float(cap.room):,.0f} t")
+        flow = equilibrium.arcs[arc.id].flow
+        if not cap.tightest:
+            notes.append(f"{head}; the link's other caps leave {float(cap.others):,.0f} t, so it does not bind")
+            continue
+        if flow * arc.rate < cap.room:
+            notes.append(f"{head}; the benchmark carries {float(flow):,.0f} t, so it does not bind")
+            continue
+        looser = replace(arc, cap=None if cap.others is None else cap.others / arc.rate)
+        without = solve(problem.markets, [looser if a.id == arc.id else a for a in problem.arcs])
+        more = without.gain - equilibrium.gain
+        notes.append(f"{head}, the tightest of its caps: without it the benchmark would carry "
+                     f"{float(without.arcs[arc.id].flow):,.0f} t instead of {float(flow):,.0f} t and gain "
+                     f"{float(more):,.0f} {scenario.reporting_currency} more"
+                     + (f" ({float(more / equilibrium.gain):.1%})" if equilibrium.gain > 0 else ""))
+    return tuple(notes)
 
 
 def _error(simulated: float | None, benchmark: float) -> float | None:

@@ -14,10 +14,15 @@ from carbonlink.drill.phase_problems import PhaseProblem
 from carbonlink.drill.scenario import Scenario
 from shared.money import minor_digits
 
+_AT_CAP = Fraction(999_999, 1_000_000)  # a banded solution the float search rounded may sit a hair under its cap
 
-def link_flows(scenario: Scenario, problem: PhaseProblem, equilibrium: Equilibrium,
-           trades: list[TradeRecord], counted: dict[str, int] | None) -> list[FlowResult]:
-    """Origin tonnes delivered across each link direction; busted trades (refused by the bridge) apart."""
+
+def link_flows(scenario: Scenario, problem: PhaseProblem, equilibrium: Equilibrium, banded: Equilibrium,
+               trades: list[TradeRecord], counted: dict[str, int] | None) -> list[FlowResult]:
+    """Origin tonnes delivered across each link direction; busted trades (refused by the bridge) apart; beside
+    them the unconstrained benchmark's flow and the band-constrained one's, and whether the cap binds in the
+    latter: a cap the band-constrained equilibrium does not reach (a market held at its band wants less) is
+    no target for the drill."""
     moved: dict[tuple[str, str], int] = defaultdict(int)
     busted: dict[tuple[str, str], int] = defaultdict(int)
     for trade in trades:
@@ -29,11 +34,13 @@ def link_flows(scenario: Scenario, problem: PhaseProblem, equilibrium: Equilibri
     for arc in problem.arcs:
         key = (arc.origin, arc.destination)
         tonnes = moved.pop(key, 0)
+        held = banded.arcs[arc.id].flow
         results.append(FlowResult(problem.phase, arc.id, tonnes, math.floor(tonnes * arc.rate),
                                   None if arc.cap is None else float(arc.cap),
                                   float(equilibrium.arcs[arc.id].flow),
                                   None if counted is None else counted.get(arc.id, 0),
-                                  None if arc.cap is None else float(arc.cap * arc.rate), busted.pop(key, 0)))
+                                  None if arc.cap is None else float(arc.cap * arc.rate), busted.pop(key, 0),
+                                  float(held), None if arc.cap is None else held >= arc.cap * _AT_CAP))
     for key in sorted(set(moved) | set(busted)):  # crossed where the phase's benchmark has no arc
         origin, destination = key
         link = next((linkage.id for linkage in scenario.linkages

@@ -41,6 +41,8 @@ class FlowResult:
     counted: int | None = None  # units the bridge's link counter rose by in the phase (delivered, credited)
     credited_cap: float | None = None  # the cap in units credited in the destination
     busted_tonnes: int = 0  # matched across the border, then refused by the bridge (not in ``tonnes``)
+    banded: float | None = None  # origin tonnes in the band-constrained equilibrium (prices are judged against it)
+    binds: bool | None = None  # whether the cap binds there (None: uncapped): only then is "at the cap" a target
 
     @property
     def utilisation(self) -> float | None:

@@ -85,6 +85,7 @@ class OrderIntent:
     side: str
     price: int
     quantity: int
+    for_step: bool = False  # good for the step only (a buy holding a link's shared quota: see trading_step)
 
 
 def buy_cost(venue: Venue, price: int, quantity: int) -> int:

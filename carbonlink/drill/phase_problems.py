@@ -17,9 +17,12 @@ bridge and the registries really apply.
     earlier phases left of it (the equilibrium of each phase is solved in timeline order).
 - What the solver cannot express is approximated and listed in the problem's ``notes`` (the report
   shows them): a registry limit with several incoming arcs is applied to each arc; the bridge's
-  obligation counter is per buyer across links but is tracked per arc; a per-account cap bounds an arc by
-  the cap times the importing market's entities (each imports up to it and the rest trade at home; the
-  bridge counts it over the year, the benchmark per phase).
+  obligation counter is per buyer across links but is tracked per arc.
+- A per-account cap (units one account may import over the arc in the bridge's year) is modelled in aggregate:
+  every importing entity may take up to it, and what the arc delivered earlier in the year went to them, so
+  the arc carries at most ``per_account × entities − used`` (exact as long as an entity with room left may
+  import more than it needs and sell its home units to the others). Each problem lists
+  its per-account caps (:class:`AccountCap`); the drill's metrics say whether one binds and by how much.
 - A phase's cap overrides replace only the cap fields they name.
 - ``absent``, ``autarky`` and ``suspended`` carry nothing. A link the phase suspends intraday (it was
   active in the phase before) still carries trades until the suspension: the planned benchmark treats it
@@ -39,8 +42,26 @@ from carbonlink.drill.equilibrium import Arc, Entity, Market, solve
 from carbonlink.drill.scenario import Caps, Linkage, LinkState, Phase, Scenario
 from carbonlink.drill.schedule import SUSPEND_AT
 
-__all__ = ["PhaseProblem", "linkage_terms_in", "phase_problem", "phase_problems", "scenario_markets",
+__all__ = ["AccountCap", "PhaseProblem", "linkage_terms_in", "phase_problem", "phase_problems", "scenario_markets",
            "suspended_intraday"]
+
+
+@dataclass(frozen=True)
+class AccountCap:
+    """An arc's per-account cap as the benchmark models it (credited units): ``per_account`` a year for each of
+    ``entities`` importing entities, ``used`` of it delivered earlier in the year, ``room`` left; ``others``:
+    the tightest of the arc's other caps (None: it has none)."""
+
+    arc: str
+    per_account: int
+    entities: int
+    used: Fraction
+    room: Fraction
+    others: Fraction | None
+
+    @property
+    def tightest(self) -> bool:
+        return self.others is None or self.room < self.others
 
 
 @dataclass(frozen=True)
@@ -49,6 +70,7 @@ class PhaseProblem:
     markets: tuple[Market, ...]
     arcs: tuple[Arc, ...]
     notes: tuple[str, ...] = ()
+    account_caps: tuple[AccountCap, ...] = ()
 
 
 def scenario_markets(scenario: Scenario) -> tuple[Market, ...]:
@@ -119,7 +141,7 @@ def phase_problem(scenario: Scenario, phase: Phase, markets: tuple[Market, ...],
     caps, share-of-obligation caps); also the arcs whose share-of-obligation cap counts."""
     obligations = {market.id: sum((e.baseline for e in market.entities), Fraction(0)) for market in markets}
     importers = {market.id: len(market.entities) for market in markets}
-    arcs, notes, shared_arcs = [], [], set()
+    arcs, notes, shared_arcs, account_caps = [], [], set(), []
     incoming: dict[str, int] = defaultdict(int)
     for linkage in scenario.linkages:
         state = scenario.link_state(phase, linkage)
@@ -143,15 +165,17 @@ def phase_problem(scenario: Scenario, phase: Phase, markets: tuple[Market, ...],
                 candidates.append(foreign_limit * obligations[destination])
                 incoming[destination] += 1
             if caps.per_account is not None:
-                # every importing entity may take up to the cap, and trades the rest at home
-                candidates.append(Fraction(caps.per_account * importers[destination]))
-                notes.append(f"{arc_id}: the per-account cap of {caps.per_account} t is modelled as "
-                             f"{importers[destination]} importing entities × {caps.per_account} t (over the year)")
+                used = link_used.get(arc_id, Fraction(0))
+                room = max(Fraction(0), caps.per_account * importers[destination] - used)
+                account_caps.append(AccountCap(arc_id, caps.per_account, importers[destination], used, room,
+                                               min(candidates) if candidates else None))
+                candidates.append(room)
             cap = min(candidates) if candidates else None
             arcs.append(Arc(arc_id, origin, destination, rate=rate, cap=cap / rate if cap is not None else None))
     notes += [f"{registry}: its foreign-unit limit is applied to each of its {count} incoming arcs separately "
               f"(the benchmark is looser than the rule)" for registry, count in incoming.items() if count > 1]
-    return PhaseProblem(phase=phase.name, markets=markets, arcs=tuple(arcs), notes=tuple(notes)), shared_arcs
+    return PhaseProblem(phase=phase.name, markets=markets, arcs=tuple(arcs), notes=tuple(notes),
+                        account_caps=tuple(account_caps)), shared_arcs
 
 
 def linkage_terms_in(linkage: Linkage, state: LinkState) -> Linkage:

@@ -63,6 +63,11 @@ class QuotaRoom:
         self._account[(origin, destination, account)] += units
         self._obligation[account] += units
 
+    def shared(self, origin: str, destination: str) -> bool:
+        """Whether the direction has a period cap, which every importer's buys share."""
+        arc = self.rules_by_arc.get((origin, destination))
+        return arc is not None and arc.terms.period_cap is not None
+
     def largest(self, account: str, origin: str, destination: str, *, quantity: int, lot: int) -> int:
         """The largest buy (a multiple of ``lot``, at most ``quantity``) the link can still carry for ``account``."""
         arc = self.rules_by_arc.get((origin, destination))

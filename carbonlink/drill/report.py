@@ -79,7 +79,8 @@ def summary(scenario: Scenario, journal: DrillJournal, metrics: DrillMetrics) ->
         "flows": [
             {"phase": f.phase, "arc": f.arc, "tonnes": f.tonnes, "credited": f.credited, "cap": f.cap,
              "bridge_counted": f.counted, "credited_cap": f.credited_cap, "utilisation": f.utilisation,
-             "benchmark": f.benchmark, "busted_tonnes": f.busted_tonnes}
+             "benchmark": f.benchmark, "banded_benchmark": f.banded, "cap_binds": f.binds,
+             "busted_tonnes": f.busted_tonnes}
             for f in metrics.flows
         ],
         "suspension_gaps": metrics.suspension_gaps,
@@ -112,7 +113,8 @@ def _html(scenario: Scenario, data: dict[str, Any], pictures: list[Plot]) -> str
         f"<td>{f['credited']}</td><td>{_fmt(f['cap'], 0)}</td>"
         f"<td>{'n/a' if f['bridge_counted'] is None else f['bridge_counted']}</td><td>{_fmt(f['credited_cap'], 0)}</td>"
         f"<td>{_fmt(None if f['utilisation'] is None else f['utilisation'] * 100, 1)}</td>"
-        f"<td>{_fmt(f['benchmark'], 0)}</td><td>{f['busted_tonnes']}</td></tr>" for f in data["flows"])
+        f"<td>{_fmt(f['benchmark'], 0)}</td><td>{_fmt(f['banded_benchmark'], 0)}</td><td>{_binds(f)}</td>"
+        f"<td>{f['busted_tonnes']}</td></tr>" for f in data["flows"])
     gaps = "".join(_gap(gap) for gap in data["suspension_gaps"]) or "<li>none</li>"
     notes = "".join(f"<li>{html.escape(p['phase'])}: {html.escape(note)}</li>"
                     for p in data["phases"] for note in p["benchmark_notes"])
@@ -152,10 +154,12 @@ costs in {html.escape(scenario.reporting_currency)}.</p>
 <th>benchmark gain</th></tr>{efficiency}</table>
 <h2>Cross-border flows and quota utilisation</h2><p>Tonnes delivered across the border (origin units) and
 their credited equivalent from the drill's settled trades; busted tonnes (matched, then refused) apart; the
-bridge's own counter of units delivered in the phase; utilisation = bridge counter / cap in credited units.</p>
+bridge's own counter of units delivered in the phase; utilisation = bridge counter / cap in credited units;
+benchmark = the unconstrained equilibrium's flow, and beside it the band-constrained equilibrium's, against which
+a cap <b>binds</b> or not: a cap it does not reach (a market held at its band wants less) is no target.</p>
 <table><tr><th>phase</th><th>arc</th><th>tonnes delivered</th>
 <th>credited</th><th>cap (origin t)</th><th>bridge counted</th><th>cap (credited)</th><th>utilisation %</th>
-<th>benchmark</th><th>busted t</th></tr>{flows}</table>
+<th>benchmark</th><th>benchmark (band-constrained)</th><th>cap binds</th><th>busted t</th></tr>{flows}</table>
 <h2>Delink shock: each suspension</h2><ul>{gaps}</ul>
 <h2>Pictures</h2>{images}</body></html>"""
 
@@ -170,6 +174,12 @@ def _reach(market: dict[str, Any]) -> str:
     low, high = market["band_reach"]
     flag = " <b>band-limited</b>" if market["band_limited"] else ""
     return f"{_fmt(low)}–{_fmt(high)}{flag}"
+
+
+def _binds(flow: dict[str, Any]) -> str:
+    if flow["cap_binds"] is None:
+        return "uncapped" if flow["cap"] is None else "n/a"
+    return "<b>binds</b>" if flow["cap_binds"] else "does not bind"
 
 
 def _yes(flag: bool | None) -> str:

@@ -5,7 +5,11 @@
   the drill worked. Phase boundaries are dashed, phase names on top; panels share the day axis.
 - Flows: one panel per link direction (so an uncapped link never dwarfs a capped one): units delivered
   per phase as bars, the phase's cap as a black bar edge marker and the benchmark flow as a dot.
-- Volume and compliance cost per market as grouped bars.
+  A cap far above every flow of its panel would flatten the bars: the axis stops above the flows and such a
+  cap is an arrow at the top edge with its value written. Directions nothing crossed in any phase, in the drill
+  or its benchmark, are named in the title instead of drawn.
+- Compliance cost: one panel per market, simulated beside the benchmark per phase.
+- Volume per market as grouped bars.
 Legends sit outside the data, below the panels; tick labels are rotated where they are long.
 """
 
@@ -19,6 +23,7 @@ from dataclasses import dataclass
 import matplotlib
 
 matplotlib.use("Agg")
+import matplotlib.ticker  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 
 from carbonlink.drill.journal import DrillJournal  # noqa: E402
@@ -29,6 +34,7 @@ from shared.money import minor_digits  # noqa: E402
 __all__ = ["Plot", "plots"]
 
 _COLUMNS = 3
+_THOUSANDS = matplotlib.ticker.StrMethodFormatter("{x:,.0f}")
 
 
 @dataclass(frozen=True)
@@ -98,8 +104,15 @@ def _price_plot(scenario: Scenario, journal: DrillJournal, metrics: DrillMetrics
     return _png(figure)
 
 
+def _quiet_arcs(metrics: DrillMetrics) -> list[str]:
+    """Link directions nothing crossed in any phase, in the drill or its benchmark (left out of the picture)."""
+    return sorted({f.arc for f in metrics.flows} - {f.arc for f in metrics.flows if f.tonnes or f.busted_tonnes
+                                                    or f.benchmark > 0.5 or (f.banded or 0) > 0.5})
+
+
 def _flow_plot(metrics: DrillMetrics) -> bytes:
-    arcs = sorted({f.arc for f in metrics.flows})
+    quiet = _quiet_arcs(metrics)
+    arcs = sorted({f.arc for f in metrics.flows} - set(quiet))
     phases = [p.phase for p in metrics.phases]
     figure, axes = _grid(len(arcs), height=2.6)
     for axis, arc in zip(axes, arcs):
@@ -107,19 +120,61 @@ def _flow_plot(metrics: DrillMetrics) -> bytes:
         xs = list(range(len(phases)))
         delivered = [rows[p].tonnes if p in rows else 0 for p in phases]
         axis.bar(xs, delivered, 0.6, color="tab:green", label="delivered (origin t)")
-        caps = [(x, rows[p].cap) for x, p in zip(xs, phases) if p in rows and rows[p].cap is not None]
-        axis.plot([x for x, _ in caps], [c for _, c in caps], "_", markersize=22, markeredgewidth=2.5, color="black",
-                  label="cap (origin t)")
         bench = [(x, rows[p].benchmark) for x, p in zip(xs, phases) if p in rows]
         axis.plot([x for x, _ in bench], [b for _, b in bench], "o", color="tab:red", markersize=4, label="benchmark")
+        banded = [(x, rows[p].banded) for x, p in zip(xs, phases) if p in rows and rows[p].banded is not None]
+        axis.plot([x for x, _ in banded], [b for _, b in banded], "D", markerfacecolor="none", color="tab:purple",
+                  markersize=6, label="band-constrained benchmark")
+        # a cap far above every flow would flatten them: the axis stops above the flows, and such a cap is drawn
+        # at the top edge with its value written beside it
+        data = max([*delivered, *(b for _, b in bench), *(b for _, b in banded), 1.0])
+        caps = [(x, rows[p].cap) for x, p in zip(xs, phases) if p in rows and rows[p].cap is not None]
+        above = any(c > 4 * data for _, c in caps)
+        top = max([data * (1.45 if above else 1.25), *(c * 1.1 for _, c in caps if c <= 4 * data)])
+        near = [(x, c) for x, c in caps if c * 1.1 <= top]
+        axis.plot([x for x, _ in near], [c for _, c in near], "_", markersize=22, markeredgewidth=2.5, color="black",
+                  label="cap (origin t)")
+        for x, cap in caps:
+            if cap * 1.1 > top:
+                axis.plot([x], [top * 0.97], "^", color="black", markersize=6, label="cap above the axis")
+                axis.annotate(f"cap {cap:,.0f}", (x, top * 0.97), xytext=(0, -11), textcoords="offset points",
+                              ha="center", va="top", fontsize=6)
+        axis.set_ylim(0, top)
+        axis.yaxis.set_major_formatter(_THOUSANDS)
         axis.set_xticks(xs, phases, rotation=30, ha="right", fontsize=7)
         axis.tick_params(axis="y", labelsize=7)
         axis.set_title(arc, fontsize=9)
-        axis.set_ylim(bottom=0)
+    if axes:
+        handles, labels = {}, {}
+        for axis in axes:  # every kind of mark once, whichever panel drew it
+            for handle, label in zip(*axis.get_legend_handles_labels()):
+                handles.setdefault(label, handle)
+        figure.legend(list(handles.values()), list(handles), loc="outside lower center", ncols=5, fontsize=8)
+        note = f"\nno flow in the drill or its benchmark in any phase (not drawn): {', '.join(quiet)}" if quiet else ""
+        figure.suptitle(f"Cross-border flows per link direction (each panel its own scale){note}", fontsize=10)
+    return _png(figure)
+
+
+def _cost_plot(scenario: Scenario, metrics: DrillMetrics) -> bytes:
+    """One panel per market: compliance cost per phase, simulated beside the benchmark."""
+    registries = sorted({r for p in metrics.phases for r in p.markets})
+    phases = [p.phase for p in metrics.phases]
+    figure, axes = _grid(len(registries), height=2.4)
+    for axis, registry in zip(axes, registries):
+        xs = list(range(len(phases)))
+        rows = [p.markets.get(registry) for p in metrics.phases]
+        axis.bar([x - 0.2 for x in xs], [(m.simulated_cost or 0.0) if m else 0.0 for m in rows], 0.4,
+                 color="tab:blue", label="simulated")
+        axis.bar([x + 0.2 for x in xs], [m.benchmark_cost if m else 0.0 for m in rows], 0.4, color="tab:orange",
+                 label="benchmark")
+        axis.set_xticks(xs, phases, rotation=30, ha="right", fontsize=7)
+        axis.tick_params(axis="y", labelsize=7)
+        axis.yaxis.set_major_formatter(_THOUSANDS)
+        axis.set_title(registry, fontsize=9)
     if axes:
         handles, labels = axes[0].get_legend_handles_labels()
-        figure.legend(handles, labels, loc="outside lower center", ncols=3, fontsize=8)
-        figure.suptitle("Cross-border flows per link direction (each panel its own scale)", fontsize=10)
+        figure.legend(handles, labels, loc="outside lower center", ncols=2, fontsize=8)
+        figure.suptitle(f"Compliance cost per market and phase ({scenario.reporting_currency})", fontsize=10)
     return _png(figure)
 
 
@@ -140,23 +195,24 @@ def plots(scenario: Scenario, journal: DrillJournal, metrics: DrillMetrics) -> l
     phases = [p.phase for p in metrics.phases]
     registries = sorted({r for p in metrics.phases for r in p.markets})
     volume = {r: [float(p.markets[r].volume) if r in p.markets else 0.0 for p in metrics.phases] for r in registries}
-    labels = [f"{p.phase}:{r}" for p in metrics.phases for r in sorted(p.markets)]
-    cost = {"simulated": [p.markets[r].simulated_cost or 0.0 for p in metrics.phases for r in sorted(p.markets)],
-            "benchmark": [p.markets[r].benchmark_cost for p in metrics.phases for r in sorted(p.markets)]}
     found = [
         Plot("prices.png", "Prices against the equilibrium",
              "One panel per market: settled trade prices and daily volume-weighted prices in local currency, with "
              "each phase's analytic equilibrium price drawn as a red step line", _price_plot(scenario, journal, metrics)),
     ]
     if metrics.flows:
+        quiet = _quiet_arcs(metrics)
         found.append(Plot("flows.png", "Cross-border flows and caps",
                           "One panel per link direction: units delivered per phase as bars, the phase's cap as a black "
-                          "marker and the benchmark flow as a red dot", _flow_plot(metrics)))
+                          "marker (a cap far above the flows as an arrow at the top, its value written), the benchmark "
+                          "flow as a red dot and the band-constrained benchmark as a hollow diamond"
+                          + (f"; no flow in any phase, not drawn: {', '.join(quiet)}" if quiet else ""),
+                          _flow_plot(metrics)))
     found += [
         Plot("volume.png", "Volume per market and phase", "Tonnes traded at home per market, grouped by phase",
              _bars("Volume per market and phase", "tonnes", phases, volume)),
         Plot("compliance_cost.png", "Compliance cost per market",
-             "Compliance cost per market and phase, simulated beside the benchmark, in the reporting currency",
-             _bars("Compliance cost per market", scenario.reporting_currency, labels, cost)),
+             "One panel per market: compliance cost per phase, simulated beside the benchmark, in the reporting "
+             "currency", _cost_plot(scenario, metrics)),
     ]
     return found

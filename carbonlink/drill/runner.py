@@ -195,7 +195,8 @@ class _Drill:
             self.floor.flatten = step.flatten
             await self.settle()
             await self.observe()
-            await self._trade(http, expire_at=step.at + self.scenario.clock.order_life_steps * step_ms)
+            await self._trade(http, expire_at=step.at + self.scenario.clock.order_life_steps * step_ms,
+                              step_end=step.at + step_ms)
             await manipulators.act(self.cheats, window, step, last=step is steps[-1])
             await self.settle()
             if self.speed:
@@ -212,7 +213,7 @@ class _Drill:
             if trade.refused is None:
                 self.closes[trade.instrument] = trade.price
 
-    async def _trade(self, http: httpx.AsyncClient, *, expire_at: int) -> None:
+    async def _trade(self, http: httpx.AsyncClient, *, expire_at: int, step_end: int) -> None:
         """The traders' orders of the step (:func:`carbonlink.drill.trading_step.plan_orders`) go in, each market's
         one after another, the markets side by side."""
         assert self.state is not None and self.link_phase is not None
@@ -220,14 +221,14 @@ class _Drill:
         room = QuotaRoom(phase_rules(self.scenario, self.link_phase),
                          await self.state.quota_counters(calendar_year(self.now)), self.obligations)
         lanes = plan_orders(self.agents, self.floor, self.order_rng, room, homes)
-        results = await asyncio.gather(*(post_lane(http, lanes[i], self.floor, expire_at=expire_at)
-                                         for i in sorted(lanes)))
+        results = await asyncio.gather(*(post_lane(http, lanes[i], self.floor, expire_at=expire_at,
+                                                   step_end=step_end) for i in sorted(lanes)))
         registries = {m.account: m.registry for m in self.members}
         for posted in (p for lane in results for p in lane):
             if posted.account in self.obligations:
                 self.entity_orders[posted.order_id] = posted.intent
             self.state.posted(TrackedOrder(posted.order_id, posted.intent.instrument, posted.account,
-                                           registries[posted.account], expire_at, posted.intent.side == BUY,
+                                           registries[posted.account], posted.expire_at, posted.intent.side == BUY,
                                            posted.intent.quantity))
 
     async def settle(self) -> None:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from carbonlink.drill.order_terms import (BUY, SELL, OrderIntent, Quote, Venue, affordable, ask_price, bid_price,
-                                          floor_tick)
+                                          ceil_tick, floor_tick)
 
 __all__ = ["ComplianceTrader"]
 
@@ -72,7 +72,7 @@ class ComplianceTrader:
         value = self.marginal_value(self.position)
         quantity = rng.randint(1, max(1, self.step_size(value, venues, quotes) // lot)) * lot
         sides = [side for side, wanted in (
-            (BUY, value > min(_purchase_cost(v, quotes.get(v.instrument)) for v in venues)),
+            (BUY, value > min(_purchase_rank(v, quotes.get(v.instrument)) for v in venues)[1]),
             (SELL, home is not None and value < _credited_cost(home, quotes.get(home.instrument), unknown=Fraction(0))),
         ) if wanted]
         lean = rng.random() < LEAN
@@ -85,6 +85,10 @@ class ComplianceTrader:
 
     def _sell(self, rng: random.Random, venue: Venue, quantity: int, quote: Quote | None) -> OrderIntent | None:
         quantity = min(quantity, self.units // venue.lot * venue.lot, venue.max_qty)
+        if quote is not None and quote.band is not None:  # no ask above the band's top: sell what it can price
+            most = math.floor(floor_tick(quote.band[1], venue.tick) / (self.slope * self.value_scale)) - (
+                self.baseline - self.position)
+            quantity = min(quantity, most // venue.lot * venue.lot)
         if quantity < venue.min_qty:
             return None
         floor = self.marginal_value(self.position - quantity)
@@ -92,13 +96,17 @@ class ComplianceTrader:
         return None if price is None else OrderIntent(venue.instrument, SELL, price, quantity)
 
     def _buy(self, rng: random.Random, venues: list[Venue], quantity: int, quotes: dict[str, Quote]) -> OrderIntent | None:
-        venue = min(venues, key=lambda v: _purchase_cost(v, quotes.get(v.instrument)))
+        venue = min(venues, key=lambda v: _purchase_rank(v, quotes.get(v.instrument)))
+        quote = quotes.get(venue.instrument)
         quantity = min(quantity // venue.lot * venue.lot, venue.max_qty)
+        if quote is not None and quote.band is not None:  # no bid below the band's bottom: buy what it can price
+            lowest = Fraction(ceil_tick(quote.band[0], venue.tick)) * venue.to_local / venue.credit
+            credited = self.baseline - self.position - math.ceil(lowest / (self.slope * self.value_scale))
+            quantity = min(quantity, math.floor(max(0, credited) / venue.credit) // venue.lot * venue.lot)
         value = self.marginal_value(self.position + math.floor(quantity * venue.credit))
         if quantity < venue.min_qty or value <= 0:
             return None
         ceiling = value * venue.credit / venue.to_local
-        quote = quotes.get(venue.instrument)
         price = bid_price(rng, venue, ceiling, quote.band if quote else None, VALUE_WIDTH)
         if price is None:
             return None
@@ -106,13 +114,16 @@ class ComplianceTrader:
         return OrderIntent(venue.instrument, BUY, price, quantity) if quantity else None
 
 
-def _purchase_cost(venue: Venue, quote: Quote | None) -> Fraction:
-    """What a credited tonne costs a buyer there; a market stuck at its limit up (bids at the band's top, no
-    ask) sells nothing, however cheap its last price looks."""
-    if (quote is not None and quote.band is not None and quote.ask is None and quote.bid is not None
-            and quote.bid >= floor_tick(quote.band[1], venue.tick)):
-        return Fraction(10**18)
-    return _credited_cost(venue, quote)
+def _purchase_rank(venue: Venue, quote: Quote | None) -> tuple[bool, Fraction]:
+    """How a buyer ranks a venue: markets that offer first, then markets stuck at their limit up (bids at the
+    band's top, no ask), each by what a credited tonne costs there.
+
+    A stuck market still sells, but only to the bids queued at its limit price as sellers come, so a buyer
+    prefers any market that offers; when every venue it may use is stuck, it joins the cheapest queue (ranking
+    them alike sent it home by default, away from a cheaper linked market that went on selling to its queue)."""
+    stuck = (quote is not None and quote.band is not None and quote.ask is None and quote.bid is not None
+             and quote.bid >= floor_tick(quote.band[1], venue.tick))
+    return stuck, _credited_cost(venue, quote)
 
 
 def _credited_cost(venue: Venue, quote: Quote | None, *, unknown: Fraction = Fraction(10**18)) -> Fraction:

@@ -66,7 +66,11 @@ def entity_flow(entity_orders: Mapping[str, OrderIntent],
 def plan_orders(agents: list[Agent], floor: Floor, order_rng: random.Random, room: QuotaRoom,
                 homes: Mapping[str, str]) -> Lanes:
     """Every trader decides, in an order drawn from ``order_rng``; a cross-border buy is cut to what its link can
-    still carry (see :mod:`carbonlink.drill.quota_room`) and holds that room for the traders after it."""
+    still carry (see :mod:`carbonlink.drill.quota_room`) and holds that room for the traders after it.
+
+    A buy across a direction with a period cap is good for the step only: it reserves quota every importer
+    shares, and a bid left resting below the market for several steps held the whole cap away from importers
+    bidding at the market (the pilot drill's Shenzhen → Guangdong arc reached 315 t of 500 that way)."""
     lanes: Lanes = {}
     for agent in order_rng.sample(agents, len(agents)):
         def room_for(venue: Venue, agent: Agent = agent) -> int:
@@ -82,7 +86,8 @@ def plan_orders(agents: list[Agent], floor: Floor, order_rng: random.Random, roo
                 if quantity < venue.min_qty:
                     floor.refusals["DRILL_LINK_QUOTA_FULL"] += 1
                     continue
-                intent = replace(intent, quantity=quantity)
+                intent = replace(intent, quantity=quantity,
+                                 for_step=room.shared(origin, agent.member.registry))
                 room.hold(agent.member.account, origin, agent.member.registry, quantity)
             lanes.setdefault(intent.instrument, []).append((agent, intent))
     return lanes

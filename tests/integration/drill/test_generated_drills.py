@@ -42,7 +42,7 @@ def target_misses(summary: dict, *, price_limit: float = PRICE_LIMIT_PCT) -> lis
                               f"{market['benchmark_price']:.2f} ({market['error_pct']}%)")
     for flow in summary["flows"]:
         cap = flow["credited_cap"]
-        if cap and flow["benchmark"] >= flow["cap"] * 0.999 and abs(flow["bridge_counted"] / cap - 1) > 0.02:
+        if cap and flow["cap_binds"] and abs(flow["bridge_counted"] / cap - 1) > 0.02:
             misses.append(f"{flow['phase']} {flow['arc']}: {flow['bridge_counted']} t against a binding cap of {cap:g}")
     misses += [f"{phase}: {busted['trades']} busted trades" for phase, busted in summary["busted_trades"].items()
                if busted["trades"]]

@@ -130,6 +130,36 @@ def test_an_exporter_held_at_its_band_is_the_benchmark_and_the_importer_clears_a
     assert round(a.error_pct, 1) == -44.1  # simulated 20.00 against 35.80
 
 
+def test_a_cap_the_band_constrained_equilibrium_does_not_reach_is_reported_as_not_binding() -> None:
+    _, members, journal = equilibrium_journal()
+    text = (SCENARIOS / "two-markets.yaml").read_text().replace(
+        "A-B: full", "A-B: {state: restricted, caps: {per_period: 500}}")
+    at = text.index("band: null", text.index("band: null") + 1)
+    banded = parse_scenario(text[:at] + 'band: "0.10"' + text[at + len("band: null"):])
+    flow = next(f for f in compute_metrics(banded, members, journal).flows if f.arc == "A-B:B>A")
+    # unconstrained, 500 t would cross (the cap binds); B held at its band's 12.10 exports only 210 t
+    assert (flow.benchmark, round(flow.banded), flow.binds) == (500.0, 210, False)
+    unbanded = parse_scenario(text)
+    flow = next(f for f in compute_metrics(unbanded, members, journal).flows if f.arc == "A-B:B>A")
+    assert (flow.banded, flow.binds) == (500.0, True)
+
+
+def test_the_report_says_whether_a_per_account_cap_binds_and_what_it_costs_the_benchmark() -> None:
+    _, members, journal = equilibrium_journal()
+
+    def notes(caps: str) -> list[str]:
+        text = (SCENARIOS / "two-markets.yaml").read_text().replace(
+            "A-B: full", f"A-B: {{state: restricted, caps: {caps}}}")
+        return [n for n in compute_metrics(parse_scenario(text), members, journal).phases[1].notes
+                if n.startswith("A-B:B>A: the per-account")]
+
+    # 5 importing entities × 100 t leave 500 t of the 1,000 t the link would carry
+    tight, = notes("{per_period: 2000, per_account: 100}")
+    assert "leaves 500 t, the tightest of its caps" in tight and "carry 1,000 t instead of 500 t" in tight
+    loose, = notes("{per_period: 400, per_account: 1000}")
+    assert "leaves 5,000 t; the link's other caps leave 400 t, so it does not bind" in loose
+
+
 def test_a_market_that_stopped_trading_in_the_second_half_is_priced_at_its_last_trade() -> None:
     scenario, members, journal = equilibrium_journal()
     journal.trades.append(TradeRecord("a0", "A-ALW-2025", 2100, 10, 2100, "A/x", "A/y"))

@@ -188,3 +188,24 @@ def test_a_trader_looks_abroad_only_where_the_link_can_still_carry_an_order() ->
                   abroad={"A": [abroad]}, open_instruments={HOME.instrument, "B-ALW"})
     assert {i.instrument for _ in range(20) for i in agent.decide(floor, lambda venue: 0)} == {HOME.instrument}
     assert "B-ALW" in {i.instrument for _ in range(20) for i in agent.decide(floor, lambda venue: 500)}
+
+
+def test_when_every_venue_is_stuck_at_its_limit_up_a_buyer_joins_the_cheapest_queue() -> None:
+    abroad = Venue("B-ALW", "CNY", tick=1, lot=1, min_qty=1, max_qty=99_999)
+    quotes = {HOME.instrument: Quote(4_000, 3_640, band=(3_276, 4_004), bid=4_004),
+              abroad.instrument: Quote(3_000, 2_800, band=(2_520, 3_080), bid=3_080)}
+    trader = entity(position=9_000, units=0)  # values the next tonne at CNY 100: a buyer anywhere
+    picks = [trader.decide(random.Random(s), HOME, [abroad], quotes) for s in range(100)]
+    assert sum(i is not None and i.instrument == "B-ALW" for i in picks) > 80  # all but the random fifth
+
+
+def test_an_order_is_cut_to_what_the_band_lets_it_price_rather_than_dropped() -> None:
+    band = (3_600, 4_400)
+    seller = entity(position=9_650, units=9_650)  # values its next tonne at CNY 35, below the band
+    asks = [seller._sell(random.Random(s), HOME, 1_000, Quote(4_000, 4_000, band=band)) for s in range(50)]
+    # its 91st tonne sold would cost more than the band's top (CNY 0.10 a tonne more each): at most 90, never none
+    assert all(a is not None and a.quantity <= 90 and band[0] <= a.price <= band[1] for a in asks)
+    buyer = entity(position=9_550, units=0)  # values its next tonne at CNY 45, above the band
+    bids = [buyer._buy(random.Random(s), [HOME], 1_000, {HOME.instrument: Quote(4_000, 4_000, band=band)})
+            for s in range(50)]
+    assert all(b is not None and b.quantity <= 90 and band[0] <= b.price <= band[1] for b in bids)

@@ -12,8 +12,9 @@ from carbonlink.drill.scenario_fields import Currency, Id, PositiveFraction, Pri
 
 
 class Caps(ScenarioModel):
-    per_period: NonNegativeInt | None = None  # tonnes credited in the importing registry per phase
-    per_account: NonNegativeInt | None = None  # tonnes one account may import per phase
+    # both counted by the bridge per compliance period (a calendar year of business time), not per phase
+    per_period: NonNegativeInt | None = None  # tonnes credited in the importing registry
+    per_account: NonNegativeInt | None = None  # tonnes credited to one importing account
     share_of_obligation: Share | None = None  # of the importing entity's obligation
 
 

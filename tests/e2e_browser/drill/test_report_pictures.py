@@ -58,4 +58,6 @@ async def test_the_report_shows_every_picture_painted_sized_and_with_alt_text(ta
         assert picture["width"] >= 300 and picture["height"] >= 150, picture
         assert len(picture["alt"]) > 40, picture
     assert "equilibrium" in pictures[0]["alt"] and "cap" in pictures[1]["alt"]
+    assert "band-constrained" in pictures[1]["alt"] and "not drawn: A-B:A>B" in pictures[1]["alt"]
+    assert await tab.locator("td", has_text="binds").count() >= 1
     assert await tab.locator("text=busted").count() >= 1

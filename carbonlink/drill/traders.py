@@ -7,9 +7,11 @@ the order's last tonne, or an ask drawn just above the cost of abating it. Its o
 up to what would move its marginal value by a share of the going price (``STEP_SHARE``): an entity
 with a flat cost curve, which has many tonnes to trade before its value reaches the market's,
 trades in large steps, one with a steep curve in small ones; and a large order is paced, bid (or
-asked) at the value of its last tonne, well inside the entity's current marginal value. It buys
+asked) at the value of its last tonne, well inside the entity's current marginal value (cut to the size
+whose last tonne the venue's daily band can still price, rather than dropped). It buys
 wherever a tonne credited towards its obligation is cheapest after conversion (its own market or
-a linked foreign one whose link can still carry the order), sells only its own units, and never
+a linked foreign one whose link can still carry the order; a market stuck at its limit up after every
+market that still offers), sells only its own units, and never
 posts beyond the cash or units it has available. It leans (4 steps in 5) to a side its value
 suggests: buying when a tonne is cheaper somewhere, selling when its own market pays more;
 otherwise it picks a side and a venue at random, so a home market its buyers deserted for a

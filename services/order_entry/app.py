@@ -16,6 +16,7 @@ from services.order_entry import band_overrides, oversight_admin, oversight_publ
 from services.order_entry.body_limit import BodyLimit
 from services.order_entry.deps import make_ports
 from services.order_entry.order_desk import OrderDesk
+from services.order_entry.order_intake import OrderIntake
 from services.order_entry.outbox_relay import OutboxRelay
 from services.order_entry.stream_hub import Hub
 from shared.runtime import ServiceContext
@@ -45,6 +46,7 @@ def create_app(ctx: ServiceContext, *, stream_events: bool = True) -> FastAPI:
     app.state.hub = Hub()
     app.state.relay = OutboxRelay(ctx)
     errors.install(app)
+    app.add_middleware(OrderIntake)  # POST /v1/orders without FastAPI's routing; inside the body limit
     app.add_middleware(BodyLimit)
     # `web` carries the dashboard and console pages, their static assets and the read endpoints they use
     for module in (health, orders, accounts, market_data, transparency, admin_reference, admin_operations, stream, web,

@@ -10,7 +10,7 @@ from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from services.order_entry.errors import ApiError
-from services.order_entry.principals import Principal, PrincipalStore, Role
+from services.order_entry.principals import KeyCheck, Principal, PrincipalStore, Role
 from shared.ledger import AsyncLedger, LedgerPort
 from shared.market_mirror import MarketMirror
 from shared.redis_market_mirror import RedisMarketMirror
@@ -57,9 +57,18 @@ async def authenticate(principals: PrincipalStore, presented: str | None) -> Pri
     """Who presented the key (None: no key), taking one token of its rate limit; 401 or 429 otherwise."""
     if not presented:
         return None
+    refuse_oversized(presented)
+    return checked(await principals.check(presented))
+
+
+def refuse_oversized(presented: str) -> None:
+    """A key longer than any issued is refused before it is looked up."""
     if len(presented) > 200:
         raise ApiError(401, "INVALID_API_KEY", "the API key is not valid")
-    check = await principals.check(presented)
+
+
+def checked(check: KeyCheck) -> Principal:
+    """The principal of a key check: 401 for an unknown key, 429 when its rate limit is spent."""
     if check.principal is None:
         raise ApiError(401, "INVALID_API_KEY", "the API key is not valid")
     if check.retry_after_ms:
@@ -92,9 +101,11 @@ def _role_guard(*roles: Role):
     return guard
 
 
+TRADING_ROLES = (Role.TRADER, Role.OPERATOR)
+
 AnyPrincipal = Annotated[Principal, Depends(_principal)]
 Operator = Annotated[Principal, Depends(_role_guard(Role.OPERATOR))]
-TraderOrOperator = Annotated[Principal, Depends(_role_guard(Role.TRADER, Role.OPERATOR))]
+TraderOrOperator = Annotated[Principal, Depends(_role_guard(*TRADING_ROLES))]
 
 
 async def account_access(ports: Ports, principal: Principal, account_id: str) -> None:

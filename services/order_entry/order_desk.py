@@ -3,10 +3,10 @@
 A new order costs one round trip of reads (grant, earlier claim, instrument, live market, holding limits, a fresh
 order id, and for a buy its purchase limit and purchases; on the hot route, ``place``, with the API key's check
 and rate limit in the same call) and one call of ``accept.lua`` (``redis_order_store``) that claims the client
-order id, writes the order's record, reserves in the ledger and appends the ``SubmitOrder`` to the outbox, together or not at
-all. The answer goes back as soon as that is committed: the outbox relay publishes the command (keyed by
-instrument) and re-publishes it until matching has applied it. Amends and cancels take the same path, so
-matching sees them after the order they name.
+order id, writes the order's record, reserves in the ledger and appends the ``SubmitOrder`` to the outbox,
+together or not at all. The answer goes back as soon as that is committed: the outbox relay publishes the
+command (keyed by instrument) and re-publishes it until matching has applied it. Amends and cancels take the
+same path, so matching sees them after the order they name.
 """
 
 from __future__ import annotations

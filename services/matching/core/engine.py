@@ -31,7 +31,6 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from functools import partial
 from heapq import heappush
 
 from services.matching.core import order_changes, phases
@@ -79,17 +78,6 @@ class MatchingEngine:
         self._checks_size = rules.lot != 1 or rules.min_quantity is not None or rules.max_quantity is not None
         self.apply_band()
         self.expiries: list[tuple[int, int, Order]] = []  # GTD heap (expire_at, priority, order); stale entries skipped
-        self._handlers: dict[type, Callable[[object], list[Event]]] = {
-            SubmitOrder: self._submit,
-            CancelOrder: partial(order_changes.cancel, self),
-            AmendOrder: partial(order_changes.amend, self),
-            MassCancel: partial(order_changes.mass_cancel, self),
-            ChangePhase: partial(phases.change_phase, self),
-            AdvanceClock: partial(phases.advance_clock, self),
-            SetReferencePrice: partial(phases.set_reference_price, self),
-            SetBandOverride: partial(phases.set_band_override, self),
-            ClearBandOverride: partial(phases.clear_band_override, self),
-        }
 
     def apply_band(self) -> None:
         """The band's (low, high), kept with the reference: the static band around it, narrowed by the session's
@@ -100,10 +88,10 @@ class MatchingEngine:
     def handle(self, command: object) -> list[Event]:
         """Apply one command; return the events it caused, in order."""
         try:
-            handler = self._handlers[type(command)]
+            handler = _HANDLERS[type(command)]
         except KeyError:
             raise TypeError(f"not a matching command: {type(command).__name__}") from None
-        return handler(command)
+        return handler(self, command)
 
     def snapshot(self) -> dict:
         """The full engine state as a plain JSON-serialisable dict."""
@@ -185,22 +173,26 @@ class MatchingEngine:
         self.known_order_ids.add(order_id)
         seq = self.seq + 1
         instrument = self.instrument
-        order = Order(order_id, account, cmd.registry, side, price, quantity, order_type, tif,
-                      cmd.expire_at if gtd else None, stp or rules.default_stp, seq, (), order_min)
         out: list[Event] = [build(OrderAccepted, (instrument, seq, ts, order_id, account, side, order_type, tif,
                                                   price, quantity))]
-        if marketable:
+        if marketable:  # the order is built only if some of it rests
             self.seq = seq
             touched: Touched = {}
-            take(self, order, limit, ts, out, touched)
-            if order.remaining:
+            stp = stp or rules.default_stp
+            left = take(self, order_id, side, account, quantity, order_min, stp, limit, ts, out, touched)
+            if left:
                 if rests:
-                    self.rest(order)
+                    self.rest(Order(order_id, account, cmd.registry, side, price, left, order_type, tif,
+                                    cmd.expire_at if gtd else None, stp, seq, (), order_min))
                     touched[(side, price)] = None
                 else:
-                    self.emit_cancelled(order, r.CANCEL_UNFILLED, ts, out)
+                    self.seq += 1
+                    out.append(build(OrderCancelled, (instrument, self.seq, ts, order_id, account, side, left,
+                                                      r.CANCEL_UNFILLED)))
             self.emit_deltas(ts, out, touched)
         elif rests:  # the common case, inlined: rest without matching
+            order = Order(order_id, account, cmd.registry, side, price, quantity, order_type, tif,
+                          cmd.expire_at if gtd else None, stp or rules.default_stp, seq, (), order_min)
             level = (self.book.bids if is_buy else self.book.asks).add(order)
             self.orders[order_id] = order
             if gtd:
@@ -208,8 +200,9 @@ class MatchingEngine:
             self.seq = seq + 1
             out.append(build(BookDelta, (instrument, seq + 1, ts, side, price, level.quantity, level.count)))
         else:
-            self.seq = seq
-            self.emit_cancelled(order, r.CANCEL_UNFILLED, ts, out)
+            self.seq = seq + 1
+            out.append(build(OrderCancelled, (instrument, seq + 1, ts, order_id, account, side, quantity,
+                                              r.CANCEL_UNFILLED)))
         return out
 
     def rest(self, order: Order) -> None:
@@ -251,3 +244,18 @@ class MatchingEngine:
                 out.append(build(BookDelta, (instrument, self.seq, ts, side, price, 0, 0)))
             else:
                 out.append(build(BookDelta, (instrument, self.seq, ts, side, price, level.quantity, level.count)))
+
+
+#: The engine's handler of each command type: `handler(engine, command) -> events` (plain functions, so the call
+#: from `handle` is a direct Python call, not one through a bound `partial`).
+_HANDLERS: dict[type, Callable[[MatchingEngine, object], list[Event]]] = {
+    SubmitOrder: MatchingEngine._submit,
+    CancelOrder: order_changes.cancel,
+    AmendOrder: order_changes.amend,
+    MassCancel: order_changes.mass_cancel,
+    ChangePhase: phases.change_phase,
+    AdvanceClock: phases.advance_clock,
+    SetReferencePrice: phases.set_reference_price,
+    SetBandOverride: phases.set_band_override,
+    ClearBandOverride: phases.clear_band_override,
+}

@@ -95,15 +95,16 @@ def amend(engine, cmd: AmendOrder) -> list[Event]:
         return out
     book_side.remove(order)
     del engine.orders[order.order_id]
-    moved = Order(order.order_id, order.account, order.registry, side, price, quantity, order.order_type,
-                  order.time_in_force, order.expire_at, order.stp, engine.seq, order.commands, order.min_fill)
     out = [build(OrderAmended, (engine.instrument, engine.seq, ts, order.order_id, order.account, side, price,
                                 quantity, True))]
     touched: Touched = {(side, old_price): None}
+    priority = engine.seq
     if marketable:
-        take(engine, moved, price, ts, out, touched)
-    if moved.remaining:
-        engine.rest(moved)
+        quantity = take(engine, order.order_id, side, order.account, quantity, order.min_fill, order.stp, price, ts,
+                        out, touched)
+    if quantity:
+        engine.rest(Order(order.order_id, order.account, order.registry, side, price, quantity, order.order_type,
+                          order.time_in_force, order.expire_at, order.stp, priority, order.commands, order.min_fill))
         touched[(side, price)] = None
     engine.emit_deltas(ts, out, touched)
     return out

@@ -33,7 +33,7 @@ def take(engine, taker_id: str, aggressor: str, account: str, quantity: int, tak
     breaker_range = breaker.allowed_range(ts, engine.reference_price) if breaker is not None else None
     orders_by_id = engine.orders
     instrument = engine.instrument
-    trade_prefix = f"{instrument}:T"
+    trade_prefix = engine.trade_id_prefix
     append = out.append
     seq, trade_seq = engine.seq, engine.trade_seq
     taker_left = quantity

@@ -31,12 +31,13 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from bisect import insort
 from heapq import heappush
 
 from services.matching.core import order_changes, phases
 from services.matching.core import reasons as r
 from services.matching.core import snapshot as snap
-from services.matching.core.book import Book, Order
+from services.matching.core.book import Book, Level, Order
 from services.matching.core.breaker import BreakerWindow
 from services.matching.core.commands import (AdvanceClock, AmendOrder, CancelOrder, ChangePhase, ClearBandOverride,
                                              MassCancel, SetBandOverride, SetReferencePrice, SubmitOrder)
@@ -60,6 +61,7 @@ class MatchingEngine:
             raise ValueError(f"unknown phase {phase!r}")
         self.rules = rules
         self.instrument = rules.instrument
+        self.trade_id_prefix = f"{rules.instrument}:T"  # trade id: the prefix and the trade sequence number
         self.book = Book()
         self.orders: dict[str, Order] = {}
         self.known_order_ids: set[str] = set()  # every id ever accepted: ids are never reused
@@ -190,10 +192,18 @@ class MatchingEngine:
                     out.append(build(OrderCancelled, (instrument, self.seq, ts, order_id, account, side, left,
                                                       r.CANCEL_UNFILLED)))
             self.emit_deltas(ts, out, touched)
-        elif rests:  # the common case, inlined: rest without matching
+        elif rests:  # the common case: rest without matching (`BookSide.add` inlined)
             order = Order(order_id, account, cmd.registry, side, price, quantity, order_type, tif,
                           cmd.expire_at if gtd else None, stp or rules.default_stp, seq, (), order_min)
-            level = (self.book.bids if is_buy else self.book.asks).add(order)
+            book_side = self.book.bids if is_buy else self.book.asks
+            levels = book_side.levels
+            level = levels.get(price)
+            if level is None:
+                level = levels[price] = Level(price)
+                insort(book_side.keys, price if is_buy else -price)
+            level.orders.append(order)
+            level.quantity += quantity
+            level.count += 1
             self.orders[order_id] = order
             if gtd:
                 heappush(self.expiries, (order.expire_at, seq, order))
@@ -236,14 +246,16 @@ class MatchingEngine:
         return build(CommandRejected, (self.instrument, self.seq, ts, command, order_id, reason))
 
     def emit_deltas(self, ts: int, out: list[Event], touched: Touched) -> None:
-        bids, asks, instrument = self.book.bids.levels, self.book.asks.levels, self.instrument
+        bids, asks, instrument, append = self.book.bids.levels, self.book.asks.levels, self.instrument, out.append
+        seq = self.seq
         for side, price in touched:
             level = (bids if side == BUY else asks).get(price)
-            self.seq += 1
+            seq += 1
             if level is None:
-                out.append(build(BookDelta, (instrument, self.seq, ts, side, price, 0, 0)))
+                append(build(BookDelta, (instrument, seq, ts, side, price, 0, 0)))
             else:
-                out.append(build(BookDelta, (instrument, self.seq, ts, side, price, level.quantity, level.count)))
+                append(build(BookDelta, (instrument, seq, ts, side, price, level.quantity, level.count)))
+        self.seq = seq
 
 
 #: The engine's handler of each command type: `handler(engine, command) -> events` (plain functions, so the call

@@ -76,8 +76,8 @@ class MatchingEngine:
         self.band_reason = ""  # the reasons of the overrides it intersects, "; "-separated
         self.band_pinned = False  # two of them had no price in common (shared.bands.intersect)
         self.session_clip: tuple[int, int] | None = None  # the override in force when the reference was set
-        # Whether a new order's size and price need more than "a positive int" (lot, limits, tick, band).
-        self._checks_size = rules.lot != 1 or rules.min_quantity is not None or rules.max_quantity is not None
+        # Whether a new or amended order's size and price need more than "a positive int" (lot, limits, tick, band).
+        self.checks_size = rules.lot != 1 or rules.min_quantity is not None or rules.max_quantity is not None
         self.apply_band()
         self.expiries: list[tuple[int, int, Order]] = []  # GTD heap (expire_at, priority, order); stale entries skipped
 
@@ -85,7 +85,7 @@ class MatchingEngine:
         """The band's (low, high), kept with the reference: the static band around it, narrowed by the session's
         clip."""
         self.band = narrow(self.rules.band_limits(self.reference_price), self.session_clip)
-        self._checks_price = self.rules.tick != 1 or self.band is not None
+        self.checks_price = self.rules.tick != 1 or self.band is not None
 
     def handle(self, command: object) -> list[Event]:
         """Apply one command; return the events it caused, in order."""
@@ -134,10 +134,10 @@ class MatchingEngine:
         rules = self.rules
         if (kind is None or type(order_id) is not str or not order_id or order_id in self.known_order_ids
                 or type(account) is not str or not account or type(quantity) is not int or quantity <= 0
-                or (self._checks_size and quantity_reason(quantity, rules, check_min=True) is not None)
+                or (self.checks_size and quantity_reason(quantity, rules, check_min=True) is not None)
                 or (price is not None if kind[1] else (
                     type(price) is not int or price <= 0
-                    or (self._checks_price and price_reason(price, rules, self.band) is not None)))
+                    or (self.checks_price and price_reason(price, rules, self.band) is not None)))
                 or (kind[5] and (type(cmd.expire_at) is not int or cmd.expire_at <= ts))
                 or (stp is not None and (type(stp) is not str or stp not in STP_MODES))
                 or (min_fill != 1 and (type(min_fill) is not int or not 1 <= min_fill <= quantity))):

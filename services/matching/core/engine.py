@@ -29,9 +29,9 @@ remembers for that is bounded by what the command can still change:
 
 from __future__ import annotations
 
+from bisect import insort
 from collections import deque
 from collections.abc import Callable
-from bisect import insort
 from heapq import heappush
 
 from services.matching.core import order_changes, phases

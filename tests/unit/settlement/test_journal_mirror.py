@@ -28,7 +28,8 @@ def test_a_journal_record_is_published_as_the_entry_it_records() -> None:
         "journal:CN-BJ:1700000000000-3", 1_700_000_000_000, "settle:CEA-BJ:T7")
     assert (event.registry, event.stream_id, event.entry_id, event.kind, event.time) == (
         "CN-BJ", "1700000000000-3", "settle:CEA-BJ:T7", "SETTLE", 1_700_000_000_000)
-    assert event.postings == [("CN-BJ/buyer", "C:CNY", "r", -200_100), ("CN-BJ/seller", "U:CN-BJ:ALLOWANCE:2025", "r", -40)]
+    assert event.postings == [("CN-BJ/buyer", "C:CNY", "r", -200_100),
+                              ("CN-BJ/seller", "U:CN-BJ:ALLOWANCE:2025", "r", -40)]
     assert event.meta == META
 
 

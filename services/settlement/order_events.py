@@ -163,7 +163,8 @@ class OrderEvents:
                 moved_with_entry[w.trade.trade_id] = moved.outcome
             elif not result.ok:
                 finish_event(translate.refused_by_ledger(w.trade, result), FAILED, at, transitions, outgoing,
-                             fields=terms(w, result.entry_id), matched=w.trade, started_ms=w.delivery.record.timestamp)
+                             fields=terms(w, result.entry_id), matched=w.trade,
+                             started_ms=w.delivery.record.timestamp)
             elif (request := requests.get(w.trade.trade_id)) is not None:
                 request_delivery(w, result, request, transitions, outgoing)
         await self.effects.commit(transitions, outgoing, moved_with_entry)

@@ -44,8 +44,8 @@ def request_delivery(w: TradeWork, result: PostResult, request: DeliveryRequeste
     trade = w.trade
     at = w.delivery.envelope.occurred_at
     fields = {**terms(w, result.entry_id), "request": request.model_dump_json()}
-    transitions.append(Transition(trade.trade_id, PENDING_BRIDGE, fields, appends(trade.buy_account, trade.sell_account,
-                                                                          trade_record=trade_json(trade, at))))
+    records = appends(trade.buy_account, trade.sell_account, trade_record=trade_json(trade, at))
+    transitions.append(Transition(trade.trade_id, PENDING_BRIDGE, fields, records))
     outgoing.append(Outgoing.of(BRIDGE_REQUESTS.name, trade.instrument, request,
                                 event_id=delivery_request_id(trade.trade_id), occurred_at=at,
                                 correlation_id=trade.trade_id))

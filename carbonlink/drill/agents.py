@@ -128,12 +128,10 @@ class Agent:
         return [intent] if intent else []
 
     def order_body(self, intent: OrderIntent, *, expire_at: int) -> dict[str, Any]:
-        """The order as the API takes it; a dealer's is POST_ONLY (matching rejects it rather than let it take)."""
         venue = self.venues[intent.instrument]
         self._sequence += 1
-        order_type = "LIMIT" if isinstance(self.logic, ComplianceTrader) else "POST_ONLY"
         return {"instrument": intent.instrument, "account": self.member.account, "side": intent.side,
-                "type": order_type, "time_in_force": "GTD", "expire_at": expire_at,
+                "type": "LIMIT", "time_in_force": "GTD", "expire_at": expire_at,
                 "price": from_minor(intent.price, venue.currency), "quantity": intent.quantity,
                 "client_order_id": f"o{self._sequence}"}
 

@@ -7,8 +7,7 @@ back towards a flat inventory. Quoting around the book including their own quote
 last trade, the dealers kept trading with each other at a stale price long after the entities had
 moved on. An importing market's flow counts its entities' bids resting abroad too (converted per
 credited tonne): its buyers' demand is there, and a home book quoted only against its sellers kept
-its dealers buying at the last print. Dealers only make markets: their orders go in POST_ONLY, so
-matching rejects one that would take, and every trade has a compliance entity on one side.
+its dealers buying at the last print.
 
 Towards the end of a compliance period both dealers only unwind their inventory, so the units
 end up with the entities that need them.

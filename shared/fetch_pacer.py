@@ -10,7 +10,8 @@ Dozing (only while a listener for pokes is subscribed, see `listening`): once th
 `doze_after_ms` it pauses its partitions, so no fetch is in flight and the broker is idle. A poke (`wake`) resumes
 them at once at the short wait, and the consumer stays awake until it has been quiet for `doze_after_ms` again, so
 a poke sent a little before the message reaches the broker still finds it. Every `doze_ms` a dozing consumer
-fetches once anyway: that bounds the delay of a message whose poke was lost or never sent.
+fetches once anyway: that bounds the delay of a message whose poke was lost or never sent. Meanwhile its fetch
+loop need not come round every 100 ms either (`timeout_ms`).
 """
 
 from __future__ import annotations
@@ -46,6 +47,13 @@ class FetchPacer:
     @property
     def dozing(self) -> bool:
         return self._dozing is not None
+
+    def timeout_ms(self, awake_ms: int) -> int:
+        """How long the consumer's next `getmany` may wait: `awake_ms` while it fetches; while it dozes, until its
+        next check fetch is due (a poke resumes the partitions, and records arriving end the wait at once)."""
+        if self._dozing is None:
+            return awake_ms
+        return max(awake_ms, round((self._dozed_at + self._doze_s - self._clock()) * 1000))
 
     def fetched(self, got_records: bool) -> None:
         now = self._clock()

@@ -125,7 +125,7 @@ async def run_event_reader(ctx: ServiceContext, hub: Hub, relay: OutboxRelay | N
             pokes = asyncio.create_task(wakeup.listen(ctx.redis, topics, pacer.wake, pacer.listening, ctx.stop))
             checked_at = time.monotonic()
             while not ctx.stop.is_set() and not recreated:
-                batches = await consumer.getmany(timeout_ms=200, max_records=2000)
+                batches = await consumer.getmany(timeout_ms=pacer.timeout_ms(200), max_records=2000)
                 pacer.fetched(bool(batches))
                 ctx.mark_ready()
                 for tp, records in batches.items():

@@ -138,3 +138,16 @@ def test_losing_the_pokes_wakes_a_dozing_consumer() -> None:
     p.listening(False)
     assert not p.dozing and not consumer.paused_now
 
+
+
+def test_a_dozing_consumer_waits_in_getmany_until_its_next_check_fetch_and_an_awake_one_does_not() -> None:
+    consumer, clock = Consumer(), Clock()
+    p = pacer(consumer, clock)
+    assert p.timeout_ms(100) == 100
+    quiet_for(p, clock, 2.05)
+    assert p.dozing
+    assert 900 <= p.timeout_ms(100) <= 1000
+    clock.now += 0.95
+    assert p.timeout_ms(100) == 100  # never shorter than the loop's own wait
+    p.wake()
+    assert p.timeout_ms(100) == 100

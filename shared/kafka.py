@@ -42,6 +42,16 @@ TRANSIENT_ERRORS = (KafkaError, RedisConnectionError, RedisTimeoutError, Connect
 MAX_BATCH_BYTES = 512 * 1024
 
 
+#: How long aiokafka's background fetch routine sleeps when nothing wakes it (its default, 200 ms, was five of an
+#: idle consumer's wake-ups a second): fetch answers, consumed records, seeks, resumed partitions and rebalances
+#: wake it at once anyway.
+IDLE_FETCHER_TIMEOUT_MS = 1000
+
+
+#: Topics no service consumes: nobody to wake.
+_UNCONSUMED = frozenset(topic.name for topic in ALL_TOPICS if not topic.consumers)
+
+
 #: The record header naming the service that produced a message.
 PRODUCER_HEADER = "producer"
 
@@ -49,7 +59,8 @@ PRODUCER_HEADER = "producer"
 class ServiceProducer(AIOKafkaProducer):
     """A producer that stamps every message it sends with its service's name (record batches built by hand take
     ``headers`` themselves). Given a Redis client (`pokes`), it pokes the consumers of a topic it sent to
-    (``shared.wakeup``) once the broker has the message, at most once per `wakeup.EVERY_S` per topic."""
+    (``shared.wakeup``) once the broker has the message, at most once per `wakeup.EVERY_S` per topic; a topic no
+    service consumes (heartbeats, dead letters) is not poked."""
 
     def __init__(self, *, service: str, **config) -> None:
         super().__init__(**config)
@@ -60,7 +71,7 @@ class ServiceProducer(AIOKafkaProducer):
 
     async def send(self, topic, value=None, key=None, partition=None, timestamp_ms=None, headers=None):
         sent = await super().send(topic, value, key, partition, timestamp_ms, [*self.headers, *(headers or ())])
-        if self.pokes is not None and wakeup.due((topic,)):
+        if self.pokes is not None and topic not in _UNCONSUMED and wakeup.due((topic,)):
             task = asyncio.ensure_future(self._poke_when_sent(sent, topic))
             self._poking.add(task)
             task.add_done_callback(self._poking.discard)
@@ -87,11 +98,14 @@ def make_producer(settings: Settings, *, client_id: str, service: str) -> Servic
 
 
 def make_consumer(settings: Settings, *topics: str, group_id: str | None, client_id: str) -> AIOKafkaConsumer:
+    """A group member heartbeats every 2 s, a third of its session: it learns of a rebalance at its next heartbeat,
+    within the 3 s the embedded broker holds a join anyway; a heartbeat is most of what an idle member costs it."""
     return AIOKafkaConsumer(
         *topics, bootstrap_servers=settings.kafka_bootstrap, group_id=group_id, client_id=client_id,
         enable_auto_commit=False, auto_offset_reset="earliest",
         fetch_max_wait_ms=settings.fetch_max_wait_ms, max_poll_records=1000,
-        session_timeout_ms=6000, heartbeat_interval_ms=500, rebalance_timeout_ms=6000,
+        session_timeout_ms=6000, heartbeat_interval_ms=2000, rebalance_timeout_ms=6000,
+        consumer_timeout_ms=IDLE_FETCHER_TIMEOUT_MS,
     )
 
 
@@ -214,7 +228,8 @@ async def consume(consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, handle
     """
     while not stop.is_set():
         try:
-            batches = await consumer.getmany(timeout_ms=100, max_records=max_records)
+            batches = await consumer.getmany(timeout_ms=pacer.timeout_ms(100) if pacer else 100,
+                                             max_records=max_records)
         except KafkaError as err:
             log.error("fetch failed, retrying: %s", err)
             await asyncio.sleep(0.2)

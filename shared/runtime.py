@@ -2,7 +2,8 @@
 
 A service provides `main(ctx)`, which runs until `ctx.stop` is set (SIGTERM or SIGINT); the runtime then
 flushes the producer and closes the clients. No connection is opened at import time. The process serves its
-Prometheus metrics on its metrics port (``shared.prometheus_metrics``). The heartbeat says whether
+Prometheus metrics on its metrics port (``shared.prometheus_metrics``). The heartbeat (every
+``heartbeat_interval_s``, and at once when readiness changes, so `stack up` need not wait for the next) says whether
 the service is `ready`: it calls `ctx.mark_ready()` once its consumer has its assignment and has fetched, and
 `ctx.mark_not_ready(reason)` when it stops consuming (`shared.consumer_watchdog`), so a restarted service — or
 one whose consumer lost its group to a broker restart — is reported healthy only when it consumes, not merely
@@ -47,17 +48,20 @@ class ServiceContext:
     kafka_ok: bool = False
     redis_ok: bool = False
     ready: bool = False
+    beat_now: asyncio.Event = field(default_factory=asyncio.Event)  # a change to say before the next beat is due
 
     def mark_ready(self) -> None:
         """The service consumes: its consumer has its assignment and a fetch came back."""
         if not self.ready:
             log.info("%s ready: consuming", self.instance)
+            self.beat_now.set()
         self.ready = True
 
     def mark_not_ready(self, reason: str) -> None:
         """The service does not consume (see `shared.consumer_watchdog`): its heartbeat says not ready."""
         if self.ready:
             log.warning("%s not ready: %s", self.instance, reason)
+            self.beat_now.set()
         self.ready = False
 
 
@@ -97,9 +101,10 @@ async def _heartbeat(ctx: ServiceContext) -> None:
                 log.error("redis unreachable: %s", err)
             ctx.redis_ok = False
         try:
-            await asyncio.wait_for(ctx.stop.wait(), timeout=ctx.settings.heartbeat_interval_s)
+            await asyncio.wait_for(ctx.beat_now.wait(), timeout=ctx.settings.heartbeat_interval_s)
         except TimeoutError:
             pass
+        ctx.beat_now.clear()
 
 
 async def _start_producer(ctx: ServiceContext) -> None:
@@ -137,6 +142,7 @@ async def run(name: str, main: Callable[[ServiceContext], Awaitable[None]], *, s
         await main(ctx)
     finally:
         ctx.stop.set()
+        ctx.beat_now.set()
         await heartbeat
         try:
             await asyncio.wait_for(ctx.producer.stop(), timeout=5.0)

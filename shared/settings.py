@@ -26,8 +26,10 @@ class Settings(BaseSettings):
                                     description="fetch wait a consumer backs off to while its topics are quiet")
     fetch_doze_after_ms: int = Field(default=2_000, ge=0, description="quiet this long, a consumer that hears wake-up "
                                      "pokes stops fetching until one comes (0: never)")
-    fetch_doze_ms: int = Field(default=1_000, ge=10, description="a dozing consumer still fetches once this often")
-    heartbeat_interval_s: float = Field(default=1.0, gt=0)
+    fetch_doze_ms: int = Field(default=3_000, ge=10, le=4_000,
+                               description="a dozing consumer still fetches once this often: the longest a message "
+                               "whose wake-up poke was lost waits (below the watchdog's 5 s fetch stall)")
+    heartbeat_interval_s: float = Field(default=2.0, gt=0, description="also beats at once when readiness changes")
     heartbeat_ttl_s: float = Field(default=5.0, gt=0)
     settlement_pending_timeout_s: float = Field(default=60.0, gt=0)
     pending_new_timeout_s: float = Field(default=5.0, gt=0,

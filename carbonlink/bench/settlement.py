@@ -53,6 +53,7 @@ async def _run(settings: Settings, n_trades: int) -> dict:
     buyer, seller = f"{REGISTRY}/bench-{run}-buyer", f"{REGISTRY}/bench-{run}-seller"
     client = aioredis.Redis.from_url(settings.redis_url)
     producer = make_producer(settings, client_id=f"bench-{run}", service="matching")
+    producer.pokes = client  # wakes a dozing settlement as matching's sends would (shared.wakeup)
     reader = make_consumer(settings, group_id=None, client_id=f"bench-reader-{run}")
     try:
         trades = await _set_up(client, instrument_id=instrument_id, buyer=buyer, seller=seller, n_trades=n_trades)

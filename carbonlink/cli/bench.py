@@ -13,6 +13,7 @@ from carbonlink.cli.keys import create_key
 from carbonlink.stack import Stack
 
 from carbonlink.bench.core import run_core_benchmark
+from carbonlink.bench.idle import first_after_idle, sample_idle
 from carbonlink.bench.matching_service import run_service_benchmark
 from carbonlink.bench.profiling import profile_services
 from carbonlink.bench.order_to_settled import run_order_to_settled_benchmark
@@ -75,6 +76,21 @@ def e2e(api_key: str = typer.Option(..., envvar="CARBONLINK_OPERATOR_KEY", help=
     result = run_order_to_settled_benchmark(load_settings(), api_key, instrument=instrument, orders=count, rate=rate,
                                             connections=connections)
     _show("order → settled, paced 500/s" if rate == 500 else f"order → settled, paced {rate:g}/s", result)
+
+
+@app.command()
+def idle(seconds: float = typer.Option(60.0, help="how long to sample the idle stack"),
+         api_key: str = typer.Option("", envvar="CARBONLINK_OPERATOR_KEY",
+                                     help="an operator key: also time the first trade after each quiet spell"),
+         instrument: str = typer.Option("BENCH-ORDERS", help="instrument the probe lists for itself"),
+         pairs: int = typer.Option(5, help="crossing buy/sell pairs, each after a quiet spell"),
+         idle_s: float = typer.Option(5.0, help="the quiet spell before each pair")) -> None:
+    """The running stack's CPU while idle, per component as % of one core (target: the stack < 5%), then, given an
+    operator key, accepted → settled of one trade after each of `pairs` quiet spells."""
+    _show("idle stack", sample_idle(Stack(load_settings()), seconds=seconds))
+    if api_key:
+        _show("first trade after idle", first_after_idle(load_settings(), api_key, instrument=instrument,
+                                                         pairs=pairs, idle_s=idle_s))
 
 
 @app.command("all")

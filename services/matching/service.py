@@ -140,7 +140,7 @@ class MatchingService(ConsumerRebalanceListener):
     async def _fetch_loop(self) -> None:
         while not self.ctx.stop.is_set():
             try:
-                batches = await self.consumer.getmany(timeout_ms=100, max_records=5000)
+                batches = await self.consumer.getmany(timeout_ms=self.pacer.timeout_ms(100), max_records=5000)
             except KafkaError as err:
                 log.error("fetch failed, retrying: %s", err)
                 await asyncio.sleep(0.5)

@@ -75,6 +75,10 @@ class PendingCommands:
         if pending.order_id:
             self._by_order.setdefault(pending.order_id, []).append(pending)
 
+    def holding(self) -> bool:
+        """Whether any entry is still in the outbox, acknowledged or not."""
+        return bool(self._entries or self._applied)
+
     def held(self) -> list[Pending]:
         """Every entry still in the outbox, acknowledged or not, in outbox order."""
         return sorted((*self._entries.values(), *self._applied.values()), key=lambda p: stream_order(p.entry_id))

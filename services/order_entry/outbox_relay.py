@@ -16,6 +16,10 @@ One background task of order entry (started and stopped by the app's lifespan):
   again only after a lost topic: an amend applied twice after fills could reopen quantity, so an amend's outcome
   is otherwise waited for.
 
+With nothing held (every command applied and covered) there is nothing to sweep, and the read blocks for
+`IDLE_BLOCK_MS` instead of 100 ms: ``accept.lua``'s append ends it at once, so an idle relay costs one round trip
+a second and the next order none of its latency.
+
 Matching drops a new order whose id it has seen, and an amend or cancel whose event id it has seen, so publishing
 again is safe. A mass cancel counts as acknowledged once the broker has it, and is held until covered like the rest.
 """
@@ -38,6 +42,7 @@ log = logging.getLogger(__name__)
 
 BATCH = 2000
 SWEEP_EVERY_S = 1.0
+IDLE_BLOCK_MS = 1000  # under the clients' 5 s socket timeout, and how long `stop` may wait for the read
 
 
 class OutboxRelay:
@@ -81,7 +86,9 @@ class OutboxRelay:
         for start in range(0, len(done), 1000):
             pipe.xdel(order_outbox.STREAM, *done[start:start + 1000])
         pipe.get(topic_incarnation.incarnation_key(ORDERS_COMMANDS.name))
-        pipe.xread({order_outbox.STREAM: self._cursor}, count=BATCH, block=self._block_ms)
+        holding = self.pending.holding()
+        pipe.xread({order_outbox.STREAM: self._cursor}, count=BATCH,
+                   block=self._block_ms if holding else max(self._block_ms, IDLE_BLOCK_MS))
         *_, token, replies = await pipe.execute()
         await self._follow(text(token))
         if replies:
@@ -93,7 +100,7 @@ class OutboxRelay:
             await self._publish(batch)
             self._cursor = batch[-1].entry_id
         now = time.monotonic()
-        if now - self._swept_at >= SWEEP_EVERY_S:
+        if (holding or replies) and now - self._swept_at >= SWEEP_EVERY_S:
             self._swept_at = now
             await self._sweep(now)
 

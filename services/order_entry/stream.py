@@ -26,6 +26,7 @@ from services.order_entry.principals import Role
 from services.order_entry.stream_hub import PUBLIC_KINDS, Hub, Subscriber
 from shared import topic_incarnation, wakeup
 from shared.fetch_pacer import FetchPacer
+from shared.kafka import IDLE_FETCHER_TIMEOUT_MS
 from shared.redis_text import text
 from shared.runtime import ServiceContext
 from shared.topics import MARKET_DATA, ORDERS_EVENTS, SETTLEMENT_EVENTS
@@ -111,7 +112,8 @@ async def run_event_reader(ctx: ServiceContext, hub: Hub, relay: OutboxRelay | N
         pokes: asyncio.Task | None = None
         consumer = AIOKafkaConsumer(
             bootstrap_servers=ctx.settings.kafka_bootstrap, group_id=None, enable_auto_commit=False,
-            client_id=f"{ctx.instance}-stream-{uuid.uuid4().hex[:6]}", fetch_max_wait_ms=ctx.settings.fetch_max_wait_ms)
+            client_id=f"{ctx.instance}-stream-{uuid.uuid4().hex[:6]}", fetch_max_wait_ms=ctx.settings.fetch_max_wait_ms,
+            consumer_timeout_ms=IDLE_FETCHER_TIMEOUT_MS)
         try:
             await consumer.start()
             tokens = await _incarnations(ctx, topics)
@@ -125,7 +127,7 @@ async def run_event_reader(ctx: ServiceContext, hub: Hub, relay: OutboxRelay | N
             pokes = asyncio.create_task(wakeup.listen(ctx.redis, topics, pacer.wake, pacer.listening, ctx.stop))
             checked_at = time.monotonic()
             while not ctx.stop.is_set() and not recreated:
-                batches = await consumer.getmany(timeout_ms=200, max_records=2000)
+                batches = await consumer.getmany(timeout_ms=pacer.timeout_ms(200), max_records=2000)
                 pacer.fetched(bool(batches))
                 ctx.mark_ready()
                 for tp, records in batches.items():

@@ -5,7 +5,9 @@
   consumers (``shared.fetch_pacer.FetchPacer``: the short wait while events flow, longer while the topics are quiet,
   none at all after a quiet spell while wake-up pokes reach the app, see `OversightApp.wake`), so an idle
   oversight does not keep the broker busy;
-- group joins are held for half the session timeout: short session, heartbeat and rebalance timeouts;
+- group joins are held for half the session timeout: short session and rebalance timeouts (3 s: a join held
+  1.5 s); a heartbeat a second, a third of the session (at 0.2 s the heartbeats were most of an idle worker's
+  cost at the broker);
 - no idempotent producer or transactions: no `exactly_once`; no web server; no tables (the state is the
   detectors' memory, rebuilt by reading the topics from the beginning at every start).
 """
@@ -62,7 +64,7 @@ class OversightApp(faust.App):
     fetch_max_wait_ms: int = 10
     fetch_idle_wait_ms: int = 100
     fetch_doze_after_ms: int = 0
-    fetch_doze_ms: int = 1_000
+    fetch_doze_ms: int = 3_000
     #: whether wake-up pokes reach the app (``shared.wakeup.listen``): the worker consumer dozes only then
     pokes_heard: bool = False
 
@@ -87,9 +89,9 @@ def make_app(settings: Settings, *, app_id: str, client_id: str) -> OversightApp
         app_id,
         broker=f"kafka://{settings.kafka_bootstrap}",
         broker_client_id=client_id,
-        broker_session_timeout=2,
-        broker_heartbeat_interval=0.2,
-        broker_rebalance_timeout=2,
+        broker_session_timeout=3,
+        broker_heartbeat_interval=1.0,
+        broker_rebalance_timeout=3,
         broker_request_timeout=10,
         consumer_auto_offset_reset="earliest",
         processing_guarantee="at_least_once",

@@ -98,6 +98,6 @@ async def _refresh(watcher: Watcher, ctx: ServiceContext, interval_s: float) -> 
     while not ctx.stop.is_set():
         await asyncio.sleep(interval_s)
         try:
-            await watcher.refresh_reference()
+            await watcher.refresh_if_changed()
         except TRANSIENT_ERRORS as err:
             log.error("redis unavailable while rereading reference data: %s", err)

@@ -29,6 +29,7 @@ from shared.messages.order_events import BookDelta, TradeExecuted
 from shared.messages.post_trade import TradeSettled
 from shared.messages.vocabulary import Phase, Side
 from shared.reference import Instrument, LinkageTerms
+from shared import reference_store
 from shared.reference_store import ReferenceStore
 from shared.runtime import ServiceContext
 from shared.topics import ORDERS_COMMANDS, OVERSIGHT_ALERTS
@@ -61,6 +62,8 @@ class Watcher:
         self._refreshing = asyncio.Lock()  # the agents and the periodic reread: the last reread must be the newest
         self._touch: dict[str, dict[Side, dict[int, int]]] = {}
         self.progress: dict[str, int] = {}  # topic → latest business time judged
+        self._progress_written: dict[str, int] = {}
+        self._stamp: list | None = None  # what `refresh_if_changed` last saw of the keys a reread depends on
 
     async def _current_reference(self) -> None:
         """A trade is judged with the links and instruments as they are now, not as of the last periodic reread
@@ -78,6 +81,22 @@ class Watcher:
         async with self._refreshing:
             await self._reread()
 
+    async def refresh_if_changed(self) -> None:
+        """The periodic reread, only when a key it depends on changed since the last call (one `MGET` otherwise;
+        a change during a reread shows in the next call's `MGET`); the judged progress written when it moved."""
+        stamp = await self._ctx.redis.mget([reference_store.VERSION, keys.OWNERSHIP_VERSION, keys.THRESHOLDS,
+                                            keys.OWNERSHIP_APPLIED])
+        if stamp != self._stamp:
+            await self.refresh_reference()
+        elif self.progress != self._progress_written:
+            await self._write_progress()
+        self._stamp = stamp
+
+    async def _write_progress(self) -> None:
+        progress = dict(self.progress)
+        await self._ctx.redis.hset(keys.PROGRESS, mapping=progress)
+        self._progress_written = progress
+
     async def _reread(self) -> None:
         version_read = await self._reference.version()  # before the reads: a put meanwhile rereads again
         self.surveillance.thresholds = self._config.thresholds(await self._store.threshold_overrides())
@@ -91,7 +110,7 @@ class Watcher:
         self._reference_version = version_read
         await self._store.ownership_applied(version)
         if self.progress:
-            await self._ctx.redis.hset(keys.PROGRESS, mapping=self.progress)
+            await self._write_progress()
 
     async def handle(self, record: Record) -> None:
         parsed = parse(record)  # type: ignore[arg-type]

@@ -8,7 +8,8 @@ brought an event before one it follows (matching's produce of an earlier batch f
 succeeded: matching rebuilds from its snapshot and sends the lost events again, and its outbox gets them in
 order). Such a partition stays due, and is caught up every `INTERVAL_S`, until the outbox closes the gap.
 Settlement's marks make the events it already applied, from either source, no-ops. The same object trims from
-the outbox the entries settlement has applied.
+the outbox the entries settlement has applied, at most every `INTERVAL_S`, on partitions that applied something
+since the last trim; with nothing due and nothing applied it waits for the next batch and costs nothing.
 """
 
 from __future__ import annotations
@@ -42,18 +43,23 @@ class EventCatchUp:
         self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._owned: set[int] = set()
         self._due: set[int] = set()
+        self._to_trim: set[int] = set()
+        self._work = asyncio.Event()  # something became due or was applied
         self._next_offset: dict[int, int] = {}
 
     def assigned(self, partitions: Iterable[int]) -> None:
         for partition in partitions:
             self._owned.add(partition)
             self._due.add(partition)
+            self._to_trim.add(partition)
             self._next_offset.pop(partition, None)
+        self._work.set()
 
     def revoked(self, partitions: Iterable[int]) -> None:
         for partition in partitions:
             self._owned.discard(partition)
             self._due.discard(partition)
+            self._to_trim.discard(partition)
 
     async def handle(self, batch: list[Delivery]) -> None:
         """A batch read from Kafka for one partition: after the outbox's tail when that is due."""
@@ -68,27 +74,32 @@ class EventCatchUp:
                 await self._catch_up(partition)
             if await self._handle(batch):
                 self._due.add(partition)
+            self._to_trim.add(partition)
+            self._work.set()
             self._next_offset[partition] = batch[-1].record.offset + 1
 
     async def run(self, stop: asyncio.Event) -> None:
         """Catch up the partitions that are due even when Kafka brings nothing new; trim the outbox."""
         while not stop.is_set():
+            self._work.clear()
             for partition in sorted(self._owned):
                 try:
                     if partition in self._due:
                         async with self._locks[partition]:
                             if partition in self._due:
                                 await self._catch_up(partition)
-                    while await event_outbox.trim(self._redis, ORDERS_EVENTS.name, partition) > 0:
-                        pass
+                    if partition in self._to_trim:
+                        self._to_trim.discard(partition)
+                        while await event_outbox.trim(self._redis, ORDERS_EVENTS.name, partition) > 0:
+                            pass
                 except asyncio.CancelledError:
                     raise
                 except Exception as err:  # retried on the next round; the partition stays due
+                    self._to_trim.add(partition)
                     log.error("catching up %s[%d] from the outbox failed: %s", ORDERS_EVENTS.name, partition, err)
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=INTERVAL_S)
-            except TimeoutError:
-                pass
+            await _first(stop, INTERVAL_S)
+            if not (self._due or self._to_trim):
+                await _first(stop, None, self._work)
 
     async def _catch_up(self, partition: int) -> None:
         after = "-"
@@ -114,7 +125,18 @@ class EventCatchUp:
             after = page[-1][0]
         self._due.discard(partition)
         if caught:
+            self._to_trim.add(partition)
             log.info("%s[%d] caught up from the outbox (%d event(s) read)", ORDERS_EVENTS.name, partition, caught)
+
+
+async def _first(stop: asyncio.Event, timeout: float | None, work: asyncio.Event | None = None) -> None:
+    """Wait until `stop`, `work` (if given) or `timeout` (if given), whichever comes first."""
+    waits = {asyncio.ensure_future(event.wait()) for event in (stop, work) if event is not None}
+    try:
+        await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()
 
 
 def _record(partition: int, raw: bytes) -> ConsumerRecord:

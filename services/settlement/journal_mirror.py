@@ -2,7 +2,8 @@
 
 At least once: a page is published and acknowledged before the cursor (``settlement:journal-mirror``, a
 hash registry → last mirrored stream id) moves past it; event ids ``journal:{registry}:{stream id}`` let a
-reader drop what a restart publishes again.
+reader drop what a restart publishes again. While the journals are quiet the mirror waits in a blocking read
+(`BLOCK_MS`), which Redis ends at the next record: no polling.
 """
 
 from __future__ import annotations
@@ -25,16 +26,20 @@ log = logging.getLogger(__name__)
 CURSORS = "settlement:journal-mirror"
 PAGE = 1000
 IDLE_S = 0.25
+#: While the journals are quiet the read blocks this long for their next record (under the clients' 5 s socket
+#: timeout; a registry listed meanwhile is mirrored after it).
+BLOCK_MS = 2000
 
 
-async def mirror_once(client: aioredis.Redis, producer: AIOKafkaProducer) -> int:
-    """Publish the next page of every registry's journal past its cursor; how many records were published."""
+async def mirror_once(client: aioredis.Redis, producer: AIOKafkaProducer, *, block_ms: int | None = None) -> int:
+    """Publish the next page of every registry's journal past its cursor; how many records were published. With
+    `block_ms`, wait up to that long for a record when there is none yet."""
     registries = sorted(views.text(r) for r in await client.smembers(redis_keys.REGISTRIES))
     if not registries:
         return 0
     cursors = views.text_map(await client.hgetall(CURSORS))
     streams = {redis_keys.journal_key(r): cursors.get(r, "0-0") for r in registries}
-    replies = await client.xread(streams, count=PAGE)
+    replies = await client.xread(streams, count=PAGE, block=block_ms)
     published = 0
     for stream_key, records in replies or ():
         registry = views.text(stream_key).removeprefix(redis_keys.journal_key(""))
@@ -70,7 +75,7 @@ async def run_journal_mirror(client: aioredis.Redis, producer: AIOKafkaProducer,
     """Mirror until ``stop`` is set; a server that is away only delays the mirror."""
     while not stop.is_set():
         try:
-            if await mirror_once(client, producer) < PAGE:
+            if await mirror_once(client, producer, block_ms=BLOCK_MS) < PAGE:
                 # Not latency-critical: letting records gather makes fuller pages and producer batches, which
                 # costs the broker and this process far less per record than a trickle of small ones.
                 await _pause(stop, IDLE_S)

@@ -57,3 +57,6 @@ async def test_a_trade_that_arrives_before_the_trade_it_follows_settles_after_it
     # the mark follows the trade states (a crash in between applies the events again, idempotently)
     await settlement.wait_for(
         lambda: settlement.redis.hget(event_outbox.marks_key(ORDERS_EVENTS.name), instrument) == b"23")
+    # what it applied leaves matching's outbox (trimmed once applied, not on a timer)
+    await settlement.wait_for(
+        lambda: settlement.redis.xlen(event_outbox.stream_key(ORDERS_EVENTS.name, partition)) == 0)

@@ -100,3 +100,14 @@ def test_a_command_never_published_is_never_covered() -> None:
     box = commands(Pending(entry_id="1-0", key=b"X", value=b"{}", kind="SUBMIT", order_id="a"))
     box.on_event("OrderAccepted", {"order_id": "a"})
     assert box.prune({0: ("", 10**9)}) == 0 and box.applied_partitions() == set()
+
+
+def test_the_outbox_holds_something_until_every_command_is_acknowledged_and_covered() -> None:
+    box = commands()
+    assert not box.holding()
+    box.add(pending(1, "SUBMIT", "a"))
+    assert box.holding()
+    box.on_event("OrderAccepted", {"order_id": "a"})
+    assert box.holding()  # acknowledged, not yet covered by a snapshot
+    box.prune({0: ("i1", 100)})
+    assert not box.holding()

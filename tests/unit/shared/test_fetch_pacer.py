@@ -24,7 +24,11 @@ class Consumer:
     assigned: set[TopicPartition] = field(default_factory=lambda: {A, B})
     paused_by_others: set[TopicPartition] = field(default_factory=set)
     paused_now: set[TopicPartition] = field(default_factory=set)
+    polled_ms: float | None = float("inf")  # when a fetch answer last came (inf: always just now)
     _fetcher: Fetcher = field(default_factory=Fetcher)
+
+    def last_poll_timestamp(self, tp: TopicPartition) -> float | None:
+        return self.polled_ms
 
     def assignment(self) -> set[TopicPartition]:
         return set(self.assigned)
@@ -138,3 +142,39 @@ def test_losing_the_pokes_wakes_a_dozing_consumer() -> None:
     p.listening(False)
     assert not p.dozing and not consumer.paused_now
 
+
+
+def test_a_dozing_consumer_waits_in_getmany_until_its_next_check_fetch_and_an_awake_one_does_not() -> None:
+    consumer, clock = Consumer(), Clock()
+    p = pacer(consumer, clock)
+    assert p.timeout_ms(100) == 100
+    quiet_for(p, clock, 2.05)
+    assert p.dozing
+    assert 900 <= p.timeout_ms(100) <= 1000
+    clock.now += 0.95
+    assert p.timeout_ms(100) == 100  # never shorter than the loop's own wait
+    p.wake()
+    assert p.timeout_ms(100) == 100
+
+
+def test_a_check_fetch_keeps_its_partitions_fetching_until_an_answer_came_back() -> None:
+    consumer, clock = Consumer(), Clock()
+    p = pacer(consumer, clock)
+    quiet_for(p, clock, 2.05)
+    consumer.polled_ms = None  # the broker has not answered yet (a loaded machine)
+    quiet_for(p, clock, 1.0)
+    assert not p.dozing
+    quiet_for(p, clock, 0.5)
+    assert not p.dozing and not consumer.paused_now  # an answer brought now would not be dropped
+    consumer.polled_ms = float("inf")
+    quiet_for(p, clock, 0.1)
+    assert p.dozing
+
+
+def test_an_unanswered_check_gives_up_after_a_while() -> None:
+    consumer, clock = Consumer(), Clock()
+    p = pacer(consumer, clock)
+    quiet_for(p, clock, 2.05)
+    consumer.polled_ms = None
+    quiet_for(p, clock, 1.0 + 2.1)
+    assert p.dozing

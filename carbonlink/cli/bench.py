@@ -33,12 +33,14 @@ def _show(name: str, result: dict) -> None:
 @app.command()
 def matching(orders: int = typer.Option(200_000, help="commands in the seeded stream for the core"),
              service_orders: int = typer.Option(20_000, help="commands sent through the service path"),
-             seed: int = typer.Option(7)) -> None:
+             seed: int = typer.Option(7),
+             core: bool = typer.Option(True, "--core/--no-core", help="--no-core: only the service path")) -> None:
     """The pure core beside a plain dict+deque matcher on the standard and the deep-book stream (target: core ≥ 0.8×
     plain on the deep book), then the service path Kafka in → Redis mirror → events out on a private stack: at
     full speed (target ≥ 30,000 orders/s) and paced at 5,000 orders/s (target p99 ≤ 20 ms)."""
-    _show("matching core", run_core_benchmark(n_orders=orders, seed=seed))
-    _show("matching core, deep book", run_core_benchmark(n_orders=orders, seed=seed + 4, deep=True))
+    if core:
+        _show("matching core", run_core_benchmark(n_orders=orders, seed=seed))
+        _show("matching core, deep book", run_core_benchmark(n_orders=orders, seed=seed + 4, deep=True))
     _show("matching service, full speed", run_service_benchmark(n_orders=service_orders, seed=seed))
     _show("matching service, paced 5,000/s", run_service_benchmark(n_orders=service_orders // 2, rate=5000, seed=seed))
 
@@ -79,7 +81,7 @@ def run_all() -> None:
     """Every benchmark in turn (what `make bench` runs): matching on its own private stack, then settlement, order
     entry and order → settled on the embedded stack, which is started for them if it is not running and stopped
     after."""
-    matching(orders=200_000, service_orders=20_000, seed=7)
+    matching(orders=200_000, service_orders=20_000, seed=7, core=True)
     settings = load_settings()
     stack = Stack(settings)
     started_here = stack.running_pid("order_entry") is None

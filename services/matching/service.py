@@ -27,13 +27,14 @@ import time
 from aiokafka import ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 
-from services.matching import book_mirror, command_replay, partition_state
+from services.matching import book_mirror, command_replay, partition_state, routine_commands
 from services.matching import prometheus_metrics as metrics
 from services.matching.core import MatchingEngine, SetReferencePrice
 from services.matching.command_replay import OutboxCommand
 from services.matching.event_publisher import send_events
 from services.matching.outbox import Outbox, Written
 from services.matching.partition_state import PartitionState
+from services.matching.routine_commands import EngineCommand
 from services.matching.translate import command_of, rules_of
 from shared import market_keys as keys
 from shared import order_outbox, topic_incarnation, wakeup
@@ -181,7 +182,7 @@ class MatchingService(ConsumerRebalanceListener):
             state.next_offset = records[0].offset
             state.incarnation = await topic_incarnation.current(self.ctx.redis, tp.topic)
         fresh = [record for record in records if record.offset >= state.next_offset]
-        items = [(record, parse(record)) for record in fresh]
+        items = [(record, routine_commands.decode(record) or parse(record)) for record in fresh]
         await self._apply_items(tp, state, items, records)
 
     async def _replay_outbox(self, tp: TopicPartition, state: PartitionState) -> None:
@@ -194,34 +195,40 @@ class MatchingService(ConsumerRebalanceListener):
         log.warning("%s: applied %d command(s) again from order entry's outbox after entry %r", tp, count, since)
 
     async def _apply_items(self, tp: TopicPartition, state: PartitionState,
-                           items: list[tuple[ConsumerRecord | None, Delivery | OutboxCommand | str]],
+                           items: list[tuple[ConsumerRecord | None, EngineCommand | Delivery | OutboxCommand | str]],
                            records: list[ConsumerRecord]) -> None:
         """Apply commands, each read from the topic (with its record) or from order entry's outbox (without)."""
         touched: dict[str, list] = {}
         operators = False  # an operator's command was applied: snapshot with this batch (see ROUTINE_COMMANDS)
         for record, parsed in items:
-            if isinstance(parsed, str):
-                reason = parsed
+            routine = type(parsed) is EngineCommand
+            if routine:
+                entry_id = parsed.entry_id
             else:
+                entry_id = parsed.entry_id if record is None else order_outbox.entry_id_of(record.headers)
+            reason = parsed if isinstance(parsed, str) else None
+            if reason is None:
                 try:
-                    reason = await self._handle(state, parsed.message, parsed.envelope, touched)
+                    if routine:
+                        reason = self._handle_engine_command(state, parsed, touched)
+                    else:
+                        reason = await self._handle(state, parsed.message, parsed.envelope, touched)
                 except TRANSIENT_ERRORS:
                     raise
                 except Exception as err:  # a bug or an input nobody foresaw must not stop every instrument
-                    log.exception("command %s on %s failed", parsed.envelope.event_id, tp)
+                    log.exception("command %s on %s failed", _event_id(parsed), tp)
                     reason = f"matching failed on this command: {type(err).__name__}: {err}"
             if reason and record is not None:
                 await dead_letter(self.ctx.producer, record, reason)
             elif reason:
-                log.error("command %s from order entry's outbox not applied: %s", parsed.envelope.event_id, reason)
-            elif not isinstance(parsed.message, ROUTINE_COMMANDS):
+                log.error("command %s from order entry's outbox not applied: %s", _event_id(parsed), reason)
+            elif not routine and not isinstance(parsed.message, ROUTINE_COMMANDS):
                 operators = True
             if record is not None:
                 state.next_offset = record.offset + 1
-                state.applied_entry(order_outbox.entry_id_of(record.headers))
-            else:
-                state.applied_entry(parsed.entry_id)
-            state.commands_since_snapshot += 1
+            if entry_id:
+                state.applied_entry(entry_id)
+        state.commands_since_snapshot += len(items)
         ops: book_mirror.Ops = []
         deliveries = []
         kept: dict[int, list[tuple[str, bytes]]] = {}
@@ -248,19 +255,25 @@ class MatchingService(ConsumerRebalanceListener):
             return None
         if not isinstance(message, ENGINE_COMMANDS):
             return f"{type(message).__name__} is not a matching command"
-        engine = state.engines.get(message.instrument)
+        submit = isinstance(message, wire.SubmitOrder)
+        command = command_of(message, ts) if submit else command_of(message, ts, envelope.event_id)
+        return self._handle_engine_command(state, EngineCommand(
+            message.instrument, getattr(message, "order_id", ""), command, submit, envelope.event_id, ""), touched)
+
+    @staticmethod
+    def _handle_engine_command(state: PartitionState, command: EngineCommand, touched: dict[str, list]) -> str | None:
+        engine = state.engines.get(command.instrument)
         if engine is None:
-            return f"unknown instrument {message.instrument!r}"
-        if isinstance(message, wire.SubmitOrder):
+            return f"unknown instrument {command.instrument!r}"
+        if command.submit:
             # Rejected ids are remembered too, so that a new order is never decided twice.
-            if message.order_id in engine.known_order_ids:
+            if command.order_id in engine.known_order_ids:
                 return None
-            events = engine.handle(command_of(message, ts))
-            engine.known_order_ids.add(message.order_id)
-            touched.setdefault(message.instrument, []).extend(events)
-            return None
-        events = engine.handle(command_of(message, ts, envelope.event_id))
-        touched.setdefault(message.instrument, []).extend(events)
+            events = engine.handle(command.command)
+            engine.known_order_ids.add(command.order_id)
+        else:
+            events = engine.handle(command.command)
+        touched.setdefault(command.instrument, []).extend(events)
         return None
 
     async def _configure(self, state: PartitionState, config: wire.ConfigureInstrument, ts: int,
@@ -290,6 +303,10 @@ class MatchingService(ConsumerRebalanceListener):
             if state.commands_since_snapshot and now - state.snapshot_at >= self.ctx.settings.matching_snapshot_interval_s:
                 state.snapshot_at = now
                 await self.outbox.put(Written(tp, state.next_offset, [], [], {}, partition_state.capture(state)))
+
+
+def _event_id(parsed: EngineCommand | Delivery | OutboxCommand) -> str:
+    return parsed.event_id if type(parsed) is EngineCommand else parsed.envelope.event_id
 
 
 async def main(ctx: ServiceContext) -> None:

@@ -27,14 +27,14 @@ import time
 from aiokafka import ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 
-from services.matching import book_mirror, command_replay, partition_state, routine_commands
+from services.matching import book_mirror, command_replay, engine_commands, partition_state
 from services.matching import prometheus_metrics as metrics
 from services.matching.core import MatchingEngine, SetReferencePrice
 from services.matching.command_replay import OutboxCommand
 from services.matching.event_publisher import send_events
 from services.matching.outbox import Outbox, Written
 from services.matching.partition_state import PartitionState
-from services.matching.routine_commands import EngineCommand
+from services.matching.engine_commands import EngineCommand
 from services.matching.translate import command_of, rules_of
 from shared import market_keys as keys
 from shared import order_outbox, topic_incarnation, wakeup
@@ -182,7 +182,7 @@ class MatchingService(ConsumerRebalanceListener):
             state.next_offset = records[0].offset
             state.incarnation = await topic_incarnation.current(self.ctx.redis, tp.topic)
         fresh = [record for record in records if record.offset >= state.next_offset]
-        items = [(record, routine_commands.decode(record) or parse(record)) for record in fresh]
+        items = [(record, engine_commands.decode(record) or parse(record)) for record in fresh]
         await self._apply_items(tp, state, items, records)
 
     async def _replay_outbox(self, tp: TopicPartition, state: PartitionState) -> None:
@@ -202,26 +202,23 @@ class MatchingService(ConsumerRebalanceListener):
         operators = False  # an operator's command was applied: snapshot with this batch (see ROUTINE_COMMANDS)
         for record, parsed in items:
             routine = type(parsed) is EngineCommand
-            if routine:
-                entry_id = parsed.entry_id
-            else:
-                entry_id = parsed.entry_id if record is None else order_outbox.entry_id_of(record.headers)
+            entry_id = parsed.entry_id if routine or record is None else order_outbox.entry_id_of(record.headers)
             reason = parsed if isinstance(parsed, str) else None
             if reason is None:
                 try:
                     if routine:
-                        reason = self._handle_engine_command(state, parsed, touched)
+                        reason = engine_commands.apply(parsed, state.engines, touched)
                     else:
                         reason = await self._handle(state, parsed.message, parsed.envelope, touched)
                 except TRANSIENT_ERRORS:
                     raise
                 except Exception as err:  # a bug or an input nobody foresaw must not stop every instrument
-                    log.exception("command %s on %s failed", _event_id(parsed), tp)
+                    log.exception("command %s on %s failed", engine_commands.event_id_of(parsed), tp)
                     reason = f"matching failed on this command: {type(err).__name__}: {err}"
             if reason and record is not None:
                 await dead_letter(self.ctx.producer, record, reason)
             elif reason:
-                log.error("command %s from order entry's outbox not applied: %s", _event_id(parsed), reason)
+                log.error("command %s from order entry's outbox not applied: %s", engine_commands.event_id_of(parsed), reason)
             elif not routine and not isinstance(parsed.message, ROUTINE_COMMANDS):
                 operators = True
             if record is not None:
@@ -246,9 +243,8 @@ class MatchingService(ConsumerRebalanceListener):
 
     async def _handle(self, state: PartitionState, message: Message, envelope: Envelope,
                       touched: dict[str, list]) -> str | None:
-        """Apply one command; return why it was dead-lettered, or None. A command sent again (order entry's
-        outbox publishes it until it sees the outcome) is decided once: a new order by its order id here, an
-        amend or a mass cancel by its event id in the engine (see `MatchingEngine`, "Commands sent again")."""
+        """Apply one command parsed by pydantic; return why it was dead-lettered, or None (see
+        `engine_commands.apply`)."""
         ts = envelope.occurred_at
         if isinstance(message, wire.ConfigureInstrument):
             await self._configure(state, message, ts, touched)
@@ -257,24 +253,8 @@ class MatchingService(ConsumerRebalanceListener):
             return f"{type(message).__name__} is not a matching command"
         submit = isinstance(message, wire.SubmitOrder)
         command = command_of(message, ts) if submit else command_of(message, ts, envelope.event_id)
-        return self._handle_engine_command(state, EngineCommand(
-            message.instrument, getattr(message, "order_id", ""), command, submit, envelope.event_id, ""), touched)
-
-    @staticmethod
-    def _handle_engine_command(state: PartitionState, command: EngineCommand, touched: dict[str, list]) -> str | None:
-        engine = state.engines.get(command.instrument)
-        if engine is None:
-            return f"unknown instrument {command.instrument!r}"
-        if command.submit:
-            # Rejected ids are remembered too, so that a new order is never decided twice.
-            if command.order_id in engine.known_order_ids:
-                return None
-            events = engine.handle(command.command)
-            engine.known_order_ids.add(command.order_id)
-        else:
-            events = engine.handle(command.command)
-        touched.setdefault(command.instrument, []).extend(events)
-        return None
+        return engine_commands.apply(EngineCommand(message.instrument, getattr(message, "order_id", ""), command, submit,
+                                                   envelope.event_id, ""), state.engines, touched)
 
     async def _configure(self, state: PartitionState, config: wire.ConfigureInstrument, ts: int,
                          touched: dict[str, list]) -> None:
@@ -303,10 +283,6 @@ class MatchingService(ConsumerRebalanceListener):
             if state.commands_since_snapshot and now - state.snapshot_at >= self.ctx.settings.matching_snapshot_interval_s:
                 state.snapshot_at = now
                 await self.outbox.put(Written(tp, state.next_offset, [], [], {}, partition_state.capture(state)))
-
-
-def _event_id(parsed: EngineCommand | Delivery | OutboxCommand) -> str:
-    return parsed.event_id if type(parsed) is EngineCommand else parsed.envelope.event_id
 
 
 async def main(ctx: ServiceContext) -> None:

@@ -1,4 +1,5 @@
-"""The routine commands of `orders.commands` (new orders, cancels, amends) decoded straight into core commands.
+"""Commands ready for an instrument's engine, and applying one; the routine ones (new orders, cancels, amends)
+decoded straight from `orders.commands` into core commands.
 
 Nearly every record on the topic is one of these three. `shared.kafka.parse` validates each with pydantic into an
 envelope and a message model that the service then translated into the core command: ~30 µs a command, the
@@ -11,6 +12,7 @@ takes `shared.kafka.parse`, whose verdict and dead-letter reason are the authori
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import orjson
@@ -45,6 +47,30 @@ class EngineCommand:
     submit: bool
     event_id: str
     entry_id: str  # order entry's outbox entry (``shared.order_outbox.HEADER``), "" when none
+
+
+def apply(command: EngineCommand, engines: Mapping[str, core.MatchingEngine], touched: dict[str, list]) -> str | None:
+    """Apply `command` to its instrument's engine, adding its events to `touched`; return why it was refused
+    (dead-lettered), or None. A new order is decided once by its order id (order entry's outbox sends a command
+    again until it sees the outcome); an amend or a mass cancel once by its event id, in the engine."""
+    engine = engines.get(command.instrument)
+    if engine is None:
+        return f"unknown instrument {command.instrument!r}"
+    if command.submit:
+        # Rejected ids are remembered too, so that a new order is never decided twice.
+        if command.order_id in engine.known_order_ids:
+            return None
+        events = engine.handle(command.command)
+        engine.known_order_ids.add(command.order_id)
+    else:
+        events = engine.handle(command.command)
+    touched.setdefault(command.instrument, []).extend(events)
+    return None
+
+
+def event_id_of(parsed: object) -> str:
+    """The event id of an `EngineCommand` or of anything with an envelope (for logs)."""
+    return parsed.event_id if type(parsed) is EngineCommand else parsed.envelope.event_id
 
 
 def decode(record: ConsumerRecord) -> EngineCommand | None:

@@ -9,7 +9,7 @@ import pytest
 from aiokafka import ConsumerRecord
 
 from carbonlink.bench.wire_stream import order_commands
-from services.matching.routine_commands import decode
+from services.matching.engine_commands import decode
 from services.matching.translate import command_of
 from shared.kafka import Delivery, parse
 from shared.topics import ORDERS_COMMANDS

@@ -25,7 +25,7 @@ class Order:
 
     def __init__(self, order_id: str, account: str, registry: str | None, side: str, price: int | None,
                  remaining: int, order_type: str, time_in_force: str, expire_at: int | None, stp: str,
-                 priority: int, commands: tuple[str, ...] | list[str] = (), min_fill: int = 1) -> None:
+                 priority: int, commands: tuple[str, ...], min_fill: int) -> None:
         self.order_id = order_id
         self.account = account
         self.registry = registry
@@ -37,7 +37,7 @@ class Order:
         self.expire_at = expire_at
         self.stp = stp
         self.priority = priority
-        self.commands = tuple(commands)
+        self.commands = commands
         self.min_fill = min_fill
 
     def registry_id(self) -> str:

@@ -11,30 +11,32 @@ cancelled (reason CIRCUIT_BREAKER) rather than rested, so a halted book is never
 from __future__ import annotations
 
 from services.matching.core import reasons as r
-from services.matching.core.book import Order
-from services.matching.core.events import Event, TradeExecuted, TradingHalted, build
+from services.matching.core.events import Event, OrderCancelled, TradeExecuted, TradingHalted, build
 from services.matching.core.min_fill import allowed_fill
 from services.matching.core.vocabulary import BUY, HALTED, STP_CANCEL_INCOMING, STP_CANCEL_RESTING, STP_NONE
 
 Touched = dict[tuple[str, int], None]  # book levels changed by one command, in first-touch order
 
 
-def take(engine, taker: Order, limit: int | None, ts: int, out: list[Event], touched: Touched) -> None:
-    """Match `taker` against the opposite side up to `limit` (None: no limit), best price first, FIFO, passing
-    over resting orders it may not fill with (`min_fill`): they keep their place, and their level its key."""
-    is_buy = taker.side == BUY
+def take(engine, taker_id: str, aggressor: str, account: str, quantity: int, taker_min: int, stp: str,
+         limit: int | None, ts: int, out: list[Event], touched: Touched) -> int:
+    """Match an incoming order (its id, side, account, open `quantity`, minimum fill and self-trade mode) against
+    the opposite side up to `limit` (None: no limit), best price first, FIFO, passing over resting orders it may
+    not fill with (`min_fill`): they keep their place, and their level its key. Returns the quantity left open
+    (0 as well when self-trade prevention or the circuit breaker cancelled the rest: the events say so)."""
+    is_buy = aggressor == BUY
     book_side = engine.book.asks if is_buy else engine.book.bids
     keys, levels, sign, maker_side = book_side.keys, book_side.levels, book_side.sign, book_side.side
-    aggressor = taker.side
-    account, taker_id, taker_min, lot = taker.account, taker.order_id, taker.min_fill, engine.rules.lot
-    stp = taker.stp
+    lot = engine.rules.lot
     check_stp = stp != STP_NONE
     breaker = engine.breaker
     breaker_range = breaker.allowed_range(ts, engine.reference_price) if breaker is not None else None
     orders_by_id = engine.orders
     instrument = engine.instrument
+    trade_prefix = engine.trade_id_prefix
     append = out.append
     seq, trade_seq = engine.seq, engine.trade_seq
+    taker_left = quantity
     traded_at = None
     at = len(keys) - 1  # the level being taken: the best one, unless better ones were passed over
     while at >= 0:
@@ -43,8 +45,9 @@ def take(engine, taker: Order, limit: int | None, ts: int, out: list[Event], tou
             break
         if breaker_range is not None and not breaker_range[0] <= price <= breaker_range[1]:
             engine.seq = seq
-            _trip(engine, taker, price, breaker_range, ts, out)
+            _trip(engine, taker_id, aggressor, account, taker_left, price, breaker_range, ts, out)
             seq = engine.seq
+            taker_left = 0
             break
         level = levels[price]
         queue = level.orders
@@ -71,12 +74,13 @@ def take(engine, taker: Order, limit: int | None, ts: int, out: list[Event], tou
                     del orders_by_id[maker.order_id]
                     engine.emit_cancelled(maker, r.CANCEL_SELF_TRADE, ts, out)
                     maker.remaining = 0
-                if stp != STP_CANCEL_RESTING:
-                    engine.emit_cancelled(taker, r.CANCEL_SELF_TRADE, ts, out)
-                    taker.remaining = 0
                 seq = engine.seq
+                if stp != STP_CANCEL_RESTING:
+                    seq += 1
+                    append(build(OrderCancelled, (instrument, seq, ts, taker_id, account, aggressor, taker_left,
+                                                  r.CANCEL_SELF_TRADE)))
+                    taker_left = 0
             else:
-                taker_left = taker.remaining
                 if taker_min == 1 and maker.min_fill == 1:
                     fill = maker_left if maker_left < taker_left else taker_left
                 else:
@@ -87,7 +91,6 @@ def take(engine, taker: Order, limit: int | None, ts: int, out: list[Event], tou
                 maker_left -= fill
                 taker_left -= fill
                 maker.remaining = maker_left
-                taker.remaining = taker_left
                 level.quantity -= fill
                 if not maker_left:
                     if passed:
@@ -102,21 +105,21 @@ def take(engine, taker: Order, limit: int | None, ts: int, out: list[Event], tou
                 maker_account = maker.account
                 if is_buy:
                     append(build(TradeExecuted, (
-                        instrument, seq, ts, f"{instrument}:T{trade_seq}", trade_seq, price, fill, aggressor,
+                        instrument, seq, ts, f"{trade_prefix}{trade_seq}", trade_seq, price, fill, aggressor,
                         maker_id, taker_id, maker_account, account, taker_id, maker_id, account, maker_account,
                         taker_left, maker_left)))
                 else:
                     append(build(TradeExecuted, (
-                        instrument, seq, ts, f"{instrument}:T{trade_seq}", trade_seq, price, fill, aggressor,
+                        instrument, seq, ts, f"{trade_prefix}{trade_seq}", trade_seq, price, fill, aggressor,
                         maker_id, taker_id, maker_account, account, maker_id, taker_id, maker_account, account,
                         maker_left, taker_left)))
                 traded_at = price
-            if not taker.remaining or not level.count:
+            if not taker_left or not level.count:
                 break
         if not level.count:
             del keys[at]
             del levels[price]
-        if not taker.remaining:
+        if not taker_left:
             break
         at -= 1
     engine.seq, engine.trade_seq = seq, trade_seq
@@ -124,6 +127,7 @@ def take(engine, taker: Order, limit: int | None, ts: int, out: list[Event], tou
         engine.last_trade_price = traded_at
         if breaker is not None:
             breaker.record(ts, traded_at)
+    return taker_left
 
 
 def fillable(engine, side: str, account: str, stp: str, quantity: int, min_fill: int, limit: int | None,
@@ -132,30 +136,42 @@ def fillable(engine, side: str, account: str, stp: str, quantity: int, min_fill:
     minimum fills (its own and the resting orders'): `take` walked without changing anything."""
     breaker_range = engine.breaker.allowed_range(ts, engine.reference_price) if engine.breaker else None
     need, lot = quantity, engine.rules.lot
-    for level in engine.book.opposite(side).levels_best_first():
-        price = level.price
-        if limit is not None and (price > limit if side == BUY else price < limit):
+    is_buy = side == BUY
+    book_side = engine.book.asks if is_buy else engine.book.bids
+    levels, sign = book_side.levels, book_side.sign
+    check_stp = stp != STP_NONE
+    for key in reversed(book_side.keys):
+        price = key * sign
+        if limit is not None and (price > limit if is_buy else price < limit):
             return False
         if breaker_range is not None and not breaker_range[0] <= price <= breaker_range[1]:
             return False
-        for order in level.orders:
-            if not order.remaining:
+        for order in levels[price].orders:
+            left = order.remaining
+            if not left:
                 continue
-            if stp != STP_NONE and order.account == account:
+            if check_stp and order.account == account:
                 if stp == STP_CANCEL_RESTING:
                     continue
                 return False
-            need -= allowed_fill(need, min_fill, order.remaining, order.min_fill, lot)
-            if not need:
-                return True
+            if min_fill == 1 and order.min_fill == 1:
+                if left >= need:
+                    return True
+                need -= left
+            else:
+                need -= allowed_fill(need, min_fill, left, order.min_fill, lot)
+                if not need:
+                    return True
     return False
 
 
-def _trip(engine, taker: Order, price: int, allowed: tuple[int, int], ts: int, out: list[Event]) -> None:
+def _trip(engine, taker_id: str, side: str, account: str, left: int, price: int, allowed: tuple[int, int], ts: int,
+          out: list[Event]) -> None:
     anchor = engine.breaker.anchor(ts, engine.reference_price)
     engine.seq += 1
-    out.append(build(TradingHalted, (engine.instrument, engine.seq, ts, taker.order_id, price, anchor, allowed[0],
+    out.append(build(TradingHalted, (engine.instrument, engine.seq, ts, taker_id, price, anchor, allowed[0],
                                      allowed[1])))
     engine.emit_phase(HALTED, "CIRCUIT_BREAKER", ts, out)
-    engine.emit_cancelled(taker, r.CANCEL_CIRCUIT_BREAKER, ts, out)
-    taker.remaining = 0
+    engine.seq += 1
+    out.append(build(OrderCancelled, (engine.instrument, engine.seq, ts, taker_id, account, side, left,
+                                      r.CANCEL_CIRCUIT_BREAKER)))

@@ -29,15 +29,15 @@ remembers for that is bounded by what the command can still change:
 
 from __future__ import annotations
 
+from bisect import insort
 from collections import deque
 from collections.abc import Callable
-from functools import partial
 from heapq import heappush
 
 from services.matching.core import order_changes, phases
 from services.matching.core import reasons as r
 from services.matching.core import snapshot as snap
-from services.matching.core.book import Book, Order
+from services.matching.core.book import Book, Level, Order
 from services.matching.core.breaker import BreakerWindow
 from services.matching.core.commands import (AdvanceClock, AmendOrder, CancelOrder, ChangePhase, ClearBandOverride,
                                              MassCancel, SetBandOverride, SetReferencePrice, SubmitOrder)
@@ -61,6 +61,7 @@ class MatchingEngine:
             raise ValueError(f"unknown phase {phase!r}")
         self.rules = rules
         self.instrument = rules.instrument
+        self.trade_id_prefix = f"{rules.instrument}:T"  # trade id: the prefix and the trade sequence number
         self.book = Book()
         self.orders: dict[str, Order] = {}
         self.known_order_ids: set[str] = set()  # every id ever accepted: ids are never reused
@@ -75,35 +76,24 @@ class MatchingEngine:
         self.band_reason = ""  # the reasons of the overrides it intersects, "; "-separated
         self.band_pinned = False  # two of them had no price in common (shared.bands.intersect)
         self.session_clip: tuple[int, int] | None = None  # the override in force when the reference was set
-        # Whether a new order's size and price need more than "a positive int" (lot, limits, tick, band).
-        self._checks_size = rules.lot != 1 or rules.min_quantity is not None or rules.max_quantity is not None
+        # Whether a new or amended order's size and price need more than "a positive int" (lot, limits, tick, band).
+        self.checks_size = rules.lot != 1 or rules.min_quantity is not None or rules.max_quantity is not None
         self.apply_band()
         self.expiries: list[tuple[int, int, Order]] = []  # GTD heap (expire_at, priority, order); stale entries skipped
-        self._handlers: dict[type, Callable[[object], list[Event]]] = {
-            SubmitOrder: self._submit,
-            CancelOrder: partial(order_changes.cancel, self),
-            AmendOrder: partial(order_changes.amend, self),
-            MassCancel: partial(order_changes.mass_cancel, self),
-            ChangePhase: partial(phases.change_phase, self),
-            AdvanceClock: partial(phases.advance_clock, self),
-            SetReferencePrice: partial(phases.set_reference_price, self),
-            SetBandOverride: partial(phases.set_band_override, self),
-            ClearBandOverride: partial(phases.clear_band_override, self),
-        }
 
     def apply_band(self) -> None:
         """The band's (low, high), kept with the reference: the static band around it, narrowed by the session's
         clip."""
         self.band = narrow(self.rules.band_limits(self.reference_price), self.session_clip)
-        self._checks_price = self.rules.tick != 1 or self.band is not None
+        self.checks_price = self.rules.tick != 1 or self.band is not None
 
     def handle(self, command: object) -> list[Event]:
         """Apply one command; return the events it caused, in order."""
         try:
-            handler = self._handlers[type(command)]
+            handler = _HANDLERS[type(command)]
         except KeyError:
             raise TypeError(f"not a matching command: {type(command).__name__}") from None
-        return handler(command)
+        return handler(self, command)
 
     def snapshot(self) -> dict:
         """The full engine state as a plain JSON-serialisable dict."""
@@ -144,10 +134,10 @@ class MatchingEngine:
         rules = self.rules
         if (kind is None or type(order_id) is not str or not order_id or order_id in self.known_order_ids
                 or type(account) is not str or not account or type(quantity) is not int or quantity <= 0
-                or (self._checks_size and quantity_reason(quantity, rules, check_min=True) is not None)
+                or (self.checks_size and quantity_reason(quantity, rules, check_min=True) is not None)
                 or (price is not None if kind[1] else (
                     type(price) is not int or price <= 0
-                    or (self._checks_price and price_reason(price, rules, self.band) is not None)))
+                    or (self.checks_price and price_reason(price, rules, self.band) is not None)))
                 or (kind[5] and (type(cmd.expire_at) is not int or cmd.expire_at <= ts))
                 or (stp is not None and (type(stp) is not str or stp not in STP_MODES))
                 or (min_fill != 1 and (type(min_fill) is not int or not 1 <= min_fill <= quantity))):
@@ -185,31 +175,44 @@ class MatchingEngine:
         self.known_order_ids.add(order_id)
         seq = self.seq + 1
         instrument = self.instrument
-        order = Order(order_id, account, cmd.registry, side, price, quantity, order_type, tif,
-                      cmd.expire_at if gtd else None, stp or rules.default_stp, seq, (), order_min)
         out: list[Event] = [build(OrderAccepted, (instrument, seq, ts, order_id, account, side, order_type, tif,
                                                   price, quantity))]
-        if marketable:
+        if marketable:  # the order is built only if some of it rests
             self.seq = seq
             touched: Touched = {}
-            take(self, order, limit, ts, out, touched)
-            if order.remaining:
+            stp = stp or rules.default_stp
+            left = take(self, order_id, side, account, quantity, order_min, stp, limit, ts, out, touched)
+            if left:
                 if rests:
-                    self.rest(order)
+                    self.rest(Order(order_id, account, cmd.registry, side, price, left, order_type, tif,
+                                    cmd.expire_at if gtd else None, stp, seq, (), order_min))
                     touched[(side, price)] = None
                 else:
-                    self.emit_cancelled(order, r.CANCEL_UNFILLED, ts, out)
+                    self.seq += 1
+                    out.append(build(OrderCancelled, (instrument, self.seq, ts, order_id, account, side, left,
+                                                      r.CANCEL_UNFILLED)))
             self.emit_deltas(ts, out, touched)
-        elif rests:  # the common case, inlined: rest without matching
-            level = (self.book.bids if is_buy else self.book.asks).add(order)
+        elif rests:  # the common case: rest without matching (`BookSide.add` inlined)
+            order = Order(order_id, account, cmd.registry, side, price, quantity, order_type, tif,
+                          cmd.expire_at if gtd else None, stp or rules.default_stp, seq, (), order_min)
+            book_side = self.book.bids if is_buy else self.book.asks
+            levels = book_side.levels
+            level = levels.get(price)
+            if level is None:
+                level = levels[price] = Level(price)
+                insort(book_side.keys, price if is_buy else -price)
+            level.orders.append(order)
+            level.quantity += quantity
+            level.count += 1
             self.orders[order_id] = order
             if gtd:
                 heappush(self.expiries, (order.expire_at, seq, order))
             self.seq = seq + 1
             out.append(build(BookDelta, (instrument, seq + 1, ts, side, price, level.quantity, level.count)))
         else:
-            self.seq = seq
-            self.emit_cancelled(order, r.CANCEL_UNFILLED, ts, out)
+            self.seq = seq + 1
+            out.append(build(OrderCancelled, (instrument, seq + 1, ts, order_id, account, side, quantity,
+                                              r.CANCEL_UNFILLED)))
         return out
 
     def rest(self, order: Order) -> None:
@@ -243,11 +246,28 @@ class MatchingEngine:
         return build(CommandRejected, (self.instrument, self.seq, ts, command, order_id, reason))
 
     def emit_deltas(self, ts: int, out: list[Event], touched: Touched) -> None:
-        bids, asks, instrument = self.book.bids.levels, self.book.asks.levels, self.instrument
+        bids, asks, instrument, append = self.book.bids.levels, self.book.asks.levels, self.instrument, out.append
+        seq = self.seq
         for side, price in touched:
             level = (bids if side == BUY else asks).get(price)
-            self.seq += 1
+            seq += 1
             if level is None:
-                out.append(build(BookDelta, (instrument, self.seq, ts, side, price, 0, 0)))
+                append(build(BookDelta, (instrument, seq, ts, side, price, 0, 0)))
             else:
-                out.append(build(BookDelta, (instrument, self.seq, ts, side, price, level.quantity, level.count)))
+                append(build(BookDelta, (instrument, seq, ts, side, price, level.quantity, level.count)))
+        self.seq = seq
+
+
+#: The engine's handler of each command type: `handler(engine, command) -> events` (plain functions, so the call
+#: from `handle` is a direct Python call, not one through a bound `partial`).
+_HANDLERS: dict[type, Callable[[MatchingEngine, object], list[Event]]] = {
+    SubmitOrder: MatchingEngine._submit,
+    CancelOrder: order_changes.cancel,
+    AmendOrder: order_changes.amend,
+    MassCancel: order_changes.mass_cancel,
+    ChangePhase: phases.change_phase,
+    AdvanceClock: phases.advance_clock,
+    SetReferencePrice: phases.set_reference_price,
+    SetBandOverride: phases.set_band_override,
+    ClearBandOverride: phases.clear_band_override,
+}

@@ -75,16 +75,24 @@ def amend(engine, cmd: AmendOrder) -> list[Event]:
         return [engine.command_rejected("AMEND", cmd.order_id, reason, ts)]
     price = order.price if cmd.price is None else cmd.price
     quantity = order.remaining if cmd.quantity is None else cmd.quantity
-    reason = (quantity_reason(quantity, engine.rules, check_min=False)
-              or (r.QUANTITY_BELOW_MIN_FILL if quantity < order.min_fill else None)
-              or price_reason(price, engine.rules, engine.band))
+    if (type(quantity) is int and quantity > 0 and type(price) is int and price > 0 and not engine.checks_size
+            and not engine.checks_price):  # what the rules make of size and price: nothing (see the engine)
+        reason = r.QUANTITY_BELOW_MIN_FILL if quantity < order.min_fill else None
+    else:
+        reason = (quantity_reason(quantity, engine.rules, check_min=False)
+                  or (r.QUANTITY_BELOW_MIN_FILL if quantity < order.min_fill else None)
+                  or price_reason(price, engine.rules, engine.band))
     side = order.side
-    marketable = reason is None and phase == CONTINUOUS and _marketable(engine, side, price)
-    if marketable and order.order_type == POST_ONLY:
-        reason = r.POST_ONLY_WOULD_TAKE
+    is_buy = side == BUY
+    marketable = False
+    if reason is None and phase == CONTINUOUS:
+        opposite = engine.book.asks.keys if is_buy else engine.book.bids.keys  # asks keyed by minus the price
+        marketable = bool(opposite) and (-opposite[-1] <= price if is_buy else opposite[-1] >= price)
+        if marketable and order.order_type == POST_ONLY:
+            reason = r.POST_ONLY_WOULD_TAKE
     if reason is not None:
         return [engine.command_rejected("AMEND", cmd.order_id, reason, ts)]
-    book_side = engine.book.side(side)
+    book_side = engine.book.bids if is_buy else engine.book.asks
     old_price = order.price
     engine.seq += 1
     if price == old_price and quantity <= order.remaining:
@@ -95,20 +103,17 @@ def amend(engine, cmd: AmendOrder) -> list[Event]:
         return out
     book_side.remove(order)
     del engine.orders[order.order_id]
-    moved = Order(order.order_id, order.account, order.registry, side, price, quantity, order.order_type,
-                  order.time_in_force, order.expire_at, order.stp, engine.seq, order.commands, order.min_fill)
     out = [build(OrderAmended, (engine.instrument, engine.seq, ts, order.order_id, order.account, side, price,
                                 quantity, True))]
     touched: Touched = {(side, old_price): None}
+    priority = engine.seq
     if marketable:
-        take(engine, moved, price, ts, out, touched)
-    if moved.remaining:
-        engine.rest(moved)
+        quantity = take(engine, order.order_id, side, order.account, quantity, order.min_fill, order.stp, price, ts,
+                        out, touched)
+    if quantity:
+        engine.rest(Order(order.order_id, order.account, order.registry, side, price, quantity, order.order_type,
+                          order.time_in_force, order.expire_at, order.stp, priority, order.commands, order.min_fill))
         touched[(side, price)] = None
     engine.emit_deltas(ts, out, touched)
     return out
 
-
-def _marketable(engine, side: str, limit: int) -> bool:
-    best = (engine.book.asks if side == BUY else engine.book.bids).best_price()
-    return best is not None and (best <= limit if side == BUY else best >= limit)

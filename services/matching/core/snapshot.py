@@ -69,7 +69,7 @@ def parse(data: dict) -> EngineState:
         reference_price=data["reference_price"],
         last_trade_price=data["last_trade_price"],
         breaker=data["breaker"],
-        orders=[Order(*fields) for fields in data["orders"]],
+        orders=[_order(fields) for fields in data["orders"]],
         known_order_ids=set(data["known_order_ids"]),
         mass_cancels=data.get("mass_cancels", []),
         band_override=_pair(data.get("band_override")),
@@ -77,6 +77,12 @@ def parse(data: dict) -> EngineState:
         band_reason=data.get("band_reason", ""),
         band_pinned=data.get("band_pinned", False),
     )
+
+
+def _order(fields: list) -> Order:
+    """A resting order from its snapshot fields (`_ORDER_FIELDS`, then the amends' ids and the minimum fill)."""
+    commands = tuple(fields[11]) if len(fields) > 11 else ()
+    return Order(*fields[:11], commands, fields[12] if len(fields) > 12 else 1)
 
 
 def _pair(value: list[int] | None) -> tuple[int, int] | None:

@@ -103,8 +103,8 @@ def decode(record: ConsumerRecord) -> EngineCommand | None:
         if not _CANCEL_KEYS.issuperset(payload) or not _ids(payload, "order_id", "instrument"):
             return None
         order_id = payload["order_id"]
-        return EngineCommand(payload["instrument"], order_id, core.CancelOrder(order_id=order_id, ts=ts), False, event_id,
-                       entry_id)
+        cancel = core.CancelOrder(order_id=order_id, ts=ts)
+        return EngineCommand(payload["instrument"], order_id, cancel, False, event_id, entry_id)
     if kind == "AmendOrder":
         if not _AMEND_KEYS.issuperset(payload) or not _ids(payload, "order_id", "instrument"):
             return None

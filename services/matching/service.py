@@ -218,7 +218,8 @@ class MatchingService(ConsumerRebalanceListener):
             if reason and record is not None:
                 await dead_letter(self.ctx.producer, record, reason)
             elif reason:
-                log.error("command %s from order entry's outbox not applied: %s", engine_commands.event_id_of(parsed), reason)
+                log.error("command %s from order entry's outbox not applied: %s", engine_commands.event_id_of(parsed),
+                          reason)
             elif not routine and not isinstance(parsed.message, ROUTINE_COMMANDS):
                 operators = True
             if record is not None:
@@ -253,8 +254,9 @@ class MatchingService(ConsumerRebalanceListener):
             return f"{type(message).__name__} is not a matching command"
         submit = isinstance(message, wire.SubmitOrder)
         command = command_of(message, ts) if submit else command_of(message, ts, envelope.event_id)
-        return engine_commands.apply(EngineCommand(message.instrument, getattr(message, "order_id", ""), command, submit,
-                                                   envelope.event_id, ""), state.engines, touched)
+        ready = EngineCommand(message.instrument, getattr(message, "order_id", ""), command, submit, envelope.event_id,
+                              "")
+        return engine_commands.apply(ready, state.engines, touched)
 
     async def _configure(self, state: PartitionState, config: wire.ConfigureInstrument, ts: int,
                          touched: dict[str, list]) -> None:

@@ -5,7 +5,9 @@ the middle of the compliance entities' best resting bid and ask (:attr:`Quote.ce
 against its inventory; a noise trader now and then posts a small order near that centre, leaning
 back towards a flat inventory. Quoting around the book including their own quotes, or around the
 last trade, the dealers kept trading with each other at a stale price long after the entities had
-moved on.
+moved on. An importing market's flow counts its entities' bids resting abroad too (converted per
+credited tonne): its buyers' demand is there, and a home book quoted only against its sellers kept
+its dealers buying at the last print.
 
 Towards the end of a compliance period both dealers only unwind their inventory, so the units
 end up with the entities that need them.

@@ -9,8 +9,10 @@ compliance cost per market, and the net flow standing across a link when it was 
   the efficiency cannot exceed 100% beyond rounding.
 - Simulated price of a phase: the volume-weighted price of the phase's second half (trading days) over
   the market's home trades and its accounts' imports per credited tonne (converted to its currency)
-  together; busted trades (matched, then refused by the bridge) are left out. A market with neither
-  trades at its last home trade of the phase; ``price_basis`` says which. Imports over a link whose cap
+  together; busted trades (matched, then refused by the bridge) are left out, and so are trades between two
+  dealers (market makers, noise traders): the benchmark's agents are the compliance entities, and dealers end
+  each phase flat, so their prints among themselves say where they quote, not where the entities clear. A
+  market with neither trades at its last home trade of the phase; ``price_basis`` says which. Imports over a link whose cap
   binds in the benchmark are left out: the importer pays the exporter's price there, and keeps the rent.
 - Band reach of a phase (markets with a daily band): the prices the band lets a market reach in the
   phase's days from the close before it, each day's band around the previous close; an equilibrium
@@ -69,6 +71,7 @@ def _home_instruments(scenario: Scenario, members: list[Member]) -> dict[str, st
 def compute_metrics(scenario: Scenario, members: list[Member], journal: DrillJournal) -> DrillMetrics:
     instruments = {i.id: i for i in scenario.instruments}
     home = _home_instruments(scenario, members)
+    dealers = {m.account for m in members if m.entity is None}
     phases, flows = [], []
     counted_before: dict[str, int] = journal.quota_at_start
     planned = phase_problems(scenario)
@@ -92,7 +95,8 @@ def compute_metrics(scenario: Scenario, members: list[Member], journal: DrillJou
             for registry, (low, high) in reaches.items() if equilibrium.markets[registry].net_import <= 0})
         in_phase = [t for t in journal.trades if window[0] <= t.at <= window[2]]
         delivered = [t for t in in_phase if t.refused is None]
-        second_half = [t for t in delivered if t.at >= window[1]]
+        second_half = [t for t in delivered if t.at >= window[1]
+                       and not (t.buy_account in dealers and t.sell_account in dealers)]
         result = PhaseResult(problem.phase, notes=problem.notes, busted=len(in_phase) - len(delivered),
                              busted_tonnes=sum(t.quantity for t in in_phase if t.refused is not None))
         costs = simulated_costs(scenario, members, journal, problem.phase, delivered)

@@ -48,8 +48,8 @@ class Quote:
     band: tuple[int, int] | None = None
     bid: int | None = None
     ask: int | None = None
-    flow_bid: int | None = None  # the best bid and ask of the compliance entities' resting orders
-    flow_ask: int | None = None
+    flow_bid: Fraction | int | None = None  # the entities' best resting bid and ask (a bid abroad converted)
+    flow_ask: Fraction | int | None = None
 
     @property
     def centre(self) -> Fraction | None:

@@ -36,7 +36,7 @@ from carbonlink.drill.apply import SetupError, apply_scenario, call_api
 from carbonlink.drill.drill_outcome import DrillAborted, DrillResult, finish
 from carbonlink.drill.exchange_state import ExchangeState, TrackedOrder
 from carbonlink.drill.journal import DayRecord, DrillJournal
-from carbonlink.drill.order_terms import BUY, OrderIntent, Quote, Venue
+from carbonlink.drill.order_terms import BUY, Quote, Venue
 from carbonlink.drill.phase_events import PhaseEvents
 from carbonlink.drill.phase_problems import phase_problems
 from carbonlink.drill.progress import Progress
@@ -44,7 +44,7 @@ from carbonlink.drill.quota_room import QuotaRoom, phase_rules
 from carbonlink.drill.scenario import Phase, Scenario, load_scenario
 from carbonlink.drill.schedule import DayWindow, business_ms, day_steps, link_changes, timetable
 from carbonlink.drill.setup_plan import ApiCall, bridge_periods, minor_price, roster
-from carbonlink.drill.trading_step import entity_flow, make_venue, opening_reference, plan_orders, start_agents
+from carbonlink.drill.trading_step import FlowOrder, entity_flow, flow_order, make_venue, opening_reference, plan_orders, start_agents
 from services.bridge.rules import calendar_year
 from services.order_entry.principals import PrincipalStore, Role
 from shared.money import from_minor
@@ -91,7 +91,7 @@ class _Drill:
         self.alerts: dict[str, dict[str, int]] = {}  # surveillance alerts raised per phase and code
         self.link_phase: Phase | None = None  # whose links are open to the traders (set by PhaseEvents)
         self.obligations = {m.account: m.entity.baseline for m in self.members if m.entity is not None}
-        self.entity_orders: dict[str, OrderIntent] = {}  # order id → a compliance entity's order (the flow)
+        self.entity_orders: dict[str, FlowOrder] = {}  # order id → a compliance entity's order (the flow)
 
     async def run(self) -> DrillResult:
         operator_key = await self._operator_key()
@@ -223,9 +223,12 @@ class _Drill:
         results = await asyncio.gather(*(post_lane(http, lanes[i], self.floor, expire_at=expire_at)
                                          for i in sorted(lanes)))
         registries = {m.account: m.registry for m in self.members}
+        agents = {agent.member.account: agent for agent in self.agents}
         for posted in (p for lane in results for p in lane):
             if posted.account in self.obligations:
-                self.entity_orders[posted.order_id] = posted.intent
+                agent = agents[posted.account]
+                self.entity_orders[posted.order_id] = flow_order(posted.intent, agent.home,
+                                                                 agent.venues[posted.intent.instrument])
             self.state.posted(TrackedOrder(posted.order_id, posted.intent.instrument, posted.account,
                                            registries[posted.account], expire_at, posted.intent.side == BUY,
                                            posted.intent.quantity))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from carbonlink.drill.agents import KINDS, Agent, Floor
@@ -20,7 +20,7 @@ from carbonlink.drill.scenario import Scenario
 from carbonlink.drill.setup_plan import Member, unit_asset
 from shared.money import minor_digits
 
-__all__ = ["Lanes", "entity_flow", "make_venue", "opening_reference", "plan_orders", "start_agents"]
+__all__ = ["FlowOrder", "Lanes", "entity_flow", "flow_order", "make_venue", "opening_reference", "plan_orders", "start_agents"]
 
 Lanes = dict[str, list[tuple[Agent, OrderIntent]]]  # instrument → its orders of the step, in posting order
 
@@ -47,19 +47,41 @@ def start_agents(scenario: Scenario, members: list[Member], keys: Mapping[str, s
     return agents
 
 
-def entity_flow(entity_orders: Mapping[str, OrderIntent],
-                open_orders: Mapping[str, object]) -> tuple[dict[str, OrderIntent], dict[str, tuple[int | None, int | None]]]:
-    """The compliance entities' orders still resting (of ``entity_orders``, order id → intent), and per
-    instrument the best bid and ask among them."""
+@dataclass(frozen=True)
+class FlowOrder:
+    """A compliance entity's order as the dealers read the order flow: the intent, and for a buy on a foreign
+    book its home instrument and the price per credited tonne in home minor units (what the entity bids for a
+    tonne its own market's units would count for just as well)."""
+
+    intent: OrderIntent
+    home: str
+    home_price: Fraction
+
+
+def flow_order(intent: OrderIntent, home: Venue, venue: Venue) -> FlowOrder:
+    return FlowOrder(intent, home.instrument, intent.price * venue.to_local / venue.credit)
+
+
+def entity_flow(entity_orders: Mapping[str, FlowOrder], open_orders: Mapping[str, object]
+                ) -> tuple[dict[str, FlowOrder], dict[str, tuple[Fraction | None, Fraction | None]]]:
+    """The compliance entities' orders still resting (of ``entity_orders``, order id → order), and per
+    instrument the best bid and ask among them; a buy resting abroad also bids, converted, on its buyer's home
+    book: an importing market's demand is its entities' bids wherever they rest."""
     resting = {i: o for i, o in entity_orders.items() if i in open_orders}
-    best: dict[str, tuple[int | None, int | None]] = {}
-    for intent in resting.values():
-        bid, ask = best.get(intent.instrument, (None, None))
-        if intent.side == BUY:
-            bid = intent.price if bid is None else max(bid, intent.price)
+    best: dict[str, tuple[Fraction | None, Fraction | None]] = {}
+
+    def offer(instrument: str, side: str, price: Fraction) -> None:
+        bid, ask = best.get(instrument, (None, None))
+        if side == BUY:
+            bid = price if bid is None else max(bid, price)
         else:
-            ask = intent.price if ask is None else min(ask, intent.price)
-        best[intent.instrument] = (bid, ask)
+            ask = price if ask is None else min(ask, price)
+        best[instrument] = (bid, ask)
+
+    for order in resting.values():
+        offer(order.intent.instrument, order.intent.side, Fraction(order.intent.price))
+        if order.intent.side == BUY and order.home != order.intent.instrument:
+            offer(order.home, BUY, order.home_price)
     return resting, best
 
 

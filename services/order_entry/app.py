@@ -16,14 +16,16 @@ from services.order_entry import band_overrides, oversight_admin, oversight_publ
 from services.order_entry.body_limit import BodyLimit
 from services.order_entry.deps import make_ports
 from services.order_entry.order_desk import OrderDesk
+from services.order_entry.order_intake import OrderEntryApp
 from services.order_entry.outbox_relay import OutboxRelay
 from services.order_entry.stream_hub import Hub
 from shared.runtime import ServiceContext
 
 
 def create_app(ctx: ServiceContext, *, stream_events: bool = True) -> FastAPI:
-    """The app over `ctx`. Its lifespan runs the outbox relay and, with `stream_events`, reads the event topics
-    (for the WebSocket and to see matching acknowledge the relay's commands)."""
+    """The app over `ctx` (new orders take a short way in: ``order_intake``). Its lifespan runs the outbox relay
+    and, with `stream_events`, reads the event topics (for the WebSocket and to see matching acknowledge the relay's
+    commands)."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -38,7 +40,7 @@ def create_app(ctx: ServiceContext, *, stream_events: bool = True) -> FastAPI:
                 reader.cancel()
             await asyncio.gather(*(t for t in (relaying, reader) if t is not None), return_exceptions=True)
 
-    app = FastAPI(title="Carbonlink", version="0.1.0", openapi_url="/openapi.json", lifespan=lifespan)
+    app = OrderEntryApp(title="Carbonlink", version="0.1.0", openapi_url="/openapi.json", lifespan=lifespan)
     app.state.ctx = ctx
     app.state.ports = make_ports(ctx)
     app.state.desk = OrderDesk(app.state.ports)

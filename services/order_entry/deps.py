@@ -10,7 +10,7 @@ from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from services.order_entry.errors import ApiError
-from services.order_entry.principals import Principal, PrincipalStore, Role
+from services.order_entry.principals import KeyCheck, Principal, PrincipalStore, Role
 from shared.ledger import AsyncLedger, LedgerPort
 from shared.market_mirror import MarketMirror
 from shared.redis_market_mirror import RedisMarketMirror
@@ -50,12 +50,25 @@ async def _optional_principal(
     api_key: Annotated[str | None, Security(_api_key_header)] = None,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)] = None,
 ) -> Principal | None:
-    presented = api_key or (bearer.credentials if bearer else None)
+    return await authenticate(ports.principals, api_key or (bearer.credentials if bearer else None))
+
+
+async def authenticate(principals: PrincipalStore, presented: str | None) -> Principal | None:
+    """Who presented the key (None: no key), taking one token of its rate limit; 401 or 429 otherwise."""
     if not presented:
         return None
+    refuse_oversized(presented)
+    return checked(await principals.check(presented))
+
+
+def refuse_oversized(presented: str) -> None:
+    """A key longer than any issued is refused before it is looked up."""
     if len(presented) > 200:
         raise ApiError(401, "INVALID_API_KEY", "the API key is not valid")
-    check = await ports.principals.check(presented)
+
+
+def checked(check: KeyCheck) -> Principal:
+    """The principal of a key check: 401 for an unknown key, 429 when its rate limit is spent."""
     if check.principal is None:
         raise ApiError(401, "INVALID_API_KEY", "the API key is not valid")
     if check.retry_after_ms:
@@ -71,19 +84,28 @@ async def _principal(principal: Annotated[Principal | None, Depends(_optional_pr
     return principal
 
 
+def require(principal: Principal | None, *roles: Role) -> Principal:
+    """The principal, if there is one and it has one of `roles`: 401 or 403 otherwise."""
+    if principal is None:
+        raise ApiError(401, "UNAUTHENTICATED", "this endpoint needs an API key (X-API-Key or Authorization: Bearer)")
+    if principal.role not in roles:
+        raise ApiError(403, "FORBIDDEN", f"role {principal.role} may not do this",
+                       {"allowed_roles": [str(r) for r in roles]})
+    return principal
+
+
 def _role_guard(*roles: Role):
     async def guard(principal: Annotated[Principal, Depends(_principal)]) -> Principal:
-        if principal.role not in roles:
-            raise ApiError(403, "FORBIDDEN", f"role {principal.role} may not do this",
-                           {"allowed_roles": [str(r) for r in roles]})
-        return principal
+        return require(principal, *roles)
 
     return guard
 
 
+TRADING_ROLES = (Role.TRADER, Role.OPERATOR)
+
 AnyPrincipal = Annotated[Principal, Depends(_principal)]
 Operator = Annotated[Principal, Depends(_role_guard(Role.OPERATOR))]
-TraderOrOperator = Annotated[Principal, Depends(_role_guard(Role.TRADER, Role.OPERATOR))]
+TraderOrOperator = Annotated[Principal, Depends(_role_guard(*TRADING_ROLES))]
 
 
 async def account_access(ports: Ports, principal: Principal, account_id: str) -> None:

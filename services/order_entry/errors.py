@@ -122,10 +122,23 @@ async def _fault(_: Request, exc: Exception) -> JSONResponse:
     return _json(500, "INTERNAL_ERROR", "an internal error occurred")
 
 
+#: Failures of a backing service: answered 503, retry later.
+UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, KafkaError, ConnectionError, TimeoutError)
+
+
+async def response_for(request: Request, exc: Exception) -> JSONResponse:
+    """What the installed handlers answer for `exc`, for a route served outside FastAPI's routing."""
+    if isinstance(exc, ApiError):
+        return await _api_error(request, exc)
+    if isinstance(exc, UNAVAILABLE):
+        return await _unavailable(request, exc)
+    return await _fault(request, exc)
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    for exc_type in (RedisConnectionError, RedisTimeoutError, KafkaError, ConnectionError, TimeoutError):
+    for exc_type in UNAVAILABLE:
         app.add_exception_handler(exc_type, _unavailable)
     app.add_exception_handler(Exception, _fault)

@@ -1,11 +1,12 @@
 """The order desk: new orders, amends, cancels and queries — reads, decisions (``order_decisions``), one atomic write.
 
-A new order costs one round trip of reads (grant, earlier claim, instrument, live market, holding limits, a
-fresh order id, and for a buy its purchase limit and purchases) and one call of ``accept.lua`` (``redis_order_store``) that claims the client order id, writes
-the order's record, reserves in the ledger and appends the ``SubmitOrder`` to the outbox, together or not at
-all. The answer goes back as soon as that is committed: the outbox relay publishes the command (keyed by
-instrument) and re-publishes it until matching has applied it. Amends and cancels take the same path, so
-matching sees them after the order they name.
+A new order costs one round trip of reads (grant, earlier claim, instrument, live market, holding limits, a fresh
+order id, and for a buy its purchase limit and purchases; on the hot route, ``place``, with the API key's check
+and rate limit in the same call) and one call of ``accept.lua`` (``redis_order_store``) that claims the client
+order id, writes the order's record, reserves in the ledger and appends the ``SubmitOrder`` to the outbox,
+together or not at all. The answer goes back as soon as that is committed: the outbox relay publishes the
+command (keyed by instrument) and re-publishes it until matching has applied it. Amends and cancels take the
+same path, so matching sees them after the order they name.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ import time
 from services.order_entry import order_decisions as decide
 from services.order_entry import pretrade
 from services.order_entry import purchase_limits
-from services.order_entry.deps import Ports, account_access
+from services.order_entry.deps import TRADING_ROLES, Ports, account_access, checked, refuse_oversized, require
 from services.order_entry.errors import ApiError
 from services.order_entry.order_decisions import Market, view
 from services.order_entry.principals import Principal, Role, grants_key
-from services.order_entry.redis_order_store import EXISTS, FORBIDDEN, NOT_OPEN, REFUSED, Command, RedisOrderStore
+from services.order_entry.redis_order_store import (
+    EXISTS, FORBIDDEN, NOT_OPEN, REFUSED, Command, RedisOrderStore, SubmitReads,
+)
 from services.order_entry.schemas import AmendRequest, MassCancelRequest, OrderPage, OrderRequest, OrderView
 from shared import market_keys as mk
 from shared import order_outbox, redis_keys
@@ -105,11 +108,27 @@ class OrderDesk:
 
     async def submit(self, principal: Principal, req: OrderRequest) -> tuple[OrderView, bool]:
         """The order, and whether it is new (False: a retry of an earlier request with the same client id)."""
-        trader = principal.role is Role.TRADER
         reads = await self._store.submit_reads(
             principal=principal.name, account=req.account, client_order_id=req.client_order_id,
             instrument=req.instrument, grants_key=grants_key(principal.name),
             purchase_period=self._purchase_period if req.side is Side.BUY else None)
+        return await self._submit(principal, req, reads)
+
+    async def place(self, api_key: str | None, req: OrderRequest) -> tuple[OrderView, bool]:
+        """``submit`` for the caller presenting ``api_key``, checked as the route's dependencies check it (401,
+        429, 403 for a role that may not trade) in the same round trip as the order's reads."""
+        if not api_key:
+            require(None)
+        refuse_oversized(api_key)
+        check, reads = await self._store.keyed_submit_reads(
+            api_key=api_key, account=req.account, client_order_id=req.client_order_id, instrument=req.instrument,
+            purchase_period=self._purchase_period if req.side is Side.BUY else None)
+        principal = require(checked(check), *TRADING_ROLES)
+        assert reads is not None, "a trader's or an operator's allowed key is answered with the reads"
+        return await self._submit(principal, req, reads)
+
+    async def _submit(self, principal: Principal, req: OrderRequest, reads: SubmitReads) -> tuple[OrderView, bool]:
+        trader = principal.role is Role.TRADER
         self._purchase_period = purchase_period(reads.now)
         if trader and not reads.granted:
             raise ApiError(403, "ACCOUNT_FORBIDDEN", "this key may not use that account", {"account": req.account})

@@ -71,7 +71,7 @@ def bucket_key(key_id: str) -> str:
 
 # KEYS[1] key hash. Returns {} for an unknown key, {key_id, principal, role, 0} when allowed,
 # {key_id, principal, role, wait_ms} when the bucket is empty.
-_CHECK_LUA = """
+CHECK_LUA = """
 local info = redis.call('HMGET', KEYS[1], 'key_id', 'principal', 'role', 'rate', 'burst')
 if not info[1] then return {} end
 local rate = tonumber(info[4]) or tonumber(ARGV[1])
@@ -95,12 +95,20 @@ return {info[1], info[2], info[3], wait}
 """
 
 
+def key_check(reply: list) -> KeyCheck:
+    """The check ``CHECK_LUA`` answered (its first four items)."""
+    if not reply:
+        return KeyCheck(None)
+    key_id, name, role, wait = reply[:4]
+    return KeyCheck(Principal(name=text(name), role=Role(text(role)), key_id=text(key_id)), int(wait))
+
+
 class PrincipalStore:
     """Creates, checks and revokes keys; grants accounts to principals."""
 
     def __init__(self, client: aioredis.Redis) -> None:
         self._client = client
-        self._check = client.register_script(_CHECK_LUA)
+        self._check = client.register_script(CHECK_LUA)
 
     async def create_key(self, *, principal: str, role: Role, rate: int | None = None,
                          burst: int | None = None) -> tuple[str, str]:
@@ -148,11 +156,7 @@ class PrincipalStore:
 
     async def check(self, api_key: str) -> KeyCheck:
         """Look the key up and take one token from its bucket, in one round trip."""
-        reply = await self._check(keys=[key_key(digest(api_key))], args=[DEFAULT_RATE, DEFAULT_BURST])
-        if not reply:
-            return KeyCheck(None)
-        key_id, name, role, wait = reply
-        return KeyCheck(Principal(name=text(name), role=Role(text(role)), key_id=text(key_id)), int(wait))
+        return key_check(await self._check(keys=[key_key(digest(api_key))], args=[DEFAULT_RATE, DEFAULT_BURST]))
 
     async def role_of(self, principal: str) -> Role | None:
         role = await self._client.hget(principal_key(principal), "role")

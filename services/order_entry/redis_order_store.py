@@ -14,9 +14,12 @@ import orjson
 import redis.asyncio as aioredis
 
 from services.order_entry import purchase_limits
+from services.order_entry.principals import (
+    CHECK_LUA, DEFAULT_BURST, DEFAULT_RATE, KeyCheck, Role, digest, grants_key, key_check, key_key,
+)
 from services.order_entry.purchase_limits import PurchaseReads
 from shared import market_keys as mk
-from shared import order_outbox, redis_keys, reference_store, wakeup
+from shared import order_outbox, oversight_keys, redis_keys, reference_store, wakeup
 from shared.business_clock import CLOCK_KEY, business_time
 from shared.envelope import encode
 from shared.ledger import Entry, PostResult
@@ -29,6 +32,9 @@ from shared.topics import ORDERS_COMMANDS
 
 ACCEPT_LUA = ("local function ledger_post(ARGV)\n" + POST_LUA + "\nend\n"
               + files("services.order_entry").joinpath("accept.lua").read_text(encoding="utf-8"))
+
+SUBMIT_READS_LUA = ("local function check_key(KEYS, ARGV)\n" + CHECK_LUA + "\nend\n"
+                    + files("services.order_entry").joinpath("submit_reads.lua").read_text(encoding="utf-8"))
 
 OK, EXISTS, FORBIDDEN, NOT_OPEN, REFUSED = "OK", "EXISTS", "FORBIDDEN", "NOT_OPEN", "REFUSED"
 
@@ -73,12 +79,24 @@ class Command:
     occurred_at: int
 
 
+def _submit_reads(granted, existing, raw_instrument, phase, reference, clip, limits, seq, clock, bought, *,
+                  instrument: str, purchase_period: int | None) -> SubmitReads:
+    return SubmitReads(
+        granted=bool(granted), existing=text(existing) if existing is not None else None,
+        raw_instrument=raw_instrument, phase=text(phase) if phase else None,
+        reference=int(reference) if reference else None, clip=mk.parse_clip(clip),
+        holding_limits={text(k): int(v) for k, v in limits.items()}, order_id=f"O-{instrument}-{seq}",
+        now=business_time(clock),
+        purchases=PurchaseReads(purchase_period, *bought) if purchase_period is not None else None)
+
+
 class RedisOrderStore:
     """The order desk's port onto Redis."""
 
     def __init__(self, redis: aioredis.Redis) -> None:
         self._redis = redis
         self._accept = redis.register_script(ACCEPT_LUA)
+        self._keyed_reads = redis.register_script(SUBMIT_READS_LUA)
 
     async def submit_reads(self, *, principal: str, account: str, client_order_id: str, instrument: str,
                            grants_key: str, purchase_period: int | None = None) -> SubmitReads:
@@ -94,13 +112,27 @@ class RedisOrderStore:
         if purchase_period is not None:
             purchase_limits.queue_reads(pipe, account=account, period=purchase_period)
         granted, existing, raw_instrument, (phase, reference, clip), limits, seq, clock, *bought = await pipe.execute()
-        return SubmitReads(
-            granted=bool(granted), existing=text(existing) if existing is not None else None,
-            raw_instrument=raw_instrument, phase=text(phase) if phase else None,
-            reference=int(reference) if reference else None, clip=mk.parse_clip(clip),
-            holding_limits={text(k): int(v) for k, v in limits.items()}, order_id=f"O-{instrument}-{seq}",
-            now=business_time(clock),
-            purchases=PurchaseReads(purchase_period, *bought) if purchase_period is not None else None)
+        return _submit_reads(granted, existing, raw_instrument, phase, reference, clip, limits, seq, clock, bought,
+                             instrument=instrument, purchase_period=purchase_period)
+
+    async def keyed_submit_reads(self, *, api_key: str, account: str, client_order_id: str, instrument: str,
+                                 purchase_period: int | None = None) -> tuple[KeyCheck, SubmitReads | None]:
+        """The key's check and rate limit and, for a trader or an operator allowed now, ``submit_reads`` — in
+        one call (``submit_reads.lua``)."""
+        keys = [key_key(digest(api_key)), mk.client_order(account, client_order_id), reference_store.INSTRUMENTS,
+                mk.phase(instrument), mk.reference_price(instrument), mk.session_clip(instrument),
+                redis_keys.holding_limits_key(account), mk.order_sequence(instrument), CLOCK_KEY]
+        if purchase_period is not None:
+            keys += [oversight_keys.PURCHASE_LIMITS, oversight_keys.purchases(account, purchase_period)]
+        reply = await self._keyed_reads(keys=keys, args=[DEFAULT_RATE, DEFAULT_BURST, grants_key(""), account,
+                                                         instrument])
+        check = key_check(reply)
+        if check.principal is None or check.retry_after_ms or check.principal.role not in (Role.TRADER, Role.OPERATOR):
+            return check, None
+        granted, existing, raw_instrument, phase, reference, clip, flat, seq, clock, *bought = reply[4:]
+        limits = dict(zip(flat[::2], flat[1::2]))
+        return check, _submit_reads(granted, existing, raw_instrument, phase, reference, clip, limits, seq, clock,
+                                    bought, instrument=instrument, purchase_period=purchase_period)
 
     async def order(self, order_id: str) -> dict[str, str]:
         raw = await self._redis.hgetall(mk.order_state(order_id))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 
 from services.settlement import translate
-from services.settlement.effects import Effects, finish
+from services.settlement.effects import Effects, finish_event
 from services.settlement.outbox import Outgoing
 from services.settlement.trade_state import FAILED, SETTLED, Transition
 from shared.kafka import Delivery, dead_letter
@@ -58,6 +58,6 @@ class BridgeResults:
                 fields = {"reason_code": str(event.reason_code), "reason": event.reason, "message": event.message,
                           "link_id": decision.link_id or ""}
                 status = FAILED
-            finish(event, status, at, transitions, outgoing, fields=fields, matched=None,
-                   started_ms=int(state["pending_since"]) if "pending_since" in state else None)
+            finish_event(event, status, at, transitions, outgoing, fields=fields, matched=None,
+                         started_ms=int(state["pending_since"]) if "pending_since" in state else None)
         await self.effects.commit(transitions, outgoing)

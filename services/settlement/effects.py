@@ -3,8 +3,9 @@ atomic, idempotent entry, all in one round trip), then the trades' states with t
 once, ``trade_state.lua``), then the events they announce, published and acknowledged.
 
 A plan that settles a trade outright (a domestic delivery versus payment) carries its state change with it: both
-go in one ``settle.lua`` call, so such a trade costs one script call and no round trip of its own for its state;
-the wake-up poke for `settlement.events` (``shared.wakeup``) rides along in the same pipeline.
+run in ``settle.lua``, which takes up to ``CALLS_PER_SCRIPT`` entries per call, so a batch costs a few script calls
+and such a trade no round trip of its own for its state; the wake-up poke for `settlement.events`
+(``shared.wakeup``) rides along in the same pipeline.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 import redis.asyncio as aioredis
@@ -33,13 +35,14 @@ from shared.ledger import LedgerPort, Plan, PostResult
 from shared.ledger.encoding import decode, encode
 from shared.messages.order_events import TradeExecuted
 from shared.messages.post_trade import TradeFailed, TradeSettled
-from shared.messages.vocabulary import Message
 from shared.redis_scripts import PipelinedScript
 from shared.topics import SETTLEMENT_EVENTS
 
 log = logging.getLogger(__name__)
 
 _SETTLE = PipelinedScript(SETTLE_LUA)
+#: Entries per ``settle.lua`` call: a batch in few calls, none holding Redis for more than a few milliseconds.
+CALLS_PER_SCRIPT = 100
 
 #: Given the entry id of a plan's entry, the state change to apply with it and the event that announces it.
 Then = Callable[[str], tuple[Transition, Outgoing]]
@@ -73,28 +76,36 @@ class Effects:
             return []
         keys = list(dict.fromkeys(key for plan, _ in work for key in plan.reads))
         found = dict(zip(keys, await self.ledger.read_records(keys)))
-        calls: list[tuple[list, list, tuple[Transition, Outgoing] | None]] = []
-        for plan, then in work:
+        moving: list[tuple[Transition, Outgoing] | None] = []
+        chunks: list[tuple[dict[str, None], list]] = []
+        for n, (plan, then) in enumerate(work):
+            if n % CALLS_PER_SCRIPT == 0:
+                chunks.append(({}, []))
+            call_keys, args = chunks[-1]
             entry = plan.build([found[key] for key in plan.reads])
             entry_keys, arg = encode(entry)
+            call_keys.update(dict.fromkeys(entry_keys))
             if then is None:
-                calls.append((entry_keys, [arg, len(entry_keys)], None))
+                moving.append(None)
+                args += (arg, 0, 0)
             else:
-                moving = then(entry.entry_id)
-                state_keys, state_args = script_call(moving[0])
-                calls.append(([*entry_keys, *state_keys], [arg, len(entry_keys), *state_args], moving))
+                moved = then(entry.entry_id)
+                state_keys, state_args = script_call(moved[0])
+                call_keys.update(dict.fromkeys(state_keys))
+                moving.append(moved)
+                args += (arg, len(state_keys), *state_keys, len(state_args), *state_args)
 
         def build(pipe) -> None:
-            for call_keys, args, _ in calls:
-                _SETTLE.queue(pipe, call_keys, args)
-            if any(moving is not None for _, _, moving in calls):  # settled trades: `TradeSettled` to follow
+            for call_keys, args in chunks:
+                _SETTLE.queue(pipe, list(call_keys), args)
+            if any(m is not None for m in moving):  # settled trades: `TradeSettled` to follow
                 wakeup.queue_poke(pipe, (SETTLEMENT_EVENTS.name,))
 
-        replies = await redis_scripts.execute(self.redis, build, _SETTLE)
+        replies = [reply for chunk in (await redis_scripts.execute(self.redis, build, _SETTLE))[:len(chunks)]
+                   for reply in chunk]
         out: list[tuple[PostResult, Moved | None]] = []
-        for (_, _, moving), reply in zip(calls, replies):
-            moved = None if moving is None or len(reply) < 3 else Moved(*moving, int(reply[2]))
-            out.append((decode(reply[:2]), moved))
+        for moved, reply in zip(moving, replies):
+            out.append((decode(reply[:2]), None if moved is None or len(reply) < 3 else Moved(*moved, int(reply[2]))))
         return out
 
     async def commit(self, transitions: list[Transition], outgoing: list[Outgoing],
@@ -117,29 +128,38 @@ class Effects:
         await wakeup.poke(self.redis, {o.topic for o in sent if o.correlation_id not in moved})
 
 
-def finish(event: TradeSettled | TradeFailed, status: str, at: int, transitions: list[Transition],
-           outgoing: list[Outgoing], *, fields: dict[str, str], matched: TradeExecuted | None,
-           started_ms: int | None = None) -> None:
-    """A trade reaches its final status: state, account records, and the event on `settlement.events`."""
+def finish_event(event: TradeSettled | TradeFailed, status: str, at: int, transitions: list[Transition],
+                 outgoing: list[Outgoing], *, fields: dict[str, str], matched: TradeExecuted | None,
+                 started_ms: int | None = None) -> None:
+    """``finish`` with the event as its model."""
     if isinstance(event, TradeFailed):
         fields = {**fields, "reason_code": str(event.reason_code), "reason": event.reason, "message": event.message}
+    finish(type(event).__name__, event.model_dump(mode="json"), status, at, transitions, outgoing, fields=fields,
+           matched=matched, started_ms=started_ms)
+
+
+def finish(kind: str, payload: Mapping[str, Any], status: str, at: int, transitions: list[Transition],
+           outgoing: list[Outgoing], *, fields: dict[str, str], matched: TradeExecuted | None,
+           started_ms: int | None = None) -> None:
+    """A trade reaches its final status: state, account records, and the event on `settlement.events` (its type's
+    name and its payload as ``model_dump(mode="json")`` gives it: the records and the envelope both carry it)."""
+    trade_id = payload["trade_id"]
     trade_record = trade_json(matched, at) if matched is not None else None
-    payload = event.model_dump(mode="json")  # once: the account records and the envelope both carry it
-    settlement_record = orjson.dumps({"type": type(event).__name__, **payload, "at": at})
-    transitions.append(Transition(event.trade_id, status, fields,
-                                  appends(event, trade_record=trade_record, settlement_record=settlement_record),
+    settlement_record = orjson.dumps({"type": kind, **payload, "at": at})
+    transitions.append(Transition(trade_id, status, fields,
+                                  appends(payload["buy_account"], payload["sell_account"], trade_record=trade_record,
+                                          settlement_record=settlement_record),
                                   started_ms))
     prefix = "settle" if status == SETTLED else "fail"
-    outgoing.append(Outgoing(SETTLEMENT_EVENTS.name, event.instrument, event, event_id=f"{prefix}:{event.trade_id}",
-                             occurred_at=at, correlation_id=event.trade_id, payload=payload))
+    outgoing.append(Outgoing(SETTLEMENT_EVENTS.name, payload["instrument"], kind, payload,
+                             event_id=f"{prefix}:{trade_id}", occurred_at=at, correlation_id=trade_id))
 
 
-def appends(message: Message, *, trade_record: bytes | None = None,
+def appends(buy_account: str, sell_account: str, *, trade_record: bytes | None = None,
             settlement_record: bytes | None = None) -> list[tuple[str, bytes]]:
     """The account records (``acct:*`` lists) of both sides of a trade."""
-    accounts = dict.fromkeys((message.buy_account, message.sell_account))  # type: ignore[attr-defined]
     out: list[tuple[str, bytes]] = []
-    for account in accounts:
+    for account in dict.fromkeys((buy_account, sell_account)):
         if trade_record is not None:
             out.append((market_keys.account_trades(account), trade_record))
         if settlement_record is not None:

@@ -46,14 +46,24 @@ async def mirror_once(client: aioredis.Redis, producer: AIOKafkaProducer) -> int
 
 
 def _envelope(registry: str, stream_id: bytes, fields: dict) -> bytes:
-    """A journal record as a `LedgerEntryRecorded` envelope, encoded straight from the stream's fields."""
-    f = views.text_map(fields)
+    """A journal record as a `LedgerEntryRecorded` envelope, encoded straight from the stream's fields: its postings
+    and meta are JSON already (``post.lua`` wrote them with cjson, the meta as ``shared.ledger.encoding`` encoded it)
+    and go in as they are instead of being decoded and encoded again."""
+    f = {views.text(name): value for name, value in fields.items()}
     sid = views.text(stream_id)
+    entry_id = views.text(f["entry_id"])
     time = int(f["time"])
-    payload = {"registry": registry, "stream_id": sid, "entry_id": f["entry_id"], "kind": f["kind"], "time": time,
-               "postings": orjson.loads(f["postings"]), "meta": orjson.loads(f["meta"])}
+    postings, meta = _raw(f["postings"]), _raw(f["meta"])
+    if not (postings.startswith(b"[") and meta.startswith(b"{")):
+        raise ValueError(f"journal record {registry}:{sid} holds no postings list or meta object")
+    payload = {"registry": registry, "stream_id": sid, "entry_id": entry_id, "kind": views.text(f["kind"]),
+               "time": time, "postings": orjson.Fragment(postings), "meta": orjson.Fragment(meta)}
     return orjson.dumps({"event_id": f"journal:{registry}:{sid}", "type": "LedgerEntryRecorded", "schema_version": 1,
-                         "occurred_at": max(time, 0), "correlation_id": f["entry_id"][:200], "payload": payload})
+                         "occurred_at": max(time, 0), "correlation_id": entry_id[:200], "payload": payload})
+
+
+def _raw(value: bytes | str) -> bytes:
+    return value if isinstance(value, bytes) else value.encode()
 
 
 async def run_journal_mirror(client: aioredis.Redis, producer: AIOKafkaProducer, stop: asyncio.Event) -> None:

@@ -20,7 +20,7 @@ import logging
 from dataclasses import dataclass
 
 from services.settlement import translate
-from services.settlement.effects import Effects, Moved, Then, finish
+from services.settlement.effects import Effects, Moved, Then, finish_event
 from services.settlement.instruments import InstrumentCache
 from services.settlement.outbox import Outgoing
 from services.settlement.trade_state import FAILED, SETTLED, Transition
@@ -162,8 +162,9 @@ class OrderEvents:
                 outgoing.append(moved.outgoing)
                 moved_with_entry[w.trade.trade_id] = moved.outcome
             elif not result.ok:
-                finish(translate.refused_by_ledger(w.trade, result), FAILED, at, transitions, outgoing,
-                       fields=terms(w, result.entry_id), matched=w.trade, started_ms=w.delivery.record.timestamp)
+                finish_event(translate.refused_by_ledger(w.trade, result), FAILED, at, transitions, outgoing,
+                             fields=terms(w, result.entry_id), matched=w.trade,
+                             started_ms=w.delivery.record.timestamp)
             elif (request := requests.get(w.trade.trade_id)) is not None:
                 request_delivery(w, result, request, transitions, outgoing)
         await self.effects.commit(transitions, outgoing, moved_with_entry)

@@ -79,7 +79,7 @@ class RequestRelay:
                 if raw is None:
                     continue
                 request = DeliveryRequested.model_validate_json(raw)
-                outgoing.append(Outgoing(BRIDGE_REQUESTS.name, request.instrument, request,
+                outgoing.append(Outgoing.of(BRIDGE_REQUESTS.name, request.instrument, request,
                                          event_id=delivery_request_id(trade_id), occurred_at=request.matched_at,
                                          correlation_id=trade_id))
             await send_all(self._producer, outgoing)

@@ -14,7 +14,7 @@ from services.settlement.trade_state import CROSS_REGISTRY, DOMESTIC, PENDING_BR
 from shared.kafka import Delivery
 from shared.ledger import Plan, PostResult
 from shared.messages.order_events import TradeExecuted
-from shared.messages.post_trade import DeliveryRequested
+from shared.messages.post_trade import DeliveryRequested, TradeSettled
 from shared.reference import Instrument
 from shared.topics import BRIDGE_REQUESTS
 
@@ -32,8 +32,9 @@ def settled(w: TradeWork, entry_id: str) -> tuple[Transition, Outgoing]:
     """A domestic trade settled by its entry: its move to SETTLED and the ``TradeSettled`` announcing it."""
     transitions: list[Transition] = []
     outgoing: list[Outgoing] = []
-    finish(translate.settled_domestic(w.trade, w.instrument, entry_id), SETTLED, w.delivery.envelope.occurred_at,
-           transitions, outgoing, fields=terms(w, entry_id), matched=w.trade, started_ms=w.delivery.record.timestamp)
+    finish(TradeSettled.__name__, translate.settled_payload(w.trade, w.instrument, entry_id), SETTLED,
+           w.delivery.envelope.occurred_at, transitions, outgoing, fields=terms(w, entry_id), matched=w.trade,
+           started_ms=w.delivery.record.timestamp)
     return transitions[0], outgoing[0]
 
 
@@ -43,9 +44,11 @@ def request_delivery(w: TradeWork, result: PostResult, request: DeliveryRequeste
     trade = w.trade
     at = w.delivery.envelope.occurred_at
     fields = {**terms(w, result.entry_id), "request": request.model_dump_json()}
-    transitions.append(Transition(trade.trade_id, PENDING_BRIDGE, fields, appends(trade, trade_record=trade_json(trade, at))))
-    outgoing.append(Outgoing(BRIDGE_REQUESTS.name, trade.instrument, request, event_id=delivery_request_id(trade.trade_id),
-                             occurred_at=at, correlation_id=trade.trade_id))
+    records = appends(trade.buy_account, trade.sell_account, trade_record=trade_json(trade, at))
+    transitions.append(Transition(trade.trade_id, PENDING_BRIDGE, fields, records))
+    outgoing.append(Outgoing.of(BRIDGE_REQUESTS.name, trade.instrument, request,
+                                event_id=delivery_request_id(trade.trade_id), occurred_at=at,
+                                correlation_id=trade.trade_id))
 
 
 def delivery_request_id(trade_id: str) -> str:

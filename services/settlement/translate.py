@@ -72,13 +72,16 @@ def delivery_request(trade: TradeExecuted, instrument: Instrument, buy_hold: Map
     )
 
 
-def settled_domestic(trade: TradeExecuted, instrument: Instrument, entry_id: str) -> TradeSettled:
-    return TradeSettled(
-        trade_id=trade.trade_id, instrument=trade.instrument, buy_account=trade.buy_account,
-        sell_account=trade.sell_account, price=trade.price, quantity=trade.quantity,
-        delivered_quantity=trade.quantity, delivered_asset=instrument.unit_asset, entry_ids=[entry_id],
-        cross_registry=False,
-    )
+def settled_payload(trade: TradeExecuted, instrument: Instrument, entry_id: str) -> dict[str, object]:
+    """A domestic trade's ``TradeSettled`` as ``model_dump(mode="json")`` gives it, without building the model: it is
+    made on settlement's hot path, and every field is a validated str, int or bool already (a unit test holds it
+    equal to the model's dump)."""
+    return {
+        "trade_id": trade.trade_id, "instrument": trade.instrument, "buy_account": trade.buy_account,
+        "sell_account": trade.sell_account, "price": trade.price, "quantity": trade.quantity,
+        "delivered_quantity": trade.quantity, "delivered_asset": instrument.unit_asset, "entry_ids": [entry_id],
+        "cross_registry": False,
+    }
 
 
 def refused_by_ledger(trade: TradeExecuted, result: PostResult) -> TradeFailed:

@@ -76,6 +76,25 @@ async def test_a_key_over_its_rate_is_told_to_retry_later(exchange: Exchange) ->
     assert int(limited.headers["Retry-After"]) >= 1
 
 
+async def test_placing_orders_checks_the_key_its_rate_and_its_role_as_every_route_does(exchange: Exchange) -> None:
+    slow = await exchange.trader("slow", "CN-BJ/slow", cny="100000", rate=1, burst=2)
+    codes = [(await exchange.client.post("/v1/orders", json=order_body(account="CN-BJ/slow", client_order_id=f"s-{n}"),
+                                         headers=slow)).status_code for n in range(2)]
+    assert codes == [201, 201]
+    limited = await exchange.client.post("/v1/orders", json=order_body(account="CN-BJ/slow", client_order_id="s-2"),
+                                         headers=slow)
+    assert limited.status_code == 429 and limited.json()["code"] == "RATE_LIMITED"
+    assert int(limited.headers["Retry-After"]) >= 1
+    for headers, code in [({"X-API-Key": "clk_nope"}, "INVALID_API_KEY"), ({"Authorization": "Bearer clk_nope"},
+                          "INVALID_API_KEY"), ({"X-API-Key": "k" * 201}, "INVALID_API_KEY"), ({}, "UNAUTHENTICATED")]:
+        response = await exchange.client.post("/v1/orders", json=order_body(), headers=headers)
+        assert response.status_code == 401 and response.json()["code"] == code, response.text
+    auditor = await exchange.key("audit", "auditor")
+    refused = await exchange.client.post("/v1/orders", json=order_body(), headers=auditor)
+    assert refused.status_code == 403 and refused.json()["code"] == "FORBIDDEN"
+    assert refused.json()["details"]["allowed_roles"] == ["trader", "operator"]
+
+
 async def test_operators_set_up_markets_and_move_cash_and_units(exchange: Exchange) -> None:
     await exchange.trader("alpha", "CN-BJ/alpha")
     ops = exchange.operator

@@ -15,6 +15,7 @@ import redis.asyncio as aioredis
 from carbonlink.servers import free_port
 from services.order_entry.principals import PrincipalStore, Role
 from tests.integration.order_entry.conftest import settings_for
+from tests.polling import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -34,12 +35,14 @@ async def test_a_bounded_fuzz_run_over_the_openapi_document_finds_no_server_erro
     try:
         base = f"http://127.0.0.1:{port}"
         async with httpx.AsyncClient(base_url=base) as client:
-            for _ in range(100):
+            async def serving() -> bool:
                 try:
-                    if (await client.get("/openapi.json")).status_code == 200:
-                        break
+                    return (await client.get("/openapi.json")).status_code == 200
                 except httpx.TransportError:
-                    await asyncio.sleep(0.1)
+                    return False
+
+            # A loaded 2-core machine takes 20-35 s to import and start order entry.
+            await eventually(serving, what="order entry to serve its OpenAPI document", timeout=90)
             redis = aioredis.Redis.from_url(redis_url)
             _, key = await PrincipalStore(redis).create_key(principal="fuzz-ops", role=Role.OPERATOR,
                                                            rate=100_000, burst=100_000)

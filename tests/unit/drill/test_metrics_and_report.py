@@ -138,6 +138,15 @@ def test_a_market_that_stopped_trading_in_the_second_half_is_priced_at_its_last_
     assert (market.simulated_minor, market.price_basis, round(market.error_pct)) == (2100, "last trade", 5)
 
 
+def test_trades_between_two_dealers_do_not_set_a_market_s_price() -> None:
+    scenario, members, journal = equilibrium_journal()
+    journal.trades.append(TradeRecord("a3", "A-ALW-2025", 3000, 500, 3700, "A/A-ALW-2025-nz1", "A/A-ALW-2025-mm1"))
+    with_dealers = compute_metrics(scenario, members, journal).phases[1].markets["A"]
+    journal.trades[-1] = TradeRecord("a3", "A-ALW-2025", 3000, 500, 3700, "A/A-ALW-2025-ce2", "A/A-ALW-2025-mm1")
+    with_an_entity = compute_metrics(scenario, members, journal).phases[1].markets["A"]
+    assert with_dealers.simulated_minor == 2000 < with_an_entity.simulated_minor
+
+
 def test_a_market_whose_buyers_only_imported_in_the_second_half_is_priced_at_what_they_paid_per_credit() -> None:
     scenario, members, journal = equilibrium_journal()
     journal.trades = [t for t in journal.trades if t.trade_id != "a2"]  # A's book is quiet; f1 is A importing

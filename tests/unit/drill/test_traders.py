@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from carbonlink.drill.agents import Agent, Floor
 from carbonlink.drill.setup_plan import Member
 from carbonlink.drill.dealers import MarketMaker, NoiseTrader
-from carbonlink.drill.order_terms import BUY, SELL, Quote, Venue, buy_cost
+from carbonlink.drill.order_terms import BUY, SELL, OrderIntent, Quote, Venue, buy_cost
+from carbonlink.drill.trading_step import entity_flow, flow_order
 from carbonlink.drill.traders import ComplianceTrader
 
 HOME = Venue("A-ALW", "CNY", tick=1, lot=1, min_qty=1, max_qty=99_999)
@@ -157,6 +158,19 @@ def test_dealers_quote_around_the_entities_resting_orders_not_the_last_print() -
 def test_with_only_entity_bids_resting_the_centre_is_the_last_price_raised_to_the_best_of_them() -> None:
     assert Quote(last=3_000, reference=4_000, flow_bid=3_500).centre == 3_500
     assert Quote(last=3_800, reference=4_000, flow_bid=3_500).centre == 3_800
+
+
+def test_an_importing_markets_flow_counts_its_entities_bids_abroad_per_credited_tonne_in_home_money() -> None:
+    abroad = Venue("B-ALW", "JPY", tick=1, lot=1, min_qty=1, max_qty=99_999, to_local=Fraction(5, 100),
+                   credit=Fraction(9, 10))
+    orders = {"o1": flow_order(OrderIntent("B-ALW", BUY, 900, 10), HOME, abroad),  # CNY 0.50 per credited tonne
+              "o2": flow_order(OrderIntent(HOME.instrument, SELL, 60, 10), HOME, HOME),
+              "o3": flow_order(OrderIntent(HOME.instrument, BUY, 40, 10), HOME, HOME),
+              "o4": flow_order(OrderIntent("B-ALW", BUY, 950, 10), HOME, abroad)}  # filled: no longer rests
+    resting, best = entity_flow(orders, {"o1": None, "o2": None, "o3": None})
+    assert set(resting) == {"o1", "o2", "o3"}
+    assert best == {HOME.instrument: (50, 60), "B-ALW": (900, None)}
+    assert Quote(last=90, reference=90, flow_bid=best[HOME.instrument][0], flow_ask=60).centre == 55
 
 
 def test_an_entity_with_a_flat_cost_curve_trades_in_larger_steps_than_one_with_a_steep_curve() -> None:

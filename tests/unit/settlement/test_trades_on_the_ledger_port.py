@@ -10,6 +10,7 @@ from services.settlement import translate
 from services.settlement.order_events import NOT_OUR_TRADE
 from shared import redis_keys
 from shared.ledger import LedgerPort, entries
+from shared.messages.post_trade import TradeSettled
 from tests.contracts.ledger import BJ_UNIT, BUYER, CASH, CNY, FEES, SELLER, SEOUL, UNITS, place_orders
 from tests.unit.ledger_books import INSTRUMENT, books, trade
 
@@ -26,8 +27,11 @@ async def test_a_domestic_trade_delivers_units_against_cash_in_one_entry(ledger:
     (result,) = await ledger.run_many([plan])
 
     assert not cross and result.ok
-    settled = translate.settled_domestic(matched, INSTRUMENT, result.entry_id)
-    assert (settled.delivered_quantity, settled.entry_ids) == (40, [result.entry_id])
+    payload = translate.settled_payload(matched, INSTRUMENT, result.entry_id)
+    settled = TradeSettled.model_validate(payload)
+    assert settled.model_dump(mode="json") == payload  # the event as its model would dump it, built without it
+    assert (settled.delivered_quantity, settled.entry_ids, settled.cross_registry) == (40, [result.entry_id], False)
+    assert (settled.delivered_asset, settled.price) == (INSTRUMENT.unit_asset, 4_900)
     assert (await ledger.balances(BUYER))[BJ_UNIT] == (40, 0)
     seller_cash, _ = (await ledger.balances(SELLER))[CNY]
     assert seller_cash == 4_900 * 40 - FEES.fee(4_900 * 40, maker=True)

@@ -35,12 +35,14 @@ def _show(name: str, result: dict) -> None:
 def matching(orders: int = typer.Option(200_000, help="commands in the seeded stream for the core"),
              service_orders: int = typer.Option(20_000, help="commands sent through the service path"),
              seed: int = typer.Option(7),
-             core_only: bool = typer.Option(False, "--core-only", help="only the two core parts (no stack)")) -> None:
+             core_only: bool = typer.Option(False, "--core-only", help="only the two core parts (no stack)"),
+             service_only: bool = typer.Option(False, "--service-only", help="only the two service parts")) -> None:
     """The pure core beside a plain dict+deque matcher on the standard and the deep-book stream (target: core ≥ 0.8×
     plain on the deep book), then the service path Kafka in → Redis mirror → events out on a private stack: at
     full speed (target ≥ 30,000 orders/s) and paced at 5,000 orders/s (target p99 ≤ 20 ms)."""
-    _show("matching core", run_core_benchmark(n_orders=orders, seed=seed))
-    _show("matching core, deep book", run_core_benchmark(n_orders=orders, seed=seed + 4, deep=True))
+    if not service_only:
+        _show("matching core", run_core_benchmark(n_orders=orders, seed=seed))
+        _show("matching core, deep book", run_core_benchmark(n_orders=orders, seed=seed + 4, deep=True))
     if core_only:
         return
     _show("matching service, full speed", run_service_benchmark(n_orders=service_orders, seed=seed))
@@ -98,7 +100,7 @@ def run_all() -> None:
     """Every benchmark in turn (what `make bench` runs): matching on its own private stack, then settlement, order
     entry and order → settled on the embedded stack, which is started for them if it is not running and stopped
     after."""
-    matching(orders=200_000, service_orders=20_000, seed=7, core_only=False)
+    matching(orders=200_000, service_orders=20_000, seed=7, core_only=False, service_only=False)
     settings = load_settings()
     stack = Stack(settings)
     started_here = stack.running_pid("order_entry") is None

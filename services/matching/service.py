@@ -27,13 +27,14 @@ import time
 from aiokafka import ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 
-from services.matching import book_mirror, command_replay, partition_state
+from services.matching import book_mirror, command_replay, engine_commands, partition_state
 from services.matching import prometheus_metrics as metrics
 from services.matching.core import MatchingEngine, SetReferencePrice
 from services.matching.command_replay import OutboxCommand
 from services.matching.event_publisher import send_events
 from services.matching.outbox import Outbox, Written
 from services.matching.partition_state import PartitionState
+from services.matching.engine_commands import EngineCommand
 from services.matching.translate import command_of, rules_of
 from shared import market_keys as keys
 from shared import order_outbox, topic_incarnation, wakeup
@@ -181,7 +182,7 @@ class MatchingService(ConsumerRebalanceListener):
             state.next_offset = records[0].offset
             state.incarnation = await topic_incarnation.current(self.ctx.redis, tp.topic)
         fresh = [record for record in records if record.offset >= state.next_offset]
-        items = [(record, parse(record)) for record in fresh]
+        items = [(record, engine_commands.decode(record) or parse(record)) for record in fresh]
         await self._apply_items(tp, state, items, records)
 
     async def _replay_outbox(self, tp: TopicPartition, state: PartitionState) -> None:
@@ -194,34 +195,38 @@ class MatchingService(ConsumerRebalanceListener):
         log.warning("%s: applied %d command(s) again from order entry's outbox after entry %r", tp, count, since)
 
     async def _apply_items(self, tp: TopicPartition, state: PartitionState,
-                           items: list[tuple[ConsumerRecord | None, Delivery | OutboxCommand | str]],
+                           items: list[tuple[ConsumerRecord | None, EngineCommand | Delivery | OutboxCommand | str]],
                            records: list[ConsumerRecord]) -> None:
         """Apply commands, each read from the topic (with its record) or from order entry's outbox (without)."""
         touched: dict[str, list] = {}
         operators = False  # an operator's command was applied: snapshot with this batch (see ROUTINE_COMMANDS)
         for record, parsed in items:
-            if isinstance(parsed, str):
-                reason = parsed
-            else:
+            routine = type(parsed) is EngineCommand
+            entry_id = parsed.entry_id if routine or record is None else order_outbox.entry_id_of(record.headers)
+            reason = parsed if isinstance(parsed, str) else None
+            if reason is None:
                 try:
-                    reason = await self._handle(state, parsed.message, parsed.envelope, touched)
+                    if routine:
+                        reason = engine_commands.apply(parsed, state.engines, touched)
+                    else:
+                        reason = await self._handle(state, parsed.message, parsed.envelope, touched)
                 except TRANSIENT_ERRORS:
                     raise
                 except Exception as err:  # a bug or an input nobody foresaw must not stop every instrument
-                    log.exception("command %s on %s failed", parsed.envelope.event_id, tp)
+                    log.exception("command %s on %s failed", engine_commands.event_id_of(parsed), tp)
                     reason = f"matching failed on this command: {type(err).__name__}: {err}"
             if reason and record is not None:
                 await dead_letter(self.ctx.producer, record, reason)
             elif reason:
-                log.error("command %s from order entry's outbox not applied: %s", parsed.envelope.event_id, reason)
-            elif not isinstance(parsed.message, ROUTINE_COMMANDS):
+                log.error("command %s from order entry's outbox not applied: %s", engine_commands.event_id_of(parsed),
+                          reason)
+            elif not routine and not isinstance(parsed.message, ROUTINE_COMMANDS):
                 operators = True
             if record is not None:
                 state.next_offset = record.offset + 1
-                state.applied_entry(order_outbox.entry_id_of(record.headers))
-            else:
-                state.applied_entry(parsed.entry_id)
-            state.commands_since_snapshot += 1
+            if entry_id:
+                state.applied_entry(entry_id)
+        state.commands_since_snapshot += len(items)
         ops: book_mirror.Ops = []
         deliveries = []
         kept: dict[int, list[tuple[str, bytes]]] = {}
@@ -239,29 +244,19 @@ class MatchingService(ConsumerRebalanceListener):
 
     async def _handle(self, state: PartitionState, message: Message, envelope: Envelope,
                       touched: dict[str, list]) -> str | None:
-        """Apply one command; return why it was dead-lettered, or None. A command sent again (order entry's
-        outbox publishes it until it sees the outcome) is decided once: a new order by its order id here, an
-        amend or a mass cancel by its event id in the engine (see `MatchingEngine`, "Commands sent again")."""
+        """Apply one command parsed by pydantic; return why it was dead-lettered, or None (see
+        `engine_commands.apply`)."""
         ts = envelope.occurred_at
         if isinstance(message, wire.ConfigureInstrument):
             await self._configure(state, message, ts, touched)
             return None
         if not isinstance(message, ENGINE_COMMANDS):
             return f"{type(message).__name__} is not a matching command"
-        engine = state.engines.get(message.instrument)
-        if engine is None:
-            return f"unknown instrument {message.instrument!r}"
-        if isinstance(message, wire.SubmitOrder):
-            # Rejected ids are remembered too, so that a new order is never decided twice.
-            if message.order_id in engine.known_order_ids:
-                return None
-            events = engine.handle(command_of(message, ts))
-            engine.known_order_ids.add(message.order_id)
-            touched.setdefault(message.instrument, []).extend(events)
-            return None
-        events = engine.handle(command_of(message, ts, envelope.event_id))
-        touched.setdefault(message.instrument, []).extend(events)
-        return None
+        submit = isinstance(message, wire.SubmitOrder)
+        command = command_of(message, ts) if submit else command_of(message, ts, envelope.event_id)
+        ready = EngineCommand(message.instrument, getattr(message, "order_id", ""), command, submit, envelope.event_id,
+                              "")
+        return engine_commands.apply(ready, state.engines, touched)
 
     async def _configure(self, state: PartitionState, config: wire.ConfigureInstrument, ts: int,
                          touched: dict[str, list]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from fractions import Fraction
 
 import orjson
@@ -57,16 +58,20 @@ def command_of(message: Message, ts: int, command_id: str = "") -> object:
     raise TypeError(f"{type(message).__name__} is not a matching command")
 
 
-_FIELDS: dict[type, tuple[str, tuple[str, ...]]] = {}
+#: Per event class, a function from the event tuple to its envelope as a dict (see `_envelope_maker`).
+_MAKERS: dict[type, Callable[[tuple], dict]] = {}
 
 
-def _wire_fields(event: core.Event) -> tuple[str, tuple[str, ...]]:
-    kind = type(event)
-    cached = _FIELDS.get(kind)
-    if cached is None:
-        name = kind.__name__
-        cached = _FIELDS[kind] = (name, tuple(MESSAGE_TYPES[name].model_fields))
-    return cached
+def _envelope_maker(kind: type) -> Callable[[tuple], dict]:
+    """Compile the envelope of one event class as a dict display reading the tuple by position: building it field
+    by field with `getattr` cost ~2 µs an event, a third of the service's work per command."""
+    name = kind.__name__
+    at = {field: i for i, field in enumerate(kind._fields)}
+    payload = ", ".join(f"{field!r}: e[{at[field]}]" for field in MESSAGE_TYPES[name].model_fields)
+    correlation = " or ".join(f"e[{at[field]}]" for field in ("trade_id", "order_id") if field in at) or '""'
+    source = (f"lambda e: {{'event_id': f'{{e[0]}}:{{e[1]}}', 'type': {name!r}, 'schema_version': 1, "
+              f"'occurred_at': e[2], 'correlation_id': {correlation} or '', 'payload': {{{payload}}}}}")
+    return eval(source)  # noqa: S307 - built from the class's own field names only
 
 
 def topic_of(event: core.Event) -> str:
@@ -76,12 +81,10 @@ def topic_of(event: core.Event) -> str:
 def encode_event(event: core.Event, *, follows: str = "") -> bytes:
     """The envelope bytes of a core event; its id `{instrument}:{seq}` is the same on every replay, and so is
     `follows`, the id of the instrument's previous event on the same topic (see `shared.envelope.Envelope`)."""
-    name, fields = _wire_fields(event)
-    payload = {field: getattr(event, field) for field in fields}
-    correlation = getattr(event, "trade_id", None) or getattr(event, "order_id", None) or ""
-    envelope = {"event_id": event.event_id, "type": name, "schema_version": 1, "occurred_at": event.ts,
-                "correlation_id": correlation, "payload": payload}
+    maker = _MAKERS.get(type(event))
+    if maker is None:
+        maker = _MAKERS[type(event)] = _envelope_maker(type(event))
+    envelope = maker(event)
     if follows:
         envelope["follows"] = follows
     return orjson.dumps(envelope)
-

@@ -13,7 +13,9 @@ compliance cost per market, and the net flow standing across a link when it was 
   dealers (market makers, noise traders): the benchmark's agents are the compliance entities, and dealers end
   each phase flat, so their prints among themselves say where they quote, not where the entities clear. A
   market with neither trades at its last home trade of the phase; ``price_basis`` says which. Imports over a link whose cap
-  binds in the benchmark are left out: the importer pays the exporter's price there, and keeps the rent.
+  binds in the benchmark are left out: the importer pays the exporter's price there, and keeps the rent; so
+  are imports from an exporter its band holds below its unconstrained price (the same rent, kept by whoever
+  buys the units the band holds back).
 - Band reach of a phase (markets with a daily band): the prices the band lets a market reach in the
   phase's days from the close before it, each day's band around the previous close; an equilibrium
   outside it cannot be reached, whatever the traders do. Prices are therefore judged against the
@@ -101,6 +103,7 @@ def compute_metrics(scenario: Scenario, members: list[Member], journal: DrillJou
         delivered = [t for t in in_phase if t.refused is None]
         second_half = [t for t in delivered if t.at >= window[1]
                        and not (t.buy_account in dealers and t.sell_account in dealers)]
+        held_down = frozenset(m for m, bound in banded.clamped.items() if bound < equilibrium.markets[m].price)
         notes = problem.notes + _account_cap_notes(scenario, problem, equilibrium)
         result = PhaseResult(problem.phase, notes=notes, busted=len(in_phase) - len(delivered),
                              busted_tonnes=sum(t.quantity for t in in_phase if t.refused is not None))
@@ -114,7 +117,7 @@ def compute_metrics(scenario: Scenario, members: list[Member], journal: DrillJou
             free = float(outcome.price * scales[registry])
             mine = [t for t in delivered if t.instrument == instrument_id]
             simulated, basis = phase_price(scenario, problem, equilibrium, registry, instrument_id, currency,
-                                            second_half)
+                                            second_half, held_down)
             if simulated is None and mine:
                 simulated, basis = float(max(mine, key=lambda t: t.at).price), "last trade"
             result.markets[registry] = MarketResult(

@@ -75,13 +75,16 @@ def crossed_before_suspension(scenario: Scenario, journal: DrillJournal, phase: 
 
 
 def phase_price(scenario: Scenario, problem: PhaseProblem, equilibrium: Equilibrium, registry: str,
-                 instrument_id: str, currency: str, trades: list[TradeRecord]) -> tuple[float | None, str]:
+                 instrument_id: str, currency: str, trades: list[TradeRecord],
+                 held_down: frozenset[str]) -> tuple[float | None, str]:
     """Local minor units per credited tonne over the market's home trades and its accounts' imports together.
 
     Imports over an arc whose cap binds in the benchmark are left out: there the importer pays the exporter's
-    price and keeps the cap's scarcity rent, so what it pays is not its market's price."""
+    price and keeps the cap's scarcity rent, so what it pays is not its market's price. So are imports from a
+    market in ``held_down`` (its band holds it below its unconstrained price): the importer keeps the band's
+    rent the same way."""
     rates = {arc.origin: arc.rate for arc in problem.arcs
-             if arc.destination == registry and not equilibrium.arcs[arc.id].binding}
+             if arc.destination == registry and not equilibrium.arcs[arc.id].binding and arc.origin not in held_down}
     paid = credited = 0.0
     kinds = set()
     for trade in trades:

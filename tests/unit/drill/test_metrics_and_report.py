@@ -198,3 +198,16 @@ def test_what_crossed_before_an_intraday_suspension_counts_as_given_in_the_phase
     assert round(after.markets["A"].benchmark_minor - a.benchmark_minor, 6) == round(-200 / responsiveness["A"] * 100, 6)
     assert round(after.markets["B"].benchmark_minor - b.benchmark_minor, 6) == round(200 / responsiveness["B"] * 100, 6)
     assert any("200 t crossed before the suspension" in note for note in after.notes)
+
+
+def test_imports_from_an_exporter_its_band_holds_down_do_not_set_the_importer_s_price() -> None:
+    _, members, journal = equilibrium_journal()
+    text = (SCENARIOS / "two-markets.yaml").read_text()
+    at = text.index("band: null", text.index("band: null") + 1)
+    banded = parse_scenario(text[:at] + 'band: "0.10"' + text[at + len("band: null"):])
+    journal.trades[-1] = TradeRecord("a2", "A-ALW-2025", 3000, 10, 3600, "A/x", "A/y")
+    # B is held at 12.10, below its free 20.00: A's buyers who got B's units kept the band's rent (f1 at 20.00)
+    market = compute_metrics(banded, members, journal).phases[1].markets["A"]
+    assert (market.simulated_minor, market.price_basis) == (3000, "home")
+    free = compute_metrics(parse_scenario(text), members, journal).phases[1].markets["A"]
+    assert free.price_basis == "home and imports" and free.simulated_minor < 2100

@@ -20,7 +20,8 @@ from carbonlink.drill.scenario import Scenario
 from carbonlink.drill.setup_plan import Member, unit_asset
 from shared.money import minor_digits
 
-__all__ = ["FlowOrder", "Lanes", "entity_flow", "flow_order", "make_venue", "opening_reference", "plan_orders", "start_agents"]
+__all__ = ["FlowOrder", "Lanes", "entity_flow", "flow_order", "make_venue", "opening_reference", "plan_orders",
+           "start_agents"]
 
 Lanes = dict[str, list[tuple[Agent, OrderIntent]]]  # instrument → its orders of the step, in posting order
 
@@ -59,6 +60,7 @@ class FlowOrder:
 
 
 def flow_order(intent: OrderIntent, home: Venue, venue: Venue) -> FlowOrder:
+    """``intent`` placed on ``venue`` by an entity of ``home``'s market, as the dealers read it."""
     return FlowOrder(intent, home.instrument, intent.price * venue.to_local / venue.credit)
 
 

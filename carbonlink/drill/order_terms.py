@@ -58,25 +58,13 @@ class Quote:
         if self.flow_bid is not None and self.flow_ask is not None and self.flow_bid <= self.flow_ask:
             return Fraction(self.flow_bid + self.flow_ask, 2)
         anchor = self.anchor
-        if anchor is None:
-            return None
-        if self.flow_ask is not None:
-            anchor = min(anchor, self.flow_ask)
-        if self.flow_bid is not None:
-            anchor = max(anchor, self.flow_bid)
-        return Fraction(anchor)
+        return None if anchor is None else Fraction(_within(anchor, self.flow_bid, self.flow_ask))
 
     @property
     def anchor(self) -> int | None:
         """The last price (else the reference), moved inside the best bid and ask when it lies outside them."""
         anchor = self.last if self.last is not None else self.reference
-        if anchor is None:
-            return None
-        if self.ask is not None:
-            anchor = min(anchor, self.ask)
-        if self.bid is not None:
-            anchor = max(anchor, self.bid)
-        return anchor
+        return None if anchor is None else _within(anchor, self.bid, self.ask)
 
 
 @dataclass(frozen=True)
@@ -142,3 +130,12 @@ def affordable(venue: Venue, price: int, quantity: int, cash: int) -> int:
     while quantity >= venue.min_qty and buy_cost(venue, price, quantity) > cash:
         quantity = (quantity // 2) // venue.lot * venue.lot
     return quantity if quantity >= venue.min_qty else 0
+
+
+def _within(price: Fraction | int, bid: Fraction | int | None, ask: Fraction | int | None) -> Fraction | int:
+    """``price`` moved inside the best bid and ask (either may be None): at most the ask, then at least the bid."""
+    if ask is not None:
+        price = min(price, ask)
+    if bid is not None:
+        price = max(price, bid)
+    return price

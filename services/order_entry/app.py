@@ -39,6 +39,7 @@ def create_app(ctx: ServiceContext, *, stream_events: bool = True) -> FastAPI:
             if reader is not None:
                 reader.cancel()
             await asyncio.gather(*(t for t in (relaying, reader) if t is not None), return_exceptions=True)
+            await app.state.desk.close()
 
     app = OrderEntryApp(title="Carbonlink", version="0.1.0", openapi_url="/openapi.json", lifespan=lifespan)
     app.state.ctx = ctx

@@ -59,6 +59,10 @@ class OrderDesk:
             instrument = self._instruments[raw] = Instrument.model_validate_json(raw)
         return instrument
 
+    async def close(self) -> None:
+        """Close the store's own connection (the app's lifespan ends)."""
+        await self._store.close()
+
     # --- reads ---------------------------------------------------------------------------------------------
 
     async def market(self, instrument_id: str) -> Market:

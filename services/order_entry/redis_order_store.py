@@ -22,11 +22,9 @@ from services.order_entry.purchase_limits import PurchaseReads
 from shared import market_keys as mk
 from shared import order_outbox, oversight_keys, redis_keys, reference_store, wakeup
 from shared.business_clock import CLOCK_KEY, business_time
-from shared.envelope import encode
 from shared.ledger import Entry, PostResult
 from shared.ledger.encoding import POST_LUA, decode
 from shared.ledger.encoding import encode as encode_entry
-from shared.messages import envelope_for
 from shared.messages.vocabulary import Message
 from shared.redis_lane import RedisLane
 from shared.redis_scripts import PipelinedScript
@@ -91,6 +89,14 @@ def _submit_reads(granted, existing, raw_instrument, phase, reference, clip, lim
         holding_limits={text(k): int(v) for k, v in limits.items()}, order_id=f"O-{instrument}-{seq}",
         now=business_time(clock),
         purchases=PurchaseReads(purchase_period, *bought) if purchase_period is not None else None)
+
+
+def command_bytes(command: Command) -> bytes:
+    """The command's envelope as published: ``shared.envelope.encode(envelope_for(...))``'s bytes, built without
+    the ``Envelope`` model (its fields are set here, within its bounds)."""
+    return orjson.dumps({"event_id": command.event_id, "type": type(command.message).__name__, "schema_version": 1,
+                         "occurred_at": command.occurred_at, "correlation_id": command.order_id,
+                         "payload": command.message.model_dump(mode="json")})
 
 
 class RedisOrderStore:
@@ -174,10 +180,8 @@ class RedisOrderStore:
         if entry is not None:
             ledger_keys, ledger_arg = encode_entry(entry)
             keys.update(ledger_keys)
-        envelope = envelope_for(command.message, event_id=command.event_id, occurred_at=command.occurred_at,
-                                correlation_id=command.order_id)
         status, value = await self._lane.evalsha(self._accept, sorted(keys),
-                                                 [orjson.dumps(request), ledger_arg, encode(envelope)])
+                                                 [orjson.dumps(request), ledger_arg, command_bytes(command)])
         status, value = text(status), text(value)
         if status == EXISTS:
             return Outcome(EXISTS, order_id=value)

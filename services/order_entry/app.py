@@ -31,7 +31,9 @@ def create_app(ctx: ServiceContext, *, stream_events: bool = True) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         relay: OutboxRelay = app.state.relay
         relaying = asyncio.create_task(relay.run())
-        reader = asyncio.create_task(stream.run_event_reader(ctx, app.state.hub, relay)) if stream_events else None
+        reader = None
+        if stream_events:
+            reader = asyncio.create_task(stream.run_event_reader(ctx, app.state.hub, relay, app.state.follower))
         try:
             yield
         finally:
@@ -46,6 +48,7 @@ def create_app(ctx: ServiceContext, *, stream_events: bool = True) -> FastAPI:
     app.state.ports = make_ports(ctx)
     app.state.desk = OrderDesk(app.state.ports)
     app.state.hub = Hub()
+    app.state.follower = stream.Follower(app.state.hub)
     app.state.relay = OutboxRelay(ctx)
     errors.install(app)
     app.add_middleware(BodyLimit)

@@ -33,8 +33,71 @@ from shared.topics import MARKET_DATA, ORDERS_EVENTS, SETTLEMENT_EVENTS
 
 log = logging.getLogger(__name__)
 
+FOLLOW_TIMEOUT_S = 5.0
+
 router = APIRouter()
 _CHANNEL = re.compile(r"^(book|trades|phase):[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+class Follower:
+    """Which of the topics only subscribers want the event reader fetches: ``market.data`` while a subscriber has a
+    ``book:`` channel, ``settlement.events`` while one is authenticated (``orders.events`` always: the relay's
+    acknowledgements). A topic nobody wants is paused; `follow` resumes it from its end before a subscriber that
+    wants it is answered, so every event after that answer reaches it."""
+
+    def __init__(self, hub: Hub) -> None:
+        self._hub = hub
+        self._consumer: AIOKafkaConsumer | None = None
+        self._partitions: dict[str, list[TopicPartition]] = {}
+        self._paused: set[str] = set()
+        self._lock = asyncio.Lock()
+
+    def wanted(self) -> set[str]:
+        topics = {ORDERS_EVENTS.name}
+        for sub in self._hub.subscribers:
+            if sub.accounts is None or sub.accounts:
+                topics.add(SETTLEMENT_EVENTS.name)
+            if any(channel.startswith("book:") for channel in sub.channels):
+                topics.add(MARKET_DATA.name)
+        return topics
+
+    def attach(self, consumer: AIOKafkaConsumer | None, partitions: list[TopicPartition]) -> None:
+        """The reader's consumer, assigned `partitions` and positioned; None when it stopped."""
+        self._consumer, self._paused = consumer, set()
+        self._partitions = {}
+        for tp in partitions:
+            self._partitions.setdefault(tp.topic, []).append(tp)
+
+    async def settle(self) -> None:
+        """Pause the topics no subscriber wants (again: the fetch pacer resumes what it paused while dozing), and
+        resume those wanted again."""
+        if self._consumer is None or self._lock.locked():
+            return
+        wanted = self.wanted()
+        unwanted = [tp for topic, tps in self._partitions.items() if topic not in wanted for tp in tps]
+        if unwanted:
+            self._consumer.pause(*unwanted)
+            self._paused |= {tp.topic for tp in unwanted}
+        if self._paused & wanted:
+            await self.follow()
+
+    async def follow(self) -> None:
+        """Resume, from their end, the paused topics a subscriber now wants."""
+        async with self._lock:
+            consumer, wanted = self._consumer, self.wanted()
+            start = [tp for topic in self._paused & wanted for tp in self._partitions[topic]]
+            if consumer is None or not start:
+                return
+            await asyncio.wait_for(consumer.seek_to_end(*start), FOLLOW_TIMEOUT_S)
+            consumer.resume(*start)
+            self._paused -= wanted
+
+    async def answer_after_follow(self) -> None:
+        """`follow` before a subscriber is answered; if the broker is away, the reader catches up on its own."""
+        try:
+            await self.follow()
+        except Exception as err:  # the stream is best effort: the answer goes out anyway
+            log.warning("event reader could not follow the topics a subscriber wants: %s", err)
 
 
 async def _authenticate(ws: WebSocket, sub: Subscriber, api_key: str) -> str | None:
@@ -54,6 +117,7 @@ async def _authenticate(ws: WebSocket, sub: Subscriber, api_key: str) -> str | N
 async def stream(ws: WebSocket) -> None:
     await ws.accept()
     hub: Hub = ws.app.state.hub
+    follower: Follower = ws.app.state.follower
     sub = Subscriber()
     hub.subscribers.add(sub)
 
@@ -67,6 +131,7 @@ async def stream(ws: WebSocket) -> None:
         header_key = ws.headers.get("x-api-key")
         if header_key:
             error = await _authenticate(ws, sub, header_key)
+            await follower.answer_after_follow()
             await ws.send_json({"op": "error", "code": error} if error else {"op": "ok", "authenticated": True})
         while True:
             try:
@@ -81,9 +146,11 @@ async def stream(ws: WebSocket) -> None:
                                         "message": f"channels are {', '.join(k + ':{instrument}' for k in PUBLIC_KINDS)}"})
                     continue
                 (sub.channels.update if op == "subscribe" else sub.channels.difference_update)(channels)
+                await follower.answer_after_follow()
                 await ws.send_json({"op": "ok", "channels": sorted(sub.channels)})
             elif op == "auth" and isinstance(request.get("api_key"), str):
                 error = await _authenticate(ws, sub, request["api_key"])
+                await follower.answer_after_follow()
                 await ws.send_json({"op": "error", "code": error} if error else {"op": "ok", "authenticated": True})
             else:
                 await ws.send_json({"op": "error", "code": "INVALID_REQUEST",
@@ -97,10 +164,12 @@ async def stream(ws: WebSocket) -> None:
             await sender
 
 
-async def run_event_reader(ctx: ServiceContext, hub: Hub, relay: OutboxRelay | None = None) -> None:
+async def run_event_reader(ctx: ServiceContext, hub: Hub, relay: OutboxRelay | None = None,
+                           follower: Follower | None = None) -> None:
     """Read the event topics from their end (no consumer group: every order entry process sees every event).
 
-    Each event is decoded once (orjson, no model): its type and payload go to the relay (``orders.events``: which
+    With a `follower`, the topics no subscriber wants are not fetched (see `Follower`). Each event is decoded once
+    (orjson, no model): its type and payload go to the relay (``orders.events``: which
     commands matching has applied) and to the hub, which builds nothing when no subscriber wants the event. A
     message that does not decode is skipped here; the topic's own consumers dead-letter it. A topic recreated by
     a broker restart (its ``shared.topic_incarnation`` token changed, checked once a second) is read again from
@@ -123,10 +192,14 @@ async def run_event_reader(ctx: ServiceContext, hub: Hub, relay: OutboxRelay | N
                 if chosen := [tp for tp in partitions if (tp.topic in recreated) == start]:
                     await seek(*chosen)
             recreated = set()
+            if follower is not None:
+                follower.attach(consumer, partitions)
             pacer = FetchPacer.of(consumer, ctx.settings)
             pokes = asyncio.create_task(wakeup.listen(ctx.redis, topics, pacer.wake, pacer.listening, ctx.stop))
             checked_at = time.monotonic()
             while not ctx.stop.is_set() and not recreated:
+                if follower is not None:
+                    await follower.settle()
                 batches = await consumer.getmany(timeout_ms=pacer.timeout_ms(200), max_records=2000)
                 pacer.fetched(bool(batches))
                 ctx.mark_ready()
@@ -148,6 +221,8 @@ async def run_event_reader(ctx: ServiceContext, hub: Hub, relay: OutboxRelay | N
             log.warning("event reader restarting: %s", err)
             await asyncio.sleep(1.0)
         finally:
+            if follower is not None:
+                follower.attach(None, [])
             if pokes is not None:
                 pokes.cancel()
             with contextlib.suppress(Exception):

@@ -169,8 +169,8 @@ async def run_event_reader(ctx: ServiceContext, hub: Hub, relay: OutboxRelay | N
     """Read the event topics from their end (no consumer group: every order entry process sees every event).
 
     With a `follower`, the topics no subscriber wants are not fetched (see `Follower`). Each event is decoded once
-    (orjson, no model): its type and payload go to the relay (``orders.events``: which
-    commands matching has applied) and to the hub, which builds nothing when no subscriber wants the event. A
+    (orjson, no model): its type and payload go to the relay (``orders.events``: which commands matching has
+    applied) and to the hub, which builds nothing when no subscriber wants the event. A
     message that does not decode is skipped here; the topic's own consumers dead-letter it. A topic recreated by
     a broker restart (its ``shared.topic_incarnation`` token changed, checked once a second) is read again from
     its start: everything in it is new, and its end would skip what came before this reader noticed.

@@ -32,6 +32,8 @@ import asyncio
 import logging
 import time
 
+from redis.asyncio.client import Pipeline
+
 from services.order_entry.outbox_acks import Pending, PendingCommands
 from shared import market_keys as mk
 from shared import order_outbox, topic_incarnation
@@ -94,13 +96,7 @@ class OutboxRelay:
         holding = self.pending.holding()
         pipe.xread({order_outbox.STREAM: self._read_from}, count=BATCH,
                    block=self._block_ms if holding else max(self._block_ms, IDLE_BLOCK_MS))
-        reading = asyncio.ensure_future(pipe.execute())
-        try:
-            await self._acknowledged()
-        except Exception:
-            await asyncio.wait([reading])  # never cancel a blocking read (see `stop`); what it read is read again
-            raise
-        *_, token, replies = await reading
+        *_, token, replies = await (self._read_acknowledging(pipe) if self._sending else pipe.execute())
         await self._follow(text(token))
         if replies:
             batch = []
@@ -115,6 +111,16 @@ class OutboxRelay:
             self._swept_at = now
             await self._acknowledged()
             await self._sweep(now)
+
+    async def _read_acknowledging(self, pipe: Pipeline) -> list:
+        """Run the read while the batch in flight is acknowledged."""
+        reading = asyncio.ensure_future(pipe.execute())
+        try:
+            await self._acknowledged()
+        except Exception:
+            await asyncio.wait([reading])  # never cancel a blocking read (see `stop`); what it read is read again
+            raise
+        return await reading
 
     async def _acknowledged(self) -> None:
         """Wait until the batch in flight is acknowledged and record where it went; if it failed, the next read

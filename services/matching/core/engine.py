@@ -33,6 +33,7 @@ from bisect import insort
 from collections import deque
 from collections.abc import Callable
 from heapq import heappush
+from typing import Any
 
 from services.matching.core import order_changes, phases
 from services.matching.core import reasons as r
@@ -79,7 +80,7 @@ class MatchingEngine:
         # Whether a new or amended order's size and price need more than "a positive int" (lot, limits, tick, band).
         self.checks_size = rules.lot != 1 or rules.min_quantity is not None or rules.max_quantity is not None
         self.apply_band()
-        self.expiries: list[tuple[int, int, Order]] = []  # GTD heap (expire_at, priority, order); stale entries skipped
+        self.expiries: list[tuple[int | None, int, Order]] = []  # GTD heap (expire_at, priority, order); stale entries skipped
 
     def apply_band(self) -> None:
         """The band's (low, high), kept with the reference: the static band around it, narrowed by the session's
@@ -122,7 +123,7 @@ class MatchingEngine:
 
     # --- orders ------------------------------------------------------------------------------------------------
 
-    def _submit(self, cmd: SubmitOrder) -> list[Event]:
+    def _submit(self, cmd: Any) -> list[Event]:  # a SubmitOrder (`Any`: its fields may be anything)
         order_id, account, side, quantity, price = cmd.order_id, cmd.account, cmd.side, cmd.quantity, cmd.price
         order_type, tif, ts, stp, min_fill = cmd.order_type, cmd.time_in_force, cmd.ts, cmd.stp, cmd.min_fill
         phase = self.phase
@@ -260,7 +261,7 @@ class MatchingEngine:
 
 #: The engine's handler of each command type: `handler(engine, command) -> events` (plain functions, so the call
 #: from `handle` is a direct Python call, not one through a bound `partial`).
-_HANDLERS: dict[type, Callable[[MatchingEngine, object], list[Event]]] = {
+_HANDLERS: dict[type, Callable[..., list[Event]]] = {
     SubmitOrder: MatchingEngine._submit,
     CancelOrder: order_changes.cancel,
     AmendOrder: order_changes.amend,

@@ -18,8 +18,8 @@ from services.matching.core.selection import choose
 MatchingEngine, BUILD = choose()
 
 __all__ = [
-    "AdvanceClock", "AmendOrder", "BUILD", "BandOverrideChanged", "BookDelta", "CancelOrder", "ChangePhase", "CircuitBreaker",
-    "ClearBandOverride", "CommandRejected", "Event", "InstrumentRules", "MassCancel", "MatchingEngine",
-    "OrderAccepted", "OrderAmended", "OrderCancelled", "OrderExpired", "OrderRejected", "PhaseChanged",
+    "AdvanceClock", "AmendOrder", "BUILD", "BandOverrideChanged", "BookDelta", "CancelOrder", "ChangePhase",
+    "CircuitBreaker", "ClearBandOverride", "CommandRejected", "Event", "InstrumentRules", "MassCancel",
+    "MatchingEngine", "OrderAccepted", "OrderAmended", "OrderCancelled", "OrderExpired", "OrderRejected", "PhaseChanged",
     "ReferencePriceChanged", "SetBandOverride", "SetReferencePrice", "SubmitOrder", "TradeExecuted", "TradingHalted",
 ]

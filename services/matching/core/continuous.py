@@ -170,9 +170,9 @@ def fillable(engine: MatchingEngine, side: str, account: str, stp: str, quantity
     return False
 
 
-def _trip(engine: MatchingEngine, taker_id: str, side: str, account: str, left: int, price: int, allowed: tuple[int, int], ts: int,
-          out: list[Event]) -> None:
-    anchor = engine.breaker.anchor(ts, engine.reference_price)  # type: ignore[union-attr]  # it tripped
+def _trip(engine: MatchingEngine, taker_id: str, side: str, account: str, left: int, price: int,
+          allowed: tuple[int, int], ts: int, out: list[Event]) -> None:
+    anchor = engine.breaker.anchor(ts, engine.reference_price)  # type: ignore[union-attr]  # (it has a breaker)
     engine.seq += 1
     out.append(build(TradingHalted, (engine.instrument, engine.seq, ts, taker_id, price, anchor, allowed[0],
                                      allowed[1])))

@@ -80,7 +80,8 @@ class MatchingEngine:
         # Whether a new or amended order's size and price need more than "a positive int" (lot, limits, tick, band).
         self.checks_size = rules.lot != 1 or rules.min_quantity is not None or rules.max_quantity is not None
         self.apply_band()
-        self.expiries: list[tuple[int | None, int, Order]] = []  # GTD heap (expire_at, priority, order); stale entries skipped
+        # The GTD heap (expire_at, priority, order); stale entries skipped.
+        self.expiries: list[tuple[int | None, int, Order]] = []
 
     def apply_band(self) -> None:
         """The band's (low, high), kept with the reference: the static band around it, narrowed by the session's

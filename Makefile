@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 CARBONLINK := $(VENV)/bin/carbonlink
 STAMP := $(VENV)/.installed-stamp
 CORE_STAMP := build/matching-core.stamp
-CORE_SOURCES := $(wildcard services/matching/core/*.py) carbonlink/compiled_core.py
+CORE_SOURCES := $(wildcard services/matching/core/*.py) $(wildcard carbonlink/compiled_core*)
 PYTEST_ARGS ?=
 
 .PHONY: install redis-server chromium lint-imports test test-pure-core test-unit test-integration test-slow run bench profile stack-up stack-down clean

@@ -7,8 +7,8 @@ but run rarely are copied and stay interpreted. The copy builds its events with 
 `compiled_core_event_build.c` (what `tuple.__new__(cls, fields)` returns, made in one allocation instead of four).
 The package goes to `build/matching-core/` (a `.pth` file in the
 venv puts it on the path) with the hash of the sources it was made from: `services.matching.core.selection` uses
-it only while that hash matches. A build that fails leaves no package, says so on stderr and exits 0 (`install`
-goes on; the pure core is used).
+it only while that hash matches. A build that fails leaves no package (an older one is removed too), says so on
+stderr and exits 0 (`install` goes on; the pure core is used).
 
 `status` prints the build `MatchingEngine` resolves to in this environment (`compiled` or `pure`) and why.
 """
@@ -93,6 +93,7 @@ def build() -> None:
                             text=True)
     if result.returncode != 0:
         shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(BUILD_DIR, ignore_errors=True)  # no older build either: what the message says is what runs
         _loud(f"compiling the matching core failed (exit {result.returncode}); the pure-Python core will be used.\n"
               + (result.stdout + result.stderr)[-3000:])
         return

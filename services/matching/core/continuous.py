@@ -10,7 +10,7 @@ cancelled (reason CIRCUIT_BREAKER) rather than rested, so a halted book is never
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from services.matching.core import reasons as r
 from services.matching.core.events import Event, OrderCancelled, TradeExecuted, TradingHalted, build
@@ -24,7 +24,7 @@ Touched = dict[tuple[str, int], None]  # book levels changed by one command, in 
 
 
 def take(engine: MatchingEngine, taker_id: str, aggressor: str, account: str, quantity: int, taker_min: int, stp: str,
-         limit: int | None, ts: int, out: list[Event], touched: Touched) -> int:
+         limit: int | None, ts: Any, out: list[Event], touched: Touched) -> int:
     """Match an incoming order (its id, side, account, open `quantity`, minimum fill and self-trade mode) against
     the opposite side up to `limit` (None: no limit), best price first, FIFO, passing over resting orders it may
     not fill with (`min_fill`): they keep their place, and their level its key. Returns the quantity left open
@@ -136,7 +136,7 @@ def take(engine: MatchingEngine, taker_id: str, aggressor: str, account: str, qu
 
 
 def fillable(engine: MatchingEngine, side: str, account: str, stp: str, quantity: int, min_fill: int, limit: int | None,
-             ts: int) -> bool:
+             ts: Any) -> bool:
     """Whether a FOK order can fill completely now, given its limit, the breaker, self-trade prevention and the
     minimum fills (its own and the resting orders'): `take` walked without changing anything."""
     breaker_range = engine.breaker.allowed_range(ts, engine.reference_price) if engine.breaker else None
@@ -171,7 +171,7 @@ def fillable(engine: MatchingEngine, side: str, account: str, stp: str, quantity
 
 
 def _trip(engine: MatchingEngine, taker_id: str, side: str, account: str, left: int, price: int,
-          allowed: tuple[int, int], ts: int, out: list[Event]) -> None:
+          allowed: tuple[int, int], ts: Any, out: list[Event]) -> None:
     anchor = engine.breaker.anchor(ts, engine.reference_price)  # type: ignore[union-attr]  # (it has a breaker)
     engine.seq += 1
     out.append(build(TradingHalted, (engine.instrument, engine.seq, ts, taker_id, price, anchor, allowed[0],

@@ -11,7 +11,9 @@ continuous matching only; an order's minimum fill to every fill (`min_fill.py`).
 amends are in `order_changes.py`.
 
 The `rest`, `emit_*`, `expire` and `command_rejected` methods are for the core's own modules: they rest an
-order, or number and append events.
+order, or number and append events. Fields the core passes on unchecked (a command's `ts`, a mass cancel's
+`reason`) are typed `Any`/`object`, and commands `Any`: the compiled build (`selection.py`) checks declared types at
+run time, and must answer a malformed command exactly as this one does.
 
 Commands sent again: order entry publishes a command until it sees its outcome, so one may arrive twice (after
 a broker restart, or when the first outcome was not seen in time). Each is decided once, and what the engine
@@ -234,28 +236,28 @@ class MatchingEngine:
 
     # --- events (numbered in order) ----------------------------------------------------------------------------
 
-    def expire(self, order: Order, ts: int, out: list[Event]) -> None:
+    def expire(self, order: Order, ts: Any, out: list[Event]) -> None:
         del self.orders[order.order_id]
         self.seq += 1
         out.append(build(OrderExpired, (self.instrument, self.seq, ts, order.order_id, order.account, order.side,
                                         order.remaining)))
         self.book.side(order.side).remove(order)
 
-    def emit_cancelled(self, order: Order, reason: str, ts: int, out: list[Event]) -> None:
+    def emit_cancelled(self, order: Order, reason: object, ts: Any, out: list[Event]) -> None:
         self.seq += 1
         out.append(build(OrderCancelled, (self.instrument, self.seq, ts, order.order_id, order.account, order.side,
                                           order.remaining, reason)))
 
-    def emit_phase(self, phase: str, reason: str, ts: int, out: list[Event]) -> None:
+    def emit_phase(self, phase: str, reason: str, ts: Any, out: list[Event]) -> None:
         previous, self.phase = self.phase, phase
         self.seq += 1
         out.append(build(PhaseChanged, (self.instrument, self.seq, ts, previous, phase, reason)))
 
-    def command_rejected(self, command: str, order_id: object, reason: str, ts: int) -> CommandRejected:
+    def command_rejected(self, command: str, order_id: object, reason: str, ts: Any) -> CommandRejected:
         self.seq += 1
         return build(CommandRejected, (self.instrument, self.seq, ts, command, order_id, reason))
 
-    def emit_deltas(self, ts: int, out: list[Event], touched: Touched) -> None:
+    def emit_deltas(self, ts: Any, out: list[Event], touched: Touched) -> None:
         bids, asks, instrument, append = self.book.bids.levels, self.book.asks.levels, self.instrument, out.append
         seq = self.seq
         for side, price in touched:

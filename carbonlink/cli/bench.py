@@ -37,8 +37,8 @@ def matching(orders: int = typer.Option(200_000, help="commands in the seeded st
              seed: int = typer.Option(7),
              core_only: bool = typer.Option(False, "--core-only", help="only the two core parts (no stack)"),
              service_only: bool = typer.Option(False, "--service-only", help="only the two service parts")) -> None:
-    """The pure core beside a plain dict+deque matcher on the standard and the deep-book stream (target: core ≥ 0.8×
-    plain on the deep book), then the service path Kafka in → Redis mirror → events out on a private stack: at
+    """The core (both builds: pure Python and compiled) beside a plain dict+deque matcher on the standard and the
+    deep-book stream (target: core ≥ 0.8× plain on the deep book), then the service path Kafka in → Redis mirror → events out on a private stack: at
     full speed (target ≥ 30,000 orders/s) and paced at 5,000 orders/s (target p99 ≤ 20 ms)."""
     if not service_only:
         _show("matching core", run_core_benchmark(n_orders=orders, seed=seed))

@@ -44,6 +44,7 @@ class Read:
 
     events: list[Observed] = field(default_factory=list)
     malformed: list[tuple[Record, str]] = field(default_factory=list)
+    latest: dict[str, int] = field(default_factory=dict)  # topic → the latest business time in the batch
 
     @property
     def has_trades(self) -> bool:
@@ -63,7 +64,6 @@ class Verdicts:
 class Judge:
     def __init__(self, surveillance: Surveillance, *, seen_ids: int = SEEN_IDS) -> None:
         self.surveillance = surveillance
-        self.progress: dict[str, int] = {}  # topic → latest business time read
         self._touch: dict[str, dict[Side, dict[int, int]]] = {}
         self._seen: dict[tuple[str, str], None] = {}  # (topic, event id), oldest first
         self._seen_ids = seen_ids
@@ -77,8 +77,8 @@ class Judge:
                 found.malformed.append((record, parsed))
                 continue
             envelope, message = parsed.envelope, parsed.message
-            if envelope.occurred_at > self.progress.get(record.topic, 0):
-                self.progress[record.topic] = envelope.occurred_at
+            if envelope.occurred_at > found.latest.get(record.topic, 0):
+                found.latest[record.topic] = envelope.occurred_at
             if isinstance(message, BookDelta):  # a level's quantity: setting it again is harmless
                 self._book_delta(message)
                 continue

@@ -47,17 +47,13 @@ class Watcher:
         self._instruments: dict[str, Instrument] = {}
         self._reference_version = -1
         self._refreshing = asyncio.Lock()  # the agents and the periodic reread: the last reread must be the newest
+        self.progress: dict[str, int] = {}  # topic → latest business time judged, its effects durable
         self._progress_written: dict[str, int] = {}
         self._stamp: list | None = None  # what `refresh_if_changed` last saw of the keys a reread depends on
 
     @property
     def surveillance(self) -> Surveillance:
         return self.judge.surveillance
-
-    @property
-    def progress(self) -> dict[str, int]:
-        """Topic → the latest business time judged."""
-        return self.judge.progress
 
     async def _current_reference(self) -> None:
         """A trade is judged with the links and instruments as they are now, not as of the last periodic reread
@@ -121,6 +117,8 @@ class Watcher:
             await _durably(lambda: self._publish_readings(verdicts.readings))
         if verdicts.settled:
             await _durably(lambda: self._settled(verdicts.settled))
+        for topic, at in read.latest.items():  # only now: the drill reads the alerts once judged past its close
+            self.progress[topic] = max(self.progress.get(topic, 0), at)
 
     async def _publish_readings(self, instruments: list[str]) -> None:
         """The latest corridor readings of these markets, with their touch converted, in one round trip."""

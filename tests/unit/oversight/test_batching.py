@@ -136,3 +136,48 @@ def test_events_judged_long_ago_are_forgotten_so_memory_stays_bounded():
     records = _near_miss_close().records
     assert len(judge.read(records[:3]).events) == 3
     assert [e.event_id for e in judge.read(records[:1]).events] == ["ev:T0"]  # beyond the remembered ids
+
+
+def _interleavings(records: list[Record], rng: random.Random) -> list[Record]:
+    """The records in another arrival order: each partition's own order kept, the partitions mixed at random."""
+    queues: dict[tuple[str, int], list[Record]] = {}
+    for record in records:
+        queues.setdefault((record.topic, record.partition), []).append(record)
+    mixed = []
+    while queues:
+        key = rng.choice(sorted(queues))
+        mixed.append(queues[key].pop(0))
+        if not queues[key]:
+            del queues[key]
+    return mixed
+
+
+def test_partitions_read_in_any_interleaving_raise_the_same_alerts():
+    records = _eventful_day().records
+    expected = sorted(alert_id for alert_id, _, _ in _alerts([records]))
+    rng = random.Random(11)
+    for _ in range(30):
+        assert sorted(alert_id for alert_id, _, _ in _alerts([_interleavings(records, rng)])) == expected
+
+
+def _round_trip(*, back_at: int, out_at: int = 100_000) -> _Log:
+    """CN-BJ/a sends 100 t to CN-SH/z (instrument SH, partition 1); CN-SH/z sells 60 t back (BJ, partition 0)."""
+    log = _Log()
+    log.add(SETTLEMENT_EVENTS.name, settled("OUT", at=out_at, buy="CN-SH/z", sell="CN-BJ/a", asset="CN-BJ:A:2025",
+                                            instrument="SH-2025"), partition=1)
+    log.add(SETTLEMENT_EVENTS.name, settled("BACK", at=back_at, buy="CN-BJ/a", sell="CN-SH/z", asset="CN-SH:A:2025",
+                                            quantity=60, instrument="BJ-2025"), partition=0)
+    return log
+
+
+def test_a_round_trip_is_found_whichever_leg_is_read_first():
+    records = _round_trip(back_at=200_000).records
+    in_order, reversed_ = _alerts([records]), _alerts([records[::-1]])
+    assert in_order == reversed_ == [("CROSS_BORDER_ROUND_TRIP:OUT:BACK", ("set:OUT", "set:BACK"), 200_000)]
+
+
+def test_a_purchase_that_settled_before_the_leg_out_brings_nothing_back_whichever_is_read_first():
+    """The replayed pilot-city drill: a purchase read after the sale of a day later (its partition behind), hours
+    apart, the round-trip window (1 h) long before the sale."""
+    records = _round_trip(back_at=1_000_000, out_at=10_000_000).records
+    assert _alerts([records]) == _alerts([records[::-1]]) == []

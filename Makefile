@@ -4,17 +4,25 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 CARBONLINK := $(VENV)/bin/carbonlink
 STAMP := $(VENV)/.installed-stamp
+CORE_STAMP := build/matching-core.stamp
+CORE_SOURCES := $(wildcard services/matching/core/*.py) $(wildcard carbonlink/compiled_core*)
 PYTEST_ARGS ?=
 
-.PHONY: install redis-server chromium lint-imports test test-unit test-integration test-slow run bench profile stack-up stack-down clean
+.PHONY: install redis-server chromium lint-imports test test-pure-core test-unit test-integration test-slow run bench profile stack-up stack-down clean
 
-install: $(STAMP)
+install: $(STAMP) $(CORE_STAMP)
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
+
+# The compiled copy of the matching core (mypyc, ~30 s), rebuilt when the core changes. A failed build says so on
+# stderr and leaves the pure-Python core in use; install goes on.
+$(CORE_STAMP): $(STAMP) $(CORE_SOURCES)
+	$(PY) -m carbonlink.compiled_core build
+	@mkdir -p build && touch $(CORE_STAMP)
 
 # The stack and the tests start their own redis-server; install the Debian package when it is missing.
 redis-server:
@@ -40,15 +48,27 @@ chromium:
 	fi
 
 # The import rule first (contracts in pyproject.toml), then unit and integration tests; the fixtures start a
-# private broker and Redis on free ports and stop them.
+# private broker and Redis on free ports and stop them. The run uses the matching core the services use (compiled
+# when built); the matching unit suite then runs again on the pure-Python core, the reference.
 test: install redis-server chromium lint-imports
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+	@$(MAKE) --no-print-directory test-pure-core
+
+test-pure-core: install
+	@if [ "$$($(PY) -m carbonlink.compiled_core status)" = compiled ]; then \
+		echo "tests/unit/matching again, on the pure-Python core (the run above used the compiled one)"; \
+		CARBONLINK_MATCHING_CORE=pure $(PY) -m pytest tests/unit/matching -q $(PYTEST_ARGS); \
+	else \
+		echo "!! the compiled matching core is not in use ($$($(PY) -m carbonlink.compiled_core status)):" \
+			"only the pure-Python core was tested" >&2; \
+	fi
 
 lint-imports: install
 	$(VENV)/bin/lint-imports --no-logo --no-cache
 
 test-unit: install lint-imports
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+	@$(MAKE) --no-print-directory test-pure-core
 
 test-integration: install redis-server chromium
 	$(PY) -m pytest tests/integration -m "not slow" $(PYTEST_ARGS)
@@ -75,4 +95,4 @@ stack-down:
 	$(CARBONLINK) stack down
 
 clean: stack-down
-	rm -rf var reports
+	rm -rf var reports build/matching-core build/matching-core.stamp

@@ -4,12 +4,14 @@ Plain strings, spelled as the wire enum ``shared.messages.vocabulary.Phase`` (a 
 and hash equal to these). Standard library only.
 """
 
-CLOSED = "CLOSED"
-PRE_OPEN = "PRE_OPEN"
-OPENING_AUCTION = "OPENING_AUCTION"
-CONTINUOUS = "CONTINUOUS"
-HALTED = "HALTED"
-CLOSING_AUCTION = "CLOSING_AUCTION"
+from typing import Final
+
+CLOSED: Final = "CLOSED"
+PRE_OPEN: Final = "PRE_OPEN"
+OPENING_AUCTION: Final = "OPENING_AUCTION"
+CONTINUOUS: Final = "CONTINUOUS"
+HALTED: Final = "HALTED"
+CLOSING_AUCTION: Final = "CLOSING_AUCTION"
 PHASES = frozenset({CLOSED, PRE_OPEN, OPENING_AUCTION, CONTINUOUS, HALTED, CLOSING_AUCTION})
 
 # Phases that collect orders without matching them (a call): only resting order kinds are accepted.

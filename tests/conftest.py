@@ -19,8 +19,14 @@ import redis
 import redis.asyncio as aioredis
 
 from carbonlink.servers import ServerProcess, free_port, start_broker, start_redis, stop_pid
+from services.matching.core import BUILD as MATCHING_CORE_BUILD
 from tests.integration.e2e.market import LinkedMarket, operator_key
 from tests.stacks import private_stack
+
+
+def pytest_report_header() -> str:
+    """Which build of the matching core the run uses (`CARBONLINK_MATCHING_CORE`; `make test` runs both)."""
+    return f"matching core: {MATCHING_CORE_BUILD} build"
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,7 @@ from rich.console import Console
 from carbonlink.cli.keys import create_key
 from carbonlink.stack import Stack
 
+from carbonlink.bench.broker_cost import run_broker_benchmark
 from carbonlink.bench.core import run_core_benchmark
 from carbonlink.bench.idle import first_after_idle, sample_idle
 from carbonlink.bench.matching_service import run_service_benchmark
@@ -37,8 +38,8 @@ def matching(orders: int = typer.Option(200_000, help="commands in the seeded st
              seed: int = typer.Option(7),
              core_only: bool = typer.Option(False, "--core-only", help="only the two core parts (no stack)"),
              service_only: bool = typer.Option(False, "--service-only", help="only the two service parts")) -> None:
-    """The pure core beside a plain dict+deque matcher on the standard and the deep-book stream (target: core ≥ 0.8×
-    plain on the deep book), then the service path Kafka in → Redis mirror → events out on a private stack: at
+    """The core (both builds: pure Python and compiled) beside a plain dict+deque matcher on the standard and the
+    deep-book stream (target: core ≥ 0.8× plain on the deep book), then the service path Kafka in → Redis mirror → events out on a private stack: at
     full speed (target ≥ 30,000 orders/s) and paced at 5,000 orders/s (target p99 ≤ 20 ms)."""
     if not service_only:
         _show("matching core", run_core_benchmark(n_orders=orders, seed=seed))
@@ -47,6 +48,14 @@ def matching(orders: int = typer.Option(200_000, help="commands in the seeded st
         return
     _show("matching service, full speed", run_service_benchmark(n_orders=service_orders, seed=seed))
     _show("matching service, paced 5,000/s", run_service_benchmark(n_orders=service_orders // 2, rate=5000, seed=seed))
+
+
+@app.command()
+def broker(records: int = typer.Option(20_000, help="records per batch size (fewer for the small ones)"),
+           size: int = typer.Option(400, help="bytes per record (an execution report is 230-560)")) -> None:
+    """The embedded broker's CPU per record produced and fetched, by records per produce batch, and what consumers
+    fetching a quiet topic cost it, against a private broker (no stack)."""
+    _show("broker CPU per record", run_broker_benchmark(records=records, size=size))
 
 
 @app.command()

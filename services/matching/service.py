@@ -29,7 +29,7 @@ from aiokafka.errors import KafkaError
 
 from services.matching import book_mirror, command_replay, engine_commands, partition_state
 from services.matching import prometheus_metrics as metrics
-from services.matching.core import MatchingEngine, SetReferencePrice
+from services.matching.core import BUILD, MatchingEngine, SetReferencePrice
 from services.matching.command_replay import OutboxCommand
 from services.matching.event_publisher import send_events
 from services.matching.outbox import Outbox, Written
@@ -120,6 +120,7 @@ class MatchingService(ConsumerRebalanceListener):
         await self.outbox.reset()
 
     async def run(self) -> None:
+        log.info("matching core: %s build", BUILD)
         self.consumer.subscribe([ORDERS_COMMANDS.name], listener=self)
         if not await self.consumer.start(self.ctx.stop):
             return

@@ -5,7 +5,9 @@ even when the broker lost it.
 One background task of order entry (started and stopped by the app's lifespan):
 - reads new outbox entries in stream order and publishes them in batches, keyed by instrument (so one
   instrument's commands stay in order on one partition); the read position advances only once the broker has
-  acknowledged the whole batch, so a failed batch is published again;
+  acknowledged the whole batch, so a failed batch is published again. One batch is in flight at a time, but the
+  read of the next one runs while the broker acknowledges it: a relay step costs one round trip, not two, and an
+  order accepted meanwhile waits for the slower of the two instead of both;
 - deletes from the outbox, in batches, the commands matching acknowledged (the event reader reports them) and
   a durable snapshot of matching covers (``shared.order_outbox.covered_key``, read once a second);
 - when ``orders.commands`` was recreated (``shared.topic_incarnation``: the embedded broker restarted; checked
@@ -30,6 +32,8 @@ import asyncio
 import logging
 import time
 
+from redis.asyncio.client import Pipeline
+
 from services.order_entry.outbox_acks import Pending, PendingCommands
 from shared import market_keys as mk
 from shared import order_outbox, topic_incarnation
@@ -51,7 +55,9 @@ class OutboxRelay:
         self._resend_after_s = resend_after_s
         self._block_ms = block_ms
         self.pending = PendingCommands()
-        self._cursor = "0"
+        self._cursor = "0"  # after the last batch the broker acknowledged
+        self._read_from = "0"  # after the last batch sent
+        self._sending: tuple[list[Pending], list[asyncio.Future], str] | None = None  # the batch in flight
         self._incarnation: str | None = None
         self._swept_at = 0.0
         self._stopping = asyncio.Event()
@@ -80,16 +86,17 @@ class OutboxRelay:
                 backoff = min(backoff * 2, 5.0)
 
     async def _step(self) -> None:
-        # The deletes of what was pruned, the topic's incarnation and the next read share one round trip.
+        # The deletes of what was pruned, the topic's incarnation and the next read share one round trip, which
+        # runs while the broker acknowledges the batch sent in the step before.
         done = self.pending.take_done()
         pipe = self._ctx.redis.pipeline(transaction=False)
         for start in range(0, len(done), 1000):
             pipe.xdel(order_outbox.STREAM, *done[start:start + 1000])
         pipe.get(topic_incarnation.incarnation_key(ORDERS_COMMANDS.name))
         holding = self.pending.holding()
-        pipe.xread({order_outbox.STREAM: self._cursor}, count=BATCH,
+        pipe.xread({order_outbox.STREAM: self._read_from}, count=BATCH,
                    block=self._block_ms if holding else max(self._block_ms, IDLE_BLOCK_MS))
-        *_, token, replies = await pipe.execute()
+        *_, token, replies = await (self._read_acknowledging(pipe) if self._sending else pipe.execute())
         await self._follow(text(token))
         if replies:
             batch = []
@@ -97,12 +104,36 @@ class OutboxRelay:
                 pending = _pending(entry_id, fields)
                 self.pending.add(pending)
                 batch.append(pending)
-            await self._publish(batch)
-            self._cursor = batch[-1].entry_id
+            self._sending = (batch, await self._send(batch), self._incarnation or "")
+            self._read_from = batch[-1].entry_id
         now = time.monotonic()
         if (holding or replies) and now - self._swept_at >= SWEEP_EVERY_S:
             self._swept_at = now
+            await self._acknowledged()
             await self._sweep(now)
+
+    async def _read_acknowledging(self, pipe: Pipeline) -> list:
+        """Run the read while the batch in flight is acknowledged."""
+        reading = asyncio.ensure_future(pipe.execute())
+        try:
+            await self._acknowledged()
+        except Exception:
+            await asyncio.wait([reading])  # never cancel a blocking read (see `stop`); what it read is read again
+            raise
+        return await reading
+
+    async def _acknowledged(self) -> None:
+        """Wait until the batch in flight is acknowledged and record where it went; if it failed, the next read
+        starts after the last acknowledged batch again."""
+        if self._sending is None:
+            return
+        (batch, sends, incarnation), self._sending = self._sending, None
+        try:
+            await self._placed(batch, sends, incarnation)
+        except BaseException:
+            self._read_from = self._cursor
+            raise
+        self._cursor = batch[-1].entry_id
 
     async def _follow(self, incarnation: str) -> None:
         """Publish everything held again if the topic was recreated since the last look (before anything new)."""
@@ -114,13 +145,19 @@ class OutboxRelay:
         self._incarnation = incarnation  # only once they are all published again
 
     async def _publish(self, batch: list[Pending], *, incarnation: str | None = None) -> None:
-        producer = self._ctx.producer
-        sends = [await producer.send(ORDERS_COMMANDS.name, p.value, key=p.key,
-                                     headers=[(order_outbox.HEADER, p.entry_id.encode())]) for p in batch]
-        placed = await asyncio.gather(*sends)
-        now = time.monotonic()
+        """Send a batch and wait until the broker acknowledged all of it."""
         if incarnation is None:
             incarnation = self._incarnation or ""
+        await self._placed(batch, await self._send(batch), incarnation)
+
+    async def _send(self, batch: list[Pending]) -> list[asyncio.Future]:
+        producer = self._ctx.producer
+        return [await producer.send(ORDERS_COMMANDS.name, p.value, key=p.key,
+                                    headers=[(order_outbox.HEADER, p.entry_id.encode())]) for p in batch]
+
+    async def _placed(self, batch: list[Pending], sends: list[asyncio.Future], incarnation: str) -> None:
+        placed = await asyncio.gather(*sends)
+        now = time.monotonic()
         for pending, record in zip(batch, placed):
             pending.sent_at = now
             pending.partition, pending.offset, pending.incarnation = record.partition, record.offset, incarnation

@@ -82,14 +82,19 @@ class Effects:
             if n % CALLS_PER_SCRIPT == 0:
                 chunks.append(({}, []))
             call_keys, args = chunks[-1]
-            entry = plan.build([found[key] for key in plan.reads])
-            entry_keys, arg = encode(entry)
+            read = [found[key] for key in plan.reads]
+            if plan.encoded is not None:
+                entry_id, entry_keys, arg = plan.encoded(read)
+            else:
+                entry = plan.build(read)
+                entry_id = entry.entry_id
+                entry_keys, arg = encode(entry)
             call_keys.update(dict.fromkeys(entry_keys))
             if then is None:
                 moving.append(None)
                 args += (arg, 0, 0)
             else:
-                moved = then(entry.entry_id)
+                moved = then(entry_id)
                 state_keys, state_args = script_call(moved[0])
                 call_keys.update(dict.fromkeys(state_keys))
                 moving.append(moved)

@@ -32,6 +32,7 @@ from shared.ledger import entries as ledger_entries
 from shared.messages.order_events import OrderAmended, OrderCancelled, OrderExpired, OrderRejected, TradeExecuted
 from shared.messages.post_trade import DeliveryRequested
 from shared.messages.vocabulary import Side
+from shared.reference import Instrument
 from shared.topics import ORDERS_EVENTS
 
 log = logging.getLogger(__name__)
@@ -74,8 +75,16 @@ class OrderEvents:
             return gap
         refused: set[int] = set()
         work: list[Work] = []
+        # Each instrument looked up once per batch: a lookup per event (a Redis round trip on a miss) let every
+        # dead letter of an unknown instrument's trades go to the broker in a produce request of its own.
+        known: dict[str, Instrument | None] = {}
         for delivery in fresh:
-            planned = await self._plan(delivery)
+            if isinstance(delivery.message, (TradeExecuted, OrderAmended)):
+                instrument = delivery.message.instrument
+                if instrument not in known:
+                    known[instrument] = await self.instruments.get(instrument)
+        for delivery in fresh:
+            planned = await self._plan(delivery, known)
             if planned is not None:
                 work.append(planned)
         if work:
@@ -122,15 +131,16 @@ class OrderEvents:
                         "are in matching's outbox", event_id, instrument, mark)
         return fresh, bool(held)
 
-    async def _plan(self, delivery: Delivery) -> Work | None:
+    async def _plan(self, delivery: Delivery, known: dict[str, Instrument | None]) -> Work | None:
+        """The work for one event; `known` holds the batch's instruments (None: not in the reference store)."""
         message = delivery.message
         if isinstance(message, TradeExecuted):
-            return await self._plan_trade(delivery, message)
+            return await self._plan_trade(delivery, message, known[message.instrument])
         if isinstance(message, ORDER_ENDS):
             plan = ledger_entries.release_order(order_id=message.order_id, time=delivery.envelope.occurred_at)
             return _Release(delivery, message.order_id, plan)
         if isinstance(message, OrderAmended):
-            return await self._plan_rebase(delivery, message)
+            return await self._plan_rebase(delivery, message, known[message.instrument])
         return None
 
     async def _settle(self, work: list[Work]) -> set[int]:
@@ -170,8 +180,8 @@ class OrderEvents:
         await self.effects.commit(transitions, outgoing, moved_with_entry)
         return refused
 
-    async def _plan_trade(self, delivery: Delivery, trade: TradeExecuted) -> TradeWork | None:
-        instrument = await self.instruments.get(trade.instrument)
+    async def _plan_trade(self, delivery: Delivery, trade: TradeExecuted,
+                          instrument: Instrument | None) -> TradeWork | None:
         if instrument is None:
             # A trade exists only on an instrument order entry listed first: a miss is an operator error, not
             # a race. Holding the partition for it would stop every other instrument in it, so park it on the
@@ -185,9 +195,9 @@ class OrderEvents:
             return None
         return TradeWork(delivery, trade, instrument, cross, plan)
 
-    async def _plan_rebase(self, delivery: Delivery, amended: OrderAmended) -> _Rebase | None:
+    async def _plan_rebase(self, delivery: Delivery, amended: OrderAmended,
+                           instrument: Instrument | None) -> _Rebase | None:
         """An amended order's reservation is rebased to its open quantity at its new limit (both sides)."""
-        instrument = await self.instruments.get(amended.instrument)
         if instrument is None:
             await dead_letter(self.effects.producer, delivery.record, f"unknown instrument {amended.instrument!r}")
             return None

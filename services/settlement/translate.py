@@ -7,8 +7,10 @@ payment in one ledger entry), cross-registry otherwise (holds, then the bridge d
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 
 from shared.cash_legs import seller_leg, split_buyer_portion
+from shared.fees import FeeSchedule
 from shared.ledger import Plan, PostResult, TradeSides, registry_of
 from shared.ledger import entries as ledger_entries
 from shared.messages.order_events import TradeExecuted
@@ -39,12 +41,23 @@ def trade_plan(trade: TradeExecuted, instrument: Instrument, *, at: int) -> tupl
     in one entry (domestic) or both sides' holds for the bridge. Raises ValueError on a bad account id."""
     cross = is_cross_registry(trade, instrument)
     sides = trade_sides(trade, instrument)
-    fees = instrument.fee_schedule
+    fees = fee_schedule(instrument)
     if cross:
         return True, ledger_entries.hold_for_bridge(trade=sides, fees=fees, time=at)
     return False, ledger_entries.settle_domestic_trade(trade=sides, price=trade.price, fees=fees,
                                                        buyer_is_maker=buyer_is_maker(trade),
                                                        registry=instrument.registry, time=at)
+
+
+def fee_schedule(instrument: Instrument) -> FeeSchedule:
+    """``instrument.fee_schedule``, made once per schedule (the property builds and checks a new one each time)."""
+    fees = instrument.fees
+    return _schedule(fees.maker_bps, fees.taker_bps, fees.min_fee)
+
+
+@lru_cache(maxsize=1024)
+def _schedule(maker_bps: int, taker_bps: int, min_fee: int) -> FeeSchedule:
+    return FeeSchedule(maker_bps, taker_bps, min_fee)
 
 
 def buyer_is_maker(trade: TradeExecuted) -> bool:

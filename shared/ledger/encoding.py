@@ -55,7 +55,7 @@ def _record_json(op: RecordOp) -> dict[str, object]:
 
 
 @lru_cache(maxsize=65536)
-def _account_keys(account: str) -> Mapping[str, str]:
+def account_keys(account: str) -> Mapping[str, str]:
     """An account's keys and registry as ``post.lua`` reads them (the same few accounts recur in every batch;
     the mapping is only ever serialised, never changed)."""
     return {
@@ -71,8 +71,8 @@ def encode(entry: Entry) -> tuple[list[str], bytes]:
 
     Amounts travel as decimal strings: Lua numbers are doubles, so the script parses and range-checks them.
     """
-    account_keys = {account: _account_keys(account) for account in sorted(_accounts_of(entry))}
-    journals = {reg: redis_keys.journal_key(reg) for reg in sorted({k["registry"] for k in account_keys.values()})}
+    accounts = {account: account_keys(account) for account in sorted(_accounts_of(entry))}
+    journals = {reg: redis_keys.journal_key(reg) for reg in sorted({k["registry"] for k in accounts.values()})}
     counters = []
     for c in entry.counters:
         counter: dict[str, object] = {"key": c.key, "field": c.field, "delta": str(c.delta)}
@@ -96,13 +96,13 @@ def encode(entry: Entry) -> tuple[list[str], bytes]:
         "limits": [{"account": c.account, "asset": c.asset, "limit": str(c.limit)} for c in entry.limits],
         "amounts": [str(a) for a in entry.amounts],
         "declare_assets": list(entry.declare_assets),
-        "accounts": account_keys,
+        "accounts": accounts,
         "journals": journals,
         "assets_key": redis_keys.ASSETS,
         "meta": orjson.dumps(entry.meta).decode(),
     }
     keys = {request["entry_key"], redis_keys.ASSETS, *journals.values()}
-    for k in account_keys.values():
+    for k in accounts.values():
         keys.update((k["bal"], k["acct"], k["limit"]))
     keys.update(op.key for op in entry.records)
     keys.update(c.key for c in entry.counters)

@@ -18,14 +18,17 @@ from services.matching.core.vocabulary import BUY, SELL
 class Order:
     """A live order; mutable only inside the core. `priority` is the sequence number at which it joined its
     level's queue (lower = earlier); `commands` the ids of the amends decided on it (it lives as long as they
-    matter: see `MatchingEngine`); `min_fill` the smallest execution it accepts (see `min_fill`)."""
+    matter: see `MatchingEngine`); `min_fill` the smallest execution it accepts (see `min_fill`).
+
+    `registry` is typed `object` and `commands` a tuple of objects: the core takes them from commands unchecked,
+    and the compiled build (`selection`) checks declared types at run time."""
 
     __slots__ = ("order_id", "account", "registry", "side", "price", "remaining", "order_type",
                  "time_in_force", "expire_at", "stp", "priority", "commands", "min_fill")
 
-    def __init__(self, order_id: str, account: str, registry: str | None, side: str, price: int | None,
-                 remaining: int, order_type: str, time_in_force: str, expire_at: int | None, stp: str,
-                 priority: int, commands: tuple[str, ...], min_fill: int) -> None:
+    def __init__(self, order_id: str, account: str, registry: object, side: str, price: int, remaining: int,
+                 order_type: str, time_in_force: str, expire_at: int | None, stp: str, priority: int,
+                 commands: tuple[object, ...], min_fill: int) -> None:
         self.order_id = order_id
         self.account = account
         self.registry = registry
@@ -40,7 +43,7 @@ class Order:
         self.commands = commands
         self.min_fill = min_fill
 
-    def registry_id(self) -> str:
+    def registry_id(self) -> object:
         """The account's registry: the explicit one, else the part of the account id before the first '/'."""
         return self.registry if self.registry is not None else self.account.partition("/")[0]
 

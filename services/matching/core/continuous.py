@@ -10,16 +10,21 @@ cancelled (reason CIRCUIT_BREAKER) rather than rested, so a halted book is never
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from services.matching.core import reasons as r
 from services.matching.core.events import Event, OrderCancelled, TradeExecuted, TradingHalted, build
 from services.matching.core.min_fill import allowed_fill
 from services.matching.core.vocabulary import BUY, HALTED, STP_CANCEL_INCOMING, STP_CANCEL_RESTING, STP_NONE
 
+if TYPE_CHECKING:  # the engine imports this module
+    from services.matching.core.engine import MatchingEngine
+
 Touched = dict[tuple[str, int], None]  # book levels changed by one command, in first-touch order
 
 
-def take(engine, taker_id: str, aggressor: str, account: str, quantity: int, taker_min: int, stp: str,
-         limit: int | None, ts: int, out: list[Event], touched: Touched) -> int:
+def take(engine: MatchingEngine, taker_id: str, aggressor: str, account: str, quantity: int, taker_min: int, stp: str,
+         limit: int | None, ts: Any, out: list[Event], touched: Touched) -> int:
     """Match an incoming order (its id, side, account, open `quantity`, minimum fill and self-trade mode) against
     the opposite side up to `limit` (None: no limit), best price first, FIFO, passing over resting orders it may
     not fill with (`min_fill`): they keep their place, and their level its key. Returns the quantity left open
@@ -130,8 +135,8 @@ def take(engine, taker_id: str, aggressor: str, account: str, quantity: int, tak
     return taker_left
 
 
-def fillable(engine, side: str, account: str, stp: str, quantity: int, min_fill: int, limit: int | None,
-             ts: int) -> bool:
+def fillable(engine: MatchingEngine, side: str, account: str, stp: str, quantity: int, min_fill: int, limit: int | None,
+             ts: Any) -> bool:
     """Whether a FOK order can fill completely now, given its limit, the breaker, self-trade prevention and the
     minimum fills (its own and the resting orders'): `take` walked without changing anything."""
     breaker_range = engine.breaker.allowed_range(ts, engine.reference_price) if engine.breaker else None
@@ -165,9 +170,9 @@ def fillable(engine, side: str, account: str, stp: str, quantity: int, min_fill:
     return False
 
 
-def _trip(engine, taker_id: str, side: str, account: str, left: int, price: int, allowed: tuple[int, int], ts: int,
-          out: list[Event]) -> None:
-    anchor = engine.breaker.anchor(ts, engine.reference_price)
+def _trip(engine: MatchingEngine, taker_id: str, side: str, account: str, left: int, price: int,
+          allowed: tuple[int, int], ts: Any, out: list[Event]) -> None:
+    anchor = engine.breaker.anchor(ts, engine.reference_price)  # type: ignore[union-attr]  # (it has a breaker)
     engine.seq += 1
     out.append(build(TradingHalted, (engine.instrument, engine.seq, ts, taker_id, price, anchor, allowed[0],
                                      allowed[1])))

@@ -11,7 +11,9 @@ continuous matching only; an order's minimum fill to every fill (`min_fill.py`).
 amends are in `order_changes.py`.
 
 The `rest`, `emit_*`, `expire` and `command_rejected` methods are for the core's own modules: they rest an
-order, or number and append events.
+order, or number and append events. Fields the core passes on unchecked (a command's `ts`, a mass cancel's
+`reason`) are typed `Any`/`object`, and commands `Any`: the compiled build (`selection.py`) checks declared types at
+run time, and must answer a malformed command exactly as this one does.
 
 Commands sent again: order entry publishes a command until it sees its outcome, so one may arrive twice (after
 a broker restart, or when the first outcome was not seen in time). Each is decided once, and what the engine
@@ -33,6 +35,7 @@ from bisect import insort
 from collections import deque
 from collections.abc import Callable
 from heapq import heappush
+from typing import Any
 
 from services.matching.core import order_changes, phases
 from services.matching.core import reasons as r
@@ -45,6 +48,7 @@ from services.matching.core.continuous import Touched, fillable, take
 from services.matching.core.events import (BookDelta, CommandRejected, Event, OrderAccepted, OrderCancelled,
                                            OrderExpired, OrderRejected, PhaseChanged, build)
 from services.matching.core.instrument import InstrumentRules
+from services.matching.core.order_changes import amend, cancel
 from services.matching.core.validation import ENTRY_KINDS, kind_of, price_reason, quantity_reason, submit_reason
 from services.matching.core.vocabulary import BUY, CLOSED, CONTINUOUS, GTD, PHASES, STP_MODES
 from shared.bands import narrow
@@ -79,7 +83,8 @@ class MatchingEngine:
         # Whether a new or amended order's size and price need more than "a positive int" (lot, limits, tick, band).
         self.checks_size = rules.lot != 1 or rules.min_quantity is not None or rules.max_quantity is not None
         self.apply_band()
-        self.expiries: list[tuple[int, int, Order]] = []  # GTD heap (expire_at, priority, order); stale entries skipped
+        # The GTD heap (expire_at, priority, order); stale entries skipped.
+        self.expiries: list[tuple[int | None, int, Order]] = []
 
     def apply_band(self) -> None:
         """The band's (low, high), kept with the reference: the static band around it, narrowed by the session's
@@ -89,10 +94,17 @@ class MatchingEngine:
 
     def handle(self, command: object) -> list[Event]:
         """Apply one command; return the events it caused, in order."""
+        kind = type(command)
+        if kind is SubmitOrder:  # the commands of the hot path call their handlers directly (compiled: a C call)
+            return self._submit(command)
+        if kind is CancelOrder:
+            return cancel(self, command)
+        if kind is AmendOrder:
+            return amend(self, command)
         try:
-            handler = _HANDLERS[type(command)]
+            handler = _HANDLERS[kind]
         except KeyError:
-            raise TypeError(f"not a matching command: {type(command).__name__}") from None
+            raise TypeError(f"not a matching command: {kind.__name__}") from None
         return handler(self, command)
 
     def snapshot(self) -> dict:
@@ -122,7 +134,7 @@ class MatchingEngine:
 
     # --- orders ------------------------------------------------------------------------------------------------
 
-    def _submit(self, cmd: SubmitOrder) -> list[Event]:
+    def _submit(self, cmd: Any) -> list[Event]:  # a SubmitOrder (`Any`: its fields may be anything)
         order_id, account, side, quantity, price = cmd.order_id, cmd.account, cmd.side, cmd.quantity, cmd.price
         order_type, tif, ts, stp, min_fill = cmd.order_type, cmd.time_in_force, cmd.ts, cmd.stp, cmd.min_fill
         phase = self.phase
@@ -224,28 +236,28 @@ class MatchingEngine:
 
     # --- events (numbered in order) ----------------------------------------------------------------------------
 
-    def expire(self, order: Order, ts: int, out: list[Event]) -> None:
+    def expire(self, order: Order, ts: Any, out: list[Event]) -> None:
         del self.orders[order.order_id]
         self.seq += 1
         out.append(build(OrderExpired, (self.instrument, self.seq, ts, order.order_id, order.account, order.side,
                                         order.remaining)))
         self.book.side(order.side).remove(order)
 
-    def emit_cancelled(self, order: Order, reason: str, ts: int, out: list[Event]) -> None:
+    def emit_cancelled(self, order: Order, reason: object, ts: Any, out: list[Event]) -> None:
         self.seq += 1
         out.append(build(OrderCancelled, (self.instrument, self.seq, ts, order.order_id, order.account, order.side,
                                           order.remaining, reason)))
 
-    def emit_phase(self, phase: str, reason: str, ts: int, out: list[Event]) -> None:
+    def emit_phase(self, phase: str, reason: str, ts: Any, out: list[Event]) -> None:
         previous, self.phase = self.phase, phase
         self.seq += 1
         out.append(build(PhaseChanged, (self.instrument, self.seq, ts, previous, phase, reason)))
 
-    def command_rejected(self, command: str, order_id: object, reason: str, ts: int) -> CommandRejected:
+    def command_rejected(self, command: str, order_id: object, reason: str, ts: Any) -> CommandRejected:
         self.seq += 1
         return build(CommandRejected, (self.instrument, self.seq, ts, command, order_id, reason))
 
-    def emit_deltas(self, ts: int, out: list[Event], touched: Touched) -> None:
+    def emit_deltas(self, ts: Any, out: list[Event], touched: Touched) -> None:
         bids, asks, instrument, append = self.book.bids.levels, self.book.asks.levels, self.instrument, out.append
         seq = self.seq
         for side, price in touched:
@@ -260,10 +272,10 @@ class MatchingEngine:
 
 #: The engine's handler of each command type: `handler(engine, command) -> events` (plain functions, so the call
 #: from `handle` is a direct Python call, not one through a bound `partial`).
-_HANDLERS: dict[type, Callable[[MatchingEngine, object], list[Event]]] = {
+_HANDLERS: dict[type, Callable[..., list[Event]]] = {
     SubmitOrder: MatchingEngine._submit,
-    CancelOrder: order_changes.cancel,
-    AmendOrder: order_changes.amend,
+    CancelOrder: cancel,
+    AmendOrder: amend,
     MassCancel: order_changes.mass_cancel,
     ChangePhase: phases.change_phase,
     AdvanceClock: phases.advance_clock,

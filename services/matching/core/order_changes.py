@@ -9,16 +9,20 @@ order's open quantity below its minimum fill (QUANTITY_BELOW_MIN_FILL).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from services.matching.core import reasons as r
 from services.matching.core.book import Order
-from services.matching.core.commands import AmendOrder, CancelOrder, MassCancel
 from services.matching.core.continuous import Touched, take
 from services.matching.core.events import BookDelta, Event, OrderAmended, OrderCancelled, build
 from services.matching.core.validation import price_reason, quantity_reason
 from services.matching.core.vocabulary import BUY, CLOSED, CONTINUOUS, ORDER_ENTRY_PHASES, POST_ONLY
 
+if TYPE_CHECKING:  # the engine imports this module
+    from services.matching.core.engine import MatchingEngine
 
-def cancel(engine, cmd: CancelOrder) -> list[Event]:
+
+def cancel(engine: MatchingEngine, cmd: Any) -> list[Event]:  # a CancelOrder
     try:
         order = engine.orders.pop(cmd.order_id, None)
     except TypeError:  # an unhashable order id
@@ -42,7 +46,7 @@ def cancel(engine, cmd: CancelOrder) -> list[Event]:
     return out
 
 
-def mass_cancel(engine, cmd: MassCancel) -> list[Event]:
+def mass_cancel(engine: MatchingEngine, cmd: Any) -> list[Event]:  # a MassCancel
     if cmd.command_id:
         if cmd.command_id in engine.mass_cancels:
             return []
@@ -60,7 +64,7 @@ def mass_cancel(engine, cmd: MassCancel) -> list[Event]:
     return out
 
 
-def amend(engine, cmd: AmendOrder) -> list[Event]:
+def amend(engine: MatchingEngine, cmd: Any) -> list[Event]:  # an AmendOrder
     ts = cmd.ts
     order = engine.orders.get(cmd.order_id) if type(cmd.order_id) is str else None
     if order is None:
@@ -71,8 +75,8 @@ def amend(engine, cmd: AmendOrder) -> list[Event]:
         order.commands += (cmd.command_id,)
     phase = engine.phase
     if phase not in ORDER_ENTRY_PHASES:
-        reason = r.MARKET_CLOSED if phase == CLOSED else r.INSTRUMENT_HALTED
-        return [engine.command_rejected("AMEND", cmd.order_id, reason, ts)]
+        closed = r.MARKET_CLOSED if phase == CLOSED else r.INSTRUMENT_HALTED
+        return [engine.command_rejected("AMEND", cmd.order_id, closed, ts)]
     price = order.price if cmd.price is None else cmd.price
     quantity = order.remaining if cmd.quantity is None else cmd.quantity
     if (type(quantity) is int and quantity > 0 and type(price) is int and price > 0 and not engine.checks_size

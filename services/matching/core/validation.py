@@ -8,8 +8,9 @@ and calls `submit_reason` only for an order that fails it, to name the reason.
 
 from __future__ import annotations
 
+from typing import Any
+
 from services.matching.core import reasons as r
-from services.matching.core.commands import SubmitOrder
 from services.matching.core.instrument import InstrumentRules
 from services.matching.core.vocabulary import (BUY, CLOSED, CONTINUOUS, FOK, GTD, IMMEDIATE, MARKET,
                                                ORDER_ENTRY_PHASES, ORDER_TYPES, PHASES, POST_ONLY, SELL, STP_MODES,
@@ -65,7 +66,7 @@ def price_reason(price: object, rules: InstrumentRules, band: tuple[int, int] | 
     return None
 
 
-def submit_reason(cmd: SubmitOrder, rules: InstrumentRules, band: tuple[int, int] | None, phase: str,
+def submit_reason(cmd: Any, rules: InstrumentRules, band: tuple[int, int] | None, phase: str,
                   known_order_ids: set[str]) -> str | None:
     """Everything about a new order that does not depend on the book: phase, id, account and fields.
 

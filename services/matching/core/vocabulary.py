@@ -4,19 +4,21 @@ Plain string constants (the same spellings as the wire enums in `shared.messages
 snapshots are JSON-ready and comparisons stay cheap. The phases are `shared.phases` (order entry checks them too).
 """
 
-BUY = "BUY"
-SELL = "SELL"
+from typing import Final
 
-LIMIT = "LIMIT"
-MARKET = "MARKET"
-POST_ONLY = "POST_ONLY"
+BUY: Final = "BUY"
+SELL: Final = "SELL"
+
+LIMIT: Final = "LIMIT"
+MARKET: Final = "MARKET"
+POST_ONLY: Final = "POST_ONLY"
 ORDER_TYPES = frozenset({LIMIT, MARKET, POST_ONLY})
 
-GTC = "GTC"
-DAY = "DAY"
-GTD = "GTD"
-IOC = "IOC"
-FOK = "FOK"
+GTC: Final = "GTC"
+DAY: Final = "DAY"
+GTD: Final = "GTD"
+IOC: Final = "IOC"
+FOK: Final = "FOK"
 TIMES_IN_FORCE = frozenset({GTC, DAY, GTD, IOC, FOK})
 IMMEDIATE = frozenset({IOC, FOK})  # never rest on the book
 
@@ -25,8 +27,8 @@ from shared.phases import (  # noqa: F401  (re-exported: the core's vocabulary i
     PRE_OPEN, TRANSITIONS,
 )
 
-STP_NONE = "NONE"
-STP_CANCEL_RESTING = "CANCEL_RESTING"
-STP_CANCEL_INCOMING = "CANCEL_INCOMING"
-STP_CANCEL_BOTH = "CANCEL_BOTH"
+STP_NONE: Final = "NONE"
+STP_CANCEL_RESTING: Final = "CANCEL_RESTING"
+STP_CANCEL_INCOMING: Final = "CANCEL_INCOMING"
+STP_CANCEL_BOTH: Final = "CANCEL_BOTH"
 STP_MODES = frozenset({STP_NONE, STP_CANCEL_RESTING, STP_CANCEL_INCOMING, STP_CANCEL_BOTH})

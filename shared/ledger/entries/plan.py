@@ -15,12 +15,21 @@ BUY = "buy"
 SELL = "sell"
 
 
+#: From what a plan read: its entry's id and ``post.lua``'s KEYS and ARGV[1], as ``shared.ledger.encoding.encode``
+#: of the built entry gives them.
+Encoded = Callable[[Sequence[Mapping[str, str]]], tuple[str, list[str], bytes]]
+
+
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """Read these hashes (HGETALL, decoded to str), then build the entry from them, in order."""
+    """Read these hashes (HGETALL, decoded to str), then build the entry from them, in order.
+
+    ``encoded``, when a builder gives one, makes the same ``post.lua`` arguments straight from what was read, without
+    the entry's objects (a hot path's shortcut; ``build`` stays the reference, and a test holds both equal)."""
 
     reads: tuple[str, ...]
     build: Callable[[Sequence[Mapping[str, str]]], Entry]
+    encoded: Encoded | None = None
 
 
 def move(*, source: str, target: str, asset: str, qty: int) -> tuple[Posting, Posting]:

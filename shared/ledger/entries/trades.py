@@ -6,10 +6,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import orjson
+
 from shared import redis_keys
-from shared.cash_legs import fill_cash
+from shared.cash_legs import FillCash, fill_cash
 from shared.fees import FeeSchedule, fill_portion
 from shared.ledger.entries.plan import A, BUY, R, SELL, Plan, positive, refused
+from shared.ledger.encoding import account_keys, encode
 from shared.ledger.entries.quota import fill_to_hold
 from shared.ledger.model import (
     AccountType,
@@ -53,24 +56,27 @@ def settle_domestic_trade(
     keys = (redis_keys.reservation_key(trade.buy_order_id), redis_keys.reservation_key(trade.sell_order_id))
     entry_id = f"settle:{trade.trade_id}"
     cash = currency_asset(trade.currency)
+    fees_account = system_account(registry, AccountType.FEES)
+
+    def cash_of(buy: Mapping[str, str]) -> FillCash:
+        return fill_cash(
+            fees,
+            limit_price=int(buy["limit_price"]),
+            order_qty=int(buy["quantity"]),
+            filled_before=int(buy["quantity"]) - trade.buy_leaves - trade.qty,
+            qty=trade.qty,
+            price=price,
+            buyer_is_maker=buyer_is_maker,
+        )
 
     def build(read: Sequence[Mapping[str, str]]) -> Entry:
         buy, _ = read
         if not positive(trade.qty, price):
             return Entry(entry_id=entry_id, kind=EntryKind.SETTLE, time=time, amounts=(trade.qty, price))
         try:
-            fill = fill_cash(
-                fees,
-                limit_price=int(buy["limit_price"]),
-                order_qty=int(buy["quantity"]),
-                filled_before=int(buy["quantity"]) - trade.buy_leaves - trade.qty,
-                qty=trade.qty,
-                price=price,
-                buyer_is_maker=buyer_is_maker,
-            )
+            fill = cash_of(buy)
         except (KeyError, ValueError) as exc:
             return refused(entry_id, EntryKind.SETTLE, time, keys[0], reason=str(exc))
-        fees_account = system_account(registry, AccountType.FEES)
         postings = [
             Posting(trade.buyer_account, cash, R, -fill.buyer.consumed),
             Posting(trade.buyer_account, cash, A, fill.buyer.released),
@@ -96,7 +102,63 @@ def settle_domestic_trade(
             },
         )
 
-    return Plan(keys, build)
+    def encoded(read: Sequence[Mapping[str, str]]) -> tuple[str, list[str], bytes]:
+        fill = None
+        if positive(trade.qty, price):
+            try:
+                fill = cash_of(read[0])
+            except (KeyError, ValueError):
+                pass
+        if fill is None:  # an entry the script refuses: the reference path says how
+            return entry_id, *encode(build(read))
+        return entry_id, *_settlement_request(trade, keys, entry_id, fill, cash=cash, fees_account=fees_account,
+                                              price=price, time=time)
+
+    return Plan(keys, build, encoded)
+
+
+def _settlement_request(trade: TradeSides, keys: tuple[str, str], entry_id: str, fill: FillCash, *, cash: str,
+                        fees_account: str, price: int, time: int) -> tuple[list[str], bytes]:
+    """``encode(build(read))`` of a domestic fill that fits its order, without the entry's objects: the same
+    postings, records, accounts, journals and meta, in the same order (~4× cheaper on settlement's hot path)."""
+    buyer, seller, unit = trade.buyer_account, trade.seller_account, trade.unit_class
+    postings = []
+    for account, asset, bucket, delta in (
+        (buyer, cash, R, -fill.buyer.consumed),
+        (buyer, cash, A, fill.buyer.released),
+        (seller, cash, A, fill.seller.received),
+        (fees_account, cash, A, fill.fees),
+        (seller, unit, R, -trade.qty),
+        (buyer, unit, A, trade.qty),
+    ):
+        if delta != 0:
+            postings.append({"account": account, "asset": asset, "bucket": bucket, "delta": str(delta)})
+    buy_key, sell_key = keys
+    records: list[dict[str, object]] = [
+        {"op": "adjust", "key": buy_key, "field": "remaining", "delta": str(-fill.buyer.consumed),
+         "expect": {"account": buyer, "asset": cash}, "delete_at_zero": True},
+        {"op": "adjust", "key": sell_key, "field": "remaining", "delta": str(-trade.qty),
+         "expect": {"account": seller, "asset": unit}, "delete_at_zero": True},
+    ]
+    if trade.buy_leaves == 0:
+        records.append({"op": "drain", "key": buy_key, "expect": {"account": buyer}, "missing_ok": True})
+    if trade.sell_leaves == 0:
+        records.append({"op": "drain", "key": sell_key, "expect": {"account": seller}, "missing_ok": True})
+    accounts = {account: account_keys(account) for account in sorted({p["account"] for p in postings} | {buyer, seller})}
+    journals = {reg: redis_keys.journal_key(reg) for reg in sorted({k["registry"] for k in accounts.values()})}
+    entry_key = redis_keys.entry_key(entry_id)
+    meta = {"trade_id": trade.trade_id, "price": price, "qty": trade.qty, "buyer_fee": fill.buyer.fee,
+            "seller_fee": fill.seller.fee, "price_improvement": fill.buyer.released}
+    request = {
+        "entry_id": entry_id, "entry_key": entry_key, "kind": EntryKind.SETTLE.value, "time": str(time),
+        "postings": postings, "records": records, "counters": [], "limits": [],
+        "amounts": [str(trade.qty), str(price)], "declare_assets": [], "accounts": accounts, "journals": journals,
+        "assets_key": redis_keys.ASSETS, "meta": orjson.dumps(meta).decode(),
+    }
+    touched = {entry_key, redis_keys.ASSETS, buy_key, sell_key, *journals.values()}
+    for k in accounts.values():
+        touched.update((k["bal"], k["acct"], k["limit"]))
+    return sorted(touched), orjson.dumps(request)
 
 
 def hold_for_bridge(*, trade: TradeSides, fees: FeeSchedule, time: int) -> Plan:

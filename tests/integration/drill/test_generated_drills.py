@@ -3,10 +3,13 @@ unequal MAC slopes, a full or a binding capped link; see ``generated_scenarios``
 phase: allocative efficiency at least 95%, each market's price within 5% of the analytic equilibrium (where
 its daily band lets it get there), a binding cap used to within 2%, and no trade matched then refused.
 
-Seeds are drawn afresh each run; ``CARBONLINK_DRILL_SEEDS=3,17`` replays given ones (a failure names its seed).
-Known limit: in about one phase in twelve (measured offline on 120 seeded phases) the importing market's price
-stays 5-10% off, still converging from its autarky price in the phase's second half; the test then reports
-an expected failure naming the misses, and fails outright on anything else or on a price off by more than 10%.
+Seeds are drawn afresh each run; ``CARBONLINK_DRILL_SEEDS=3,17`` replays given ones (a failure names its seed);
+``CARBONLINK_DRILL_MOST=50`` draws up to 50 entities per market instead of 12.
+Known limit: in about one phase in six (4 of 24 phases, 4 of 12 seeds, on main's traders on 2 December 2026) a
+market's price ends 5-10% off: a converged market's second half is thin (tens to a few hundred tonnes), so a few
+prints at a dealer's quote or at a paced order's price on the day's empty opening book set it; the test then
+reports an expected failure naming the misses, and fails outright on anything else or on a price off by more
+than 10%.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from tests.integration.drill.generated_scenarios import generated_scenario
 
 SEEDS = [int(s) for s in os.environ.get("CARBONLINK_DRILL_SEEDS", "").split(",") if s] or [
     random.SystemRandom().randrange(10**6)]
+MOST = int(os.environ.get("CARBONLINK_DRILL_MOST", "12"))
 
 
 PRICE_LIMIT_PCT = 5
@@ -54,7 +58,7 @@ def target_misses(summary: dict, *, price_limit: float = PRICE_LIMIT_PCT) -> lis
 @pytest.mark.parametrize("seed", SEEDS)
 def test_a_generated_two_market_drill_meets_the_targets_in_every_phase(running_stack, tmp_path: Path,
                                                                        seed: int) -> None:
-    scenario = generated_scenario(seed, tmp_path)
+    scenario = generated_scenario(seed, tmp_path, most=MOST)
 
     result = run_drill(running_stack.settings, scenario, out_dir=tmp_path / "drill", quiet=True)
 

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaTimeoutError
 
 from services.order_entry.app import create_app
 from services.order_entry.outbox_relay import OutboxRelay
@@ -116,6 +117,34 @@ async def test_a_cancel_of_a_pending_new_order_follows_its_submit_on_the_same_ke
 
     await until(both_published)
     assert seen[:2] == [(b"BJEA-2025", "SubmitOrder"), (b"BJEA-2025", "CancelOrder")]
+
+
+async def test_a_command_the_broker_did_not_take_is_published_again_before_the_commands_read_after_it(
+        exchange: Exchange, oe_context, commands: AIOKafkaConsumer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The relay reads the next batch while the broker acknowledges the one in flight, but sends it only after."""
+    producer = oe_context.producer
+    send, refused = producer.send, []
+
+    async def refuse_the_first_command(topic, value=None, key=None, partition=None, timestamp_ms=None, headers=None):
+        if topic == ORDERS_COMMANDS.name and not refused:
+            refused.append(value)
+            failed = asyncio.get_running_loop().create_future()
+            failed.set_exception(KafkaTimeoutError())
+            return failed
+        return await send(topic, value, key, partition, timestamp_ms, headers)
+
+    monkeypatch.setattr(producer, "send", refuse_the_first_command)
+    trader = await exchange.trader("alpha", "CN-BJ/alpha", cny="10000")
+    order_id = (await exchange.client.post("/v1/orders", json=order_body(), headers=trader)).json()["order_id"]
+    assert (await exchange.client.delete(f"/v1/orders/{order_id}", headers=trader)).status_code == 202
+    seen: list[tuple[bytes, str]] = []
+
+    async def both_published() -> bool:
+        seen.extend(await read_commands(commands, order_id))
+        return len(seen) >= 2
+
+    await until(both_published)
+    assert refused and [kind for _, kind in seen[:2]] == ["SubmitOrder", "CancelOrder"]
 
 
 async def test_a_command_matching_has_not_applied_is_published_again_until_the_order_leaves_pending_new(

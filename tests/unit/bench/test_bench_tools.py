@@ -1,4 +1,4 @@
-"""The benchmarks' own tools: the light HTTP client and the profile summary."""
+"""The benchmarks' own tools: the light HTTP client, the profile summary and the broker benchmark."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import asyncio
 
 import orjson
 
+from carbonlink.bench.broker_cost import run_broker_benchmark
 from carbonlink.bench.http_load import HttpLoad
 from carbonlink.bench.profiling import top_frames
 
@@ -48,3 +49,12 @@ def test_the_profile_summary_ranks_functions_by_own_and_inclusive_samples() -> N
     assert summary["samples"] == 10
     assert summary["own"] == [" 60.0% hot (a/app.py:9)", " 20.0% cold (a/app.py:5)"]
     assert summary["inclusive"][0] == "100.0% run (a/app.py:1)"
+
+
+def test_the_broker_benchmark_reports_cpu_per_record_for_each_batch_size_and_each_fetch_wait() -> None:
+    result = run_broker_benchmark(batch_sizes=(1, 10), records=40, tail_waits_ms=(100,), tail_consumers=1,
+                                  tail_s=0.2)
+    assert [row["records_per_batch"] for row in result["batches"]] == [1, 10]
+    assert all(row["records"] == 40 and row["produce_us_per_record"] >= 0 and row["fetch_us_per_record"] >= 0
+               for row in result["batches"])
+    assert [tail["fetch_wait_ms"] for tail in result["quiet_topic_fetchers"]] == [100]

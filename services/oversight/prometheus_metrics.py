@@ -3,9 +3,12 @@ what the detectors have judged (``shared.prometheus_metrics.watch_lag`` over ``J
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from prometheus_client import Counter
 
 from services.oversight.detectors.observed import ALERT_CODES
+from services.oversight.judge import Record
 from shared.topics import BRIDGE_AUDIT, MARKET_DATA, ORDERS_EVENTS, SETTLEMENT_EVENTS
 
 EVENTS = Counter("carbonlink_oversight_events", "events the detectors judged, per topic (every start reads the "
@@ -30,9 +33,13 @@ class JudgedLag:
         self._app = app  # its consumer exists once the app has started
         self._positions: dict[tuple[str, int], int] = {}
 
-    def judged(self, topic: str, partition: int, offset: int) -> None:
-        self._positions[(topic, partition)] = offset + 1
-        _events[topic].inc()
+    def judged(self, records: Sequence[Record]) -> None:
+        counts: dict[str, int] = {}
+        for record in records:
+            self._positions[(record.topic, record.partition)] = record.offset + 1
+            counts[record.topic] = counts.get(record.topic, 0) + 1
+        for topic, count in counts.items():
+            _events[topic].inc(count)
 
     def assignment(self):
         return self._app.consumer.assignment()

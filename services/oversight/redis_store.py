@@ -5,6 +5,7 @@ after a restart writes the same records again, harmlessly."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
@@ -30,6 +31,16 @@ redis.call('INCRBY', KEYS[2], ARGV[1])
 return 1
 """
 _COUNT_PURCHASE_SCRIPT = PipelinedScript(_COUNT_PURCHASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Purchase:
+    """A settled trade's purchase: counted once per trade, for the buyer, in the period of its business time."""
+
+    trade_id: str
+    buyer: str
+    quantity: int
+    at: int
 
 
 class OversightStore:
@@ -65,19 +76,20 @@ class OversightStore:
         """Tell the operator API which version of the ownership groups the detectors now judge with."""
         await self._client.set(keys.OWNERSHIP_APPLIED, version)
 
-    async def record_settlement(self, *, trade_id: str, buyer: str, quantity: int, at: int,
-                                positions: Sequence[tuple[str, str]]) -> None:
-        """Count the buyer's purchase once per trade, and publish or withdraw each (account, asset) holding against
-        its registry's threshold: the count and the reads in one round trip, the positions in one transaction."""
+    async def record_settlements(self, purchases: Sequence[Purchase], positions: Sequence[tuple[str, str]]) -> None:
+        """Count each buyer's purchase once per trade, and publish or withdraw each (account, asset) holding against
+        its registry's threshold: the counts and the reads in one round trip, the positions in one transaction."""
 
         def reads(pipe) -> None:
-            _COUNT_PURCHASE_SCRIPT.queue(pipe, [keys.purchase_counted(trade_id),
-                                                keys.purchases(buyer, keys.purchase_period(at))], [quantity])
+            for purchase in purchases:
+                _COUNT_PURCHASE_SCRIPT.queue(pipe, [keys.purchase_counted(purchase.trade_id),
+                                                    keys.purchases(purchase.buyer, keys.purchase_period(purchase.at))],
+                                             [purchase.quantity])
             for account, _ in positions:
                 pipe.hget(keys.POSITION_THRESHOLDS, account.partition("/")[0])
                 pipe.hgetall(redis_keys.balance_key(account))
 
-        _, *found = await redis_scripts.execute(self._client, reads, _COUNT_PURCHASE_SCRIPT)
+        found = (await redis_scripts.execute(self._client, reads, _COUNT_PURCHASE_SCRIPT))[len(purchases):]
         pipe = self._client.pipeline(transaction=True)
         for (account, asset), threshold, raw in zip(positions, found[0::2], found[1::2]):
             if threshold is None:

@@ -1,5 +1,5 @@
-"""What oversight does with each event: the pure detectors judge it once, then the effects are made durable
-(retried while Redis or the broker is away) — alerts recorded once and published, the corridor's action run
+"""What oversight does with each batch of records: the pure detectors judge its events once (`Judge`), then the
+effects are made durable, a few round trips per batch (retried while Redis or the broker is away) — alerts recorded once and published, the corridor's action run
 for a new breach (HALT: a phase command; BAND: a band override command, both to matching on
 ``orders.commands``), purchases counted, positions and corridor readings published.
 """
@@ -9,25 +9,24 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from fractions import Fraction
 
 import orjson
 
 from services.oversight import prometheus_metrics as metrics
 from services.oversight.config import OversightSettings
-from services.oversight.detectors import Observed, Owners, Surveillance
+from services.oversight.detectors import Owners, Surveillance
 from services.oversight.detectors.corridor import watches_of
 from services.oversight.detectors.surveillance import Context
-from services.oversight.redis_store import OversightStore
+from services.oversight.judge import Judge, Record
+from services.oversight.redis_store import OversightStore, Purchase
 from shared import oversight_keys as keys
 from shared.corridor import CorridorAction, reference_price
-from shared.kafka import TRANSIENT_ERRORS, dead_letter, parse, publish
+from shared.kafka import TRANSIENT_ERRORS, dead_letter, publish
 from shared.messages.operations import AlertRaised
 from shared.messages.order_commands import ChangePhase, SetBandOverride
-from shared.messages.order_events import BookDelta, TradeExecuted
 from shared.messages.post_trade import TradeSettled
-from shared.messages.vocabulary import Phase, Side
+from shared.messages.vocabulary import Phase
 from shared.reference import Instrument, LinkageTerms
 from shared import reference_store
 from shared.reference_store import ReferenceStore
@@ -37,18 +36,6 @@ from shared.topics import ORDERS_COMMANDS, OVERSIGHT_ALERTS
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class Record:
-    """A consumed message as the shared parsing and dead-letter helpers expect it."""
-
-    topic: str
-    partition: int
-    offset: int
-    value: bytes
-    timestamp: int
-    headers: list[tuple[str, bytes]]
-
-
 class Watcher:
     def __init__(self, ctx: ServiceContext, store: OversightStore, surveillance: Surveillance,
                  config: OversightSettings) -> None:
@@ -56,14 +43,17 @@ class Watcher:
         self._config = config
         self._store = store
         self._reference = ReferenceStore(ctx.redis)
-        self.surveillance = surveillance
+        self.judge = Judge(surveillance)
         self._instruments: dict[str, Instrument] = {}
         self._reference_version = -1
         self._refreshing = asyncio.Lock()  # the agents and the periodic reread: the last reread must be the newest
-        self._touch: dict[str, dict[Side, dict[int, int]]] = {}
-        self.progress: dict[str, int] = {}  # topic → latest business time judged
+        self.progress: dict[str, int] = {}  # topic → latest business time judged, its effects durable
         self._progress_written: dict[str, int] = {}
         self._stamp: list | None = None  # what `refresh_if_changed` last saw of the keys a reread depends on
+
+    @property
+    def surveillance(self) -> Surveillance:
+        return self.judge.surveillance
 
     async def _current_reference(self) -> None:
         """A trade is judged with the links and instruments as they are now, not as of the last periodic reread
@@ -112,62 +102,55 @@ class Watcher:
         if self.progress:
             await self._write_progress()
 
-    async def handle(self, record: Record) -> None:
-        parsed = parse(record)  # type: ignore[arg-type]
-        if isinstance(parsed, str):
-            await _durably(lambda: dead_letter(self._ctx.producer, record, parsed))  # type: ignore[arg-type]
-            return
-        message = parsed.message
-        self.progress[record.topic] = max(self.progress.get(record.topic, 0), parsed.envelope.occurred_at)
-        if isinstance(message, (TradeExecuted, TradeSettled)):
+    async def handle(self, records: list[Record]) -> None:
+        """Judge a batch of records (in their partitions' order), then make its effects durable: one reference check
+        for the batch's trades, its alerts, one write of the corridor readings and one of the settled trades."""
+        read = self.judge.read(records)
+        for record, reason in read.malformed:
+            await _durably(lambda: dead_letter(self._ctx.producer, record, reason))  # type: ignore[arg-type]
+        if read.has_trades:
             await _durably(self._current_reference)
-        if isinstance(message, BookDelta):
-            self._book_delta(message)
-            return
-        event = Observed(parsed.envelope.event_id, parsed.envelope.occurred_at, message)
-        for alert in self.surveillance.observe(event):
+        verdicts = self.judge.judge(read.events)
+        for alert in verdicts.alerts:
             await _durably(lambda: self._raise(alert))
-        if isinstance(message, TradeExecuted) and message.instrument in self.surveillance.context.watches:
-            await _durably(lambda: self._publish_readings(message.instrument))
-        if isinstance(message, TradeSettled):
-            await _durably(lambda: self._settled(message, event.at))
+        if verdicts.readings:
+            await _durably(lambda: self._publish_readings(verdicts.readings))
+        if verdicts.settled:
+            await _durably(lambda: self._settled(verdicts.settled))
+        for topic, at in read.latest.items():  # only now: the drill reads the alerts once judged past its close
+            self.progress[topic] = max(self.progress.get(topic, 0), at)
 
-    def _book_delta(self, delta: BookDelta) -> None:
-        levels = self._touch.setdefault(delta.instrument, {Side.BUY: {}, Side.SELL: {}})[delta.side]
-        if delta.quantity > 0:
-            levels[delta.price] = delta.quantity
-        else:
-            levels.pop(delta.price, None)
-
-    def touch(self, instrument: str) -> tuple[int | None, int | None]:
-        """The best bid and ask the market data shows."""
-        book = self._touch.get(instrument, {Side.BUY: {}, Side.SELL: {}})
-        return max(book[Side.BUY], default=None), min(book[Side.SELL], default=None)
-
-    async def _publish_readings(self, instrument: str) -> None:
-        bid, ask = self.touch(instrument)
+    async def _publish_readings(self, instruments: list[str]) -> None:
+        """The latest corridor readings of these markets, with their touch converted, in one round trip."""
         pipe = self._ctx.redis.pipeline(transaction=False)
-        for watch in self.surveillance.context.watches[instrument]:
-            reading = self.surveillance.corridor.readings.get((watch.link_id, instrument))
-            if reading is None:
-                continue
-            converted = {name: None if price is None else _decimal(reference_price(
-                watch.corridor, price=price, currency=watch.currency, unit_rate=watch.unit_rate))
-                for name, price in (("bid", bid), ("ask", ask))}
-            pipe.hset(keys.corridor_readings(watch.link_id), instrument, orjson.dumps({
-                "instrument": instrument, "price": reading.price, "currency": watch.currency,
-                "reference_price": _decimal(reading.converted), "reference_bid": converted["bid"],
-                "reference_ask": converted["ask"], "breach": reading.breach, "at": reading.at}))
-        await pipe.execute()
+        watches = self.surveillance.context.watches
+        for instrument in instruments:
+            bid, ask = self.judge.touch(instrument)
+            for watch in watches.get(instrument, ()):
+                reading = self.surveillance.corridor.readings.get((watch.link_id, instrument))
+                if reading is None:
+                    continue
+                converted = {name: None if price is None else _decimal(reference_price(
+                    watch.corridor, price=price, currency=watch.currency, unit_rate=watch.unit_rate))
+                    for name, price in (("bid", bid), ("ask", ask))}
+                pipe.hset(keys.corridor_readings(watch.link_id), instrument, orjson.dumps({
+                    "instrument": instrument, "price": reading.price, "currency": watch.currency,
+                    "reference_price": _decimal(reading.converted), "reference_bid": converted["bid"],
+                    "reference_ask": converted["ask"], "breach": reading.breach, "at": reading.at}))
+        if len(pipe):
+            await pipe.execute()
 
-    async def _settled(self, settled: TradeSettled, at: int) -> None:
-        """A settled trade: count the buyer's purchase, republish both sides' positions."""
-        positions = [(settled.buy_account, settled.delivered_asset)]
-        instrument = self._instruments.get(settled.instrument)
-        if instrument is not None:
-            positions.append((settled.sell_account, instrument.unit_asset))
-        await self._store.record_settlement(trade_id=settled.trade_id, buyer=settled.buy_account,
-                                            quantity=settled.quantity, at=at, positions=positions)
+    async def _settled(self, settled: list[tuple[TradeSettled, int]]) -> None:
+        """Settled trades: count each buyer's purchase, republish both sides' positions (each once: a position is
+        read as it stands now, so the batch's last trade on it decides)."""
+        positions: dict[tuple[str, str], None] = {}
+        for trade, _ in settled:
+            positions[(trade.buy_account, trade.delivered_asset)] = None
+            instrument = self._instruments.get(trade.instrument)
+            if instrument is not None:
+                positions[(trade.sell_account, instrument.unit_asset)] = None
+        await self._store.record_settlements(
+            [Purchase(trade.trade_id, trade.buy_account, trade.quantity, at) for trade, at in settled], list(positions))
 
     async def _raise(self, alert: AlertRaised) -> None:
         if not await self._store.record_alert(alert):
